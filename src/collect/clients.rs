@@ -1,0 +1,241 @@
+//! AWS clients, built once per scan from `aws-config`'s default chain, and the interceptor
+//! that counts every call. No global clients: tests build [`AwsClients`] pointed at the
+//! emulator, with extra interceptors (aws-smithy-mocks) for faults an emulator cannot make.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+use crate::snapshot::ApiCallCount;
+
+/// IAM and STS are global; their calls go to this region unless the config names one.
+const GLOBAL_REGION: &str = "us-east-1";
+
+/// How clients reach AWS: the part of the config the collectors need.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Overrides every service endpoint (the emulator in tests). `AWS_ENDPOINT_URL` is
+    /// honoured by `aws-config` itself when this is unset.
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, first one included, with adaptive (client-side rate limited) retry.
+    pub max_attempts: u32,
+    /// Upper bound on one call, retries included.
+    pub call_timeout: Duration,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self {
+            endpoint_url: None,
+            max_attempts: 5,
+            call_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Builds the per-service clients of one scan; every client shares the call counter.
+#[derive(Clone)]
+pub struct AwsClients {
+    sdk: SdkConfig,
+    counter: ApiCallCounter,
+    extra_interceptors: Vec<SharedInterceptor>,
+}
+
+impl AwsClients {
+    /// Loads credentials and region from the default chain (environment, profile, IMDS, IRSA).
+    pub async fn from_env(settings: &ClientSettings) -> Self {
+        let timeouts = TimeoutConfig::builder()
+            .operation_timeout(settings.call_timeout)
+            .operation_attempt_timeout(settings.call_timeout / 2)
+            .connect_timeout(Duration::from_secs(10))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(settings.max_attempts.max(1)))
+            .timeout_config(timeouts);
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        Self::new(loader.load().await)
+    }
+
+    pub fn new(sdk: SdkConfig) -> Self {
+        Self {
+            sdk,
+            counter: ApiCallCounter::default(),
+            extra_interceptors: Vec::new(),
+        }
+    }
+
+    /// Adds an interceptor to every client built from now on (tests inject faults with it).
+    pub fn with_interceptor(mut self, interceptor: impl Intercept + 'static) -> Self {
+        self.extra_interceptors
+            .push(SharedInterceptor::new(interceptor));
+        self
+    }
+
+    /// The region of the default chain (`AWS_REGION`, profile), if any.
+    pub fn default_region(&self) -> Option<String> {
+        self.sdk.region().map(|r| r.to_string())
+    }
+
+    pub fn counter(&self) -> &ApiCallCounter {
+        &self.counter
+    }
+
+    fn global_region(&self) -> Region {
+        self.sdk
+            .region()
+            .cloned()
+            .unwrap_or_else(|| Region::from_static(GLOBAL_REGION))
+    }
+
+    pub fn sagemaker(&self, region: &str) -> aws_sdk_sagemaker::Client {
+        let mut b = aws_sdk_sagemaker::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.counter.clone());
+        for i in &self.extra_interceptors {
+            b.push_interceptor(i.clone());
+        }
+        aws_sdk_sagemaker::Client::from_conf(b.build())
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let mut b = aws_sdk_ec2::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.counter.clone());
+        for i in &self.extra_interceptors {
+            b.push_interceptor(i.clone());
+        }
+        aws_sdk_ec2::Client::from_conf(b.build())
+    }
+
+    pub fn efs(&self, region: &str) -> aws_sdk_efs::Client {
+        let mut b = aws_sdk_efs::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_string()))
+            .interceptor(self.counter.clone());
+        for i in &self.extra_interceptors {
+            b.push_interceptor(i.clone());
+        }
+        aws_sdk_efs::Client::from_conf(b.build())
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        let mut b = aws_sdk_iam::config::Builder::from(&self.sdk)
+            .region(self.global_region())
+            .interceptor(self.counter.clone());
+        for i in &self.extra_interceptors {
+            b.push_interceptor(i.clone());
+        }
+        aws_sdk_iam::Client::from_conf(b.build())
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        let mut b = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .region(self.global_region())
+            .interceptor(self.counter.clone());
+        for i in &self.extra_interceptors {
+            b.push_interceptor(i.clone());
+        }
+        aws_sdk_sts::Client::from_conf(b.build())
+    }
+}
+
+/// Counts operations and HTTP attempts by service, operation and outcome.
+#[derive(Debug, Clone, Default)]
+pub struct ApiCallCounter {
+    counts: Arc<Mutex<BTreeMap<CallKey, (u64, u64)>>>,
+}
+
+/// Service, operation, outcome.
+type CallKey = (String, String, &'static str);
+
+/// Attempts made so far by the operation in flight (lives in that operation's config bag).
+#[derive(Debug, Clone, Copy)]
+struct Attempts(u64);
+
+impl Storable for Attempts {
+    type Storer = StoreReplace<Self>;
+}
+
+impl ApiCallCounter {
+    pub fn snapshot(&self) -> Vec<ApiCallCount> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .map(
+                |((service, operation, outcome), (calls, attempts))| ApiCallCount {
+                    service: service.clone(),
+                    operation: operation.clone(),
+                    outcome: (*outcome).to_string(),
+                    calls: *calls,
+                    attempts: *attempts,
+                },
+            )
+            .collect()
+    }
+}
+
+/// Our service labels: short, lower case, as in IAM action prefixes.
+fn service_label(smithy_service: &str) -> String {
+    match smithy_service.to_ascii_lowercase().as_str() {
+        s if s.contains("sagemaker") => "sagemaker".into(),
+        s if s.contains("elasticfilesystem") || s == "efs" => "efs".into(),
+        s if s.contains("ec2") => "ec2".into(),
+        s if s.contains("iam") => "iam".into(),
+        s if s.contains("sts") || s.contains("securitytoken") => "sts".into(),
+        other => other.to_string(),
+    }
+}
+
+impl Intercept for ApiCallCounter {
+    fn name(&self) -> &'static str {
+        "ApiCallCounter"
+    }
+
+    fn read_after_attempt(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let attempts = cfg.load::<Attempts>().map_or(0, |a| a.0) + 1;
+        cfg.interceptor_state().store_put(Attempts(attempts));
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(metadata) = cfg.load::<Metadata>() else {
+            return Ok(());
+        };
+        let outcome = match context.output_or_error() {
+            Some(Ok(_)) => "success",
+            _ => "error",
+        };
+        let attempts = cfg.load::<Attempts>().map_or(0, |a| a.0);
+        let key = (
+            service_label(metadata.service()),
+            metadata.name().to_string(),
+            outcome,
+        );
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = counts.entry(key).or_default();
+        entry.0 += 1;
+        entry.1 += attempts;
+        Ok(())
+    }
+}

@@ -1,0 +1,278 @@
+//! Collectors: the only place that talks to AWS. Each service module turns SDK responses into
+//! snapshot types; this module runs them for one account across its regions, concurrently and
+//! bounded, and gathers what failed into `collection_errors` instead of aborting.
+
+mod clients;
+mod ec2;
+mod efs;
+mod error;
+mod iam;
+pub mod permissions;
+mod sagemaker;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+pub use clients::{ApiCallCounter, AwsClients, ClientSettings};
+pub use iam::ManagedPolicyCache;
+
+use crate::snapshot::{
+    AccountSnapshot, CollectionError, ErrorKind, ExecutionRole, RegionSnapshot, RoleState,
+    SCHEMA_VERSION, Snapshot, role_bindings,
+};
+
+/// The STS action the account identity needs (it is allowed without any policy, but
+/// listing it keeps the declaration complete).
+pub(crate) const STS_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
+
+/// Region label of the global services (IAM, STS) in `collection_errors`.
+pub const GLOBAL: &str = "global";
+
+/// What to scan and how hard to push.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    pub regions: Vec<String>,
+    /// AWS calls in flight at once, across regions and domains.
+    pub concurrency: usize,
+}
+
+/// Takes a snapshot of the account the credentials belong to, in every requested region.
+pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot {
+    let started_at = Utc::now();
+    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let policy_cache = ManagedPolicyCache::default();
+    let mut errors = Vec::new();
+    let mut accounts = Vec::new();
+
+    match caller_identity(clients).await {
+        Ok(identity) => {
+            let ctx = Ctx::new(identity.account_id, identity.partition, permits);
+            accounts.push(collect_account(&ctx, clients, &options.regions, &policy_cache).await);
+            errors.extend(ctx.take_errors());
+        }
+        Err(error) => errors.push(error),
+    }
+
+    errors.sort();
+    Snapshot {
+        schema_version: SCHEMA_VERSION.to_string(),
+        scanner_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        finished_at: Utc::now(),
+        accounts,
+        managed_policies: policy_cache.into_map(),
+        collection_errors: errors,
+        api_calls: clients.counter().snapshot(),
+    }
+}
+
+struct Identity {
+    account_id: String,
+    partition: String,
+}
+
+async fn caller_identity(clients: &AwsClients) -> Result<Identity, CollectionError> {
+    let out = clients.sts().get_caller_identity().send().await;
+    let failed = |kind, code, message| CollectionError {
+        account_id: "unknown".into(),
+        region: GLOBAL.into(),
+        service: "sts".into(),
+        operation: "GetCallerIdentity".into(),
+        error: kind,
+        error_code: code,
+        message,
+        resource: None,
+    };
+    match out {
+        Ok(out) => {
+            let account_id = out.account().unwrap_or_default().to_string();
+            if account_id.is_empty() {
+                return Err(failed(
+                    ErrorKind::InvalidResponse,
+                    None,
+                    "GetCallerIdentity returned no account".into(),
+                ));
+            }
+            let partition = out
+                .arn()
+                .and_then(|arn| arn.split(':').nth(1))
+                .filter(|p| !p.is_empty())
+                .unwrap_or("aws")
+                .to_string();
+            Ok(Identity {
+                account_id,
+                partition,
+            })
+        }
+        Err(err) => {
+            let c = error::classify(&err);
+            Err(failed(c.kind, c.code, c.message))
+        }
+    }
+}
+
+/// One account: every region concurrently, IAM alongside them.
+pub async fn collect_account(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    regions: &[String],
+    policy_cache: &ManagedPolicyCache,
+) -> AccountSnapshot {
+    let iam_client = clients.iam();
+    let regions_fut = futures::future::join_all(
+        regions
+            .iter()
+            .map(|region| collect_region(ctx, clients, region)),
+    );
+    // IAM does not depend on the domains: its one listing runs while the regions are read.
+    let (regions, role_list) = tokio::join!(regions_fut, iam::list_roles(ctx, &iam_client));
+
+    let bindings = role_bindings(&regions);
+    let mut execution_roles = Vec::with_capacity(bindings.len());
+    let mut wanted_policies = BTreeSet::new();
+    for (arn, bindings) in bindings {
+        let in_account = crate::snapshot::arn_account(&arn) == Some(ctx.account_id.as_str());
+        let (state, role) = match (&role_list, in_account) {
+            (_, false) => (RoleState::CrossAccount, None),
+            (None, true) => (RoleState::NotCollected, None),
+            (Some(list), true) => match list.find(ctx, &arn) {
+                Some(found) => {
+                    let role = found.to_snapshot();
+                    wanted_policies.extend(role.attached_policies.iter().map(|p| p.arn.clone()));
+                    (RoleState::Found, Some(role))
+                }
+                None => (RoleState::Missing, None),
+            },
+        };
+        execution_roles.push(ExecutionRole {
+            arn,
+            state,
+            bindings,
+            role,
+        });
+    }
+    if let Some(list) = &role_list {
+        iam::resolve_policies(ctx, &iam_client, list, &wanted_policies, policy_cache).await;
+    }
+
+    AccountSnapshot {
+        account_id: ctx.account_id.clone(),
+        partition: ctx.partition.clone(),
+        regions,
+        execution_roles,
+    }
+}
+
+async fn collect_region(ctx: &Ctx, clients: &AwsClients, region: &str) -> RegionSnapshot {
+    let sagemaker = clients.sagemaker(region);
+    let efs = clients.efs(region);
+    let ec2 = clients.ec2(region);
+    let (domains, efs_file_systems) = tokio::join!(
+        sagemaker::collect_domains(ctx, &sagemaker, region),
+        efs::collect_file_systems(ctx, &efs, region),
+    );
+    let network = ec2::collect_network(ctx, &ec2, region, &domains).await;
+    RegionSnapshot {
+        region: region.to_string(),
+        domains,
+        network,
+        efs_file_systems,
+    }
+}
+
+/// Per-account collection state shared by the service collectors.
+pub struct Ctx {
+    pub account_id: String,
+    pub partition: String,
+    permits: Arc<Semaphore>,
+    errors: Mutex<Vec<CollectionError>>,
+}
+
+impl Ctx {
+    pub fn new(account_id: String, partition: String, permits: Arc<Semaphore>) -> Self {
+        Self {
+            account_id,
+            partition,
+            permits,
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs one AWS call (or one paginated listing) under the scan's concurrency bound.
+    async fn call<T>(&self, fut: impl Future<Output = T>) -> T {
+        // The semaphore is never closed, so acquiring cannot fail; if it ever were, running
+        // unbounded is better than dropping the call.
+        let _permit = self.permits.acquire().await.ok();
+        fut.await
+    }
+
+    fn record<E, R>(
+        &self,
+        region: &str,
+        service: &str,
+        operation: &str,
+        resource: Option<&str>,
+        err: &SdkError<E, R>,
+    ) where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let c = error::classify(err);
+        tracing::warn!(
+            account_id = %self.account_id, region, service, operation, resource,
+            error = c.kind.as_str(), code = c.code.as_deref(), "AWS call failed: {}", c.message
+        );
+        self.push(CollectionError {
+            account_id: self.account_id.clone(),
+            region: region.to_string(),
+            service: service.to_string(),
+            operation: operation.to_string(),
+            error: c.kind,
+            error_code: c.code,
+            message: c.message,
+            resource: resource.map(str::to_string),
+        });
+    }
+
+    fn push(&self, error: CollectionError) {
+        self.errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(error);
+    }
+
+    pub fn take_errors(&self) -> Vec<CollectionError> {
+        std::mem::take(&mut *self.errors.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// Whether an SDK error says the thing asked about does not exist (it vanished between a
+/// list and a describe: not an error, just gone).
+fn is_not_found<E, R>(err: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    error::classify(err).kind == ErrorKind::NotFound
+}
+
+fn ts(t: Option<&aws_smithy_types::DateTime>) -> Option<DateTime<Utc>> {
+    t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+}
+
+fn opt(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
+}
+
+fn tags_map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

@@ -1,0 +1,474 @@
+//! SageMaker: domains, user profiles, spaces and apps.
+//!
+//! Calls per region: `ListDomains`, then `ListUserProfiles`, `ListSpaces` and `ListApps` once
+//! for the whole region (not once per domain: one page holds 100 items of every domain), one
+//! `DescribeDomain` per domain and `DescribeUserProfile` per profile (their settings carry the
+//! execution role and security groups), `DescribeSpace` only for a failed space (for its
+//! `FailureReason`), `DescribeApp` only for an `InService` app on a billed instance (it alone
+//! has `LastUserActivityTimestamp`) or a failed app (`FailureReason`).
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sagemaker::Client;
+use aws_sdk_sagemaker::types::{self as sm};
+use futures::future::join_all;
+
+use super::{Ctx, is_not_found, opt, ts};
+use crate::snapshot::{App, Domain, Space, SpaceDefaults, UserProfile, UserSettings};
+
+const SERVICE: &str = "sagemaker";
+/// The largest page every SageMaker list operation accepts.
+const PAGE: i32 = 100;
+
+/// The SageMaker actions this collector calls.
+pub(crate) const ACTIONS: &[&str] = &[
+    "sagemaker:ListDomains",
+    "sagemaker:DescribeDomain",
+    "sagemaker:ListUserProfiles",
+    "sagemaker:DescribeUserProfile",
+    "sagemaker:ListSpaces",
+    "sagemaker:DescribeSpace",
+    "sagemaker:ListApps",
+    "sagemaker:DescribeApp",
+];
+
+const FAILED_STATES: [&str; 3] = ["Failed", "Update_Failed", "Delete_Failed"];
+
+pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) -> Vec<Domain> {
+    let summaries = match ctx
+        .call(
+            client
+                .list_domains()
+                .max_results(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
+        .await
+    {
+        Ok(domains) => domains,
+        Err(err) => {
+            ctx.record(region, SERVICE, "ListDomains", None, &err);
+            return Vec::new();
+        }
+    };
+    if summaries.is_empty() {
+        // Profiles, spaces and apps cannot exist without a domain: no call needed.
+        return Vec::new();
+    }
+
+    let (described, profiles, spaces, apps) = tokio::join!(
+        join_all(
+            summaries
+                .iter()
+                .map(|s| describe_domain(ctx, client, region, s))
+        ),
+        list_user_profiles(ctx, client, region),
+        list_spaces(ctx, client, region),
+        list_apps(ctx, client, region),
+    );
+    let mut domains: Vec<Domain> = described.into_iter().flatten().collect();
+    let index: BTreeMap<String, usize> = domains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.domain_id.clone(), i))
+        .collect();
+
+    let (profiles, spaces, apps) = tokio::join!(
+        join_all(
+            profiles
+                .iter()
+                .map(|p| describe_user_profile(ctx, client, region, p))
+        ),
+        join_all(spaces.iter().map(|s| space(ctx, client, region, s))),
+        join_all(apps.iter().map(|a| app(ctx, client, region, a))),
+    );
+    for profile in profiles.into_iter().flatten() {
+        if let Some(&i) = index.get(&profile.domain_id) {
+            domains[i].user_profiles.push(profile);
+        }
+    }
+    for space in spaces.into_iter().flatten() {
+        if let Some(&i) = index.get(&space.domain_id) {
+            domains[i].spaces.push(space);
+        }
+    }
+    for app in apps.into_iter().flatten() {
+        if let Some(&i) = index.get(&app.domain_id) {
+            domains[i].apps.push(app);
+        }
+    }
+    for d in &mut domains {
+        d.user_profiles.sort_by(|a, b| a.name.cmp(&b.name));
+        d.spaces.sort_by(|a, b| a.name.cmp(&b.name));
+        d.apps.sort_by(|a, b| a.arn.cmp(&b.arn));
+    }
+    domains.sort_by(|a, b| a.domain_id.cmp(&b.domain_id));
+    domains
+}
+
+fn user_settings(s: &sm::UserSettings) -> UserSettings {
+    UserSettings {
+        execution_role: opt(s.execution_role()),
+        security_groups: s.security_groups().to_vec(),
+        default_landing_uri: opt(s.default_landing_uri()),
+        studio_web_portal: s.studio_web_portal().map(|p| p.as_str().to_string()),
+        notebook_output_sharing: s
+            .sharing_settings()
+            .and_then(|x| x.notebook_output_option())
+            .map(|o| o.as_str().to_string()),
+    }
+}
+
+async fn describe_domain(
+    ctx: &Ctx,
+    client: &Client,
+    region: &str,
+    summary: &sm::DomainDetails,
+) -> Option<Domain> {
+    let domain_id = summary.domain_id()?.to_string();
+    let mut domain = Domain {
+        arn: summary.domain_arn().unwrap_or_default().to_string(),
+        name: summary.domain_name().unwrap_or_default().to_string(),
+        status: summary
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        creation_time: ts(summary.creation_time()),
+        last_modified_time: ts(summary.last_modified_time()),
+        described: false,
+        failure_reason: None,
+        app_network_access_type: None,
+        auth_mode: None,
+        vpc_id: None,
+        subnet_ids: Vec::new(),
+        kms_key_id: None,
+        home_efs_file_system_id: None,
+        security_group_id_for_domain_boundary: None,
+        app_security_group_management: None,
+        url: opt(summary.url()),
+        default_user_settings: None,
+        default_space_settings: None,
+        rstudio_domain_execution_role_arn: None,
+        domain_security_group_ids: Vec::new(),
+        user_profiles: Vec::new(),
+        spaces: Vec::new(),
+        apps: Vec::new(),
+        domain_id,
+    };
+    if domain.arn.is_empty() {
+        domain.arn = format!(
+            "arn:{}:sagemaker:{region}:{}:domain/{}",
+            ctx.partition, ctx.account_id, domain.domain_id
+        );
+    }
+    let out = match ctx
+        .call(client.describe_domain().domain_id(&domain.domain_id).send())
+        .await
+    {
+        Ok(out) => out,
+        Err(err) if is_not_found(&err) => return None,
+        Err(err) => {
+            ctx.record(
+                region,
+                SERVICE,
+                "DescribeDomain",
+                Some(&domain.domain_id),
+                &err,
+            );
+            return Some(domain);
+        }
+    };
+    domain.described = true;
+    if let Some(status) = out.status() {
+        domain.status = status.as_str().to_string();
+    }
+    domain.failure_reason = opt(out.failure_reason());
+    domain.app_network_access_type = out
+        .app_network_access_type()
+        .map(|t| t.as_str().to_string());
+    domain.auth_mode = out.auth_mode().map(|m| m.as_str().to_string());
+    domain.vpc_id = opt(out.vpc_id());
+    domain.subnet_ids = out.subnet_ids().to_vec();
+    domain.kms_key_id = opt(out.kms_key_id());
+    domain.home_efs_file_system_id = opt(out.home_efs_file_system_id());
+    domain.security_group_id_for_domain_boundary = opt(out.security_group_id_for_domain_boundary());
+    domain.app_security_group_management = out
+        .app_security_group_management()
+        .map(|m| m.as_str().to_string());
+    domain.url = opt(out.url()).or(domain.url);
+    domain.default_user_settings = out.default_user_settings().map(user_settings);
+    domain.default_space_settings = out.default_space_settings().map(|s| SpaceDefaults {
+        execution_role: opt(s.execution_role()),
+        security_groups: s.security_groups().to_vec(),
+    });
+    if let Some(settings) = out.domain_settings() {
+        domain.domain_security_group_ids = settings.security_group_ids().to_vec();
+        domain.rstudio_domain_execution_role_arn = settings
+            .r_studio_server_pro_domain_settings()
+            .and_then(|r| opt(r.domain_execution_role_arn()));
+    }
+    Some(domain)
+}
+
+async fn list_user_profiles(
+    ctx: &Ctx,
+    client: &Client,
+    region: &str,
+) -> Vec<sm::UserProfileDetails> {
+    let listed = ctx
+        .call(
+            client
+                .list_user_profiles()
+                .max_results(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
+        .await;
+    listed.unwrap_or_else(|err| {
+        ctx.record(region, SERVICE, "ListUserProfiles", None, &err);
+        Vec::new()
+    })
+}
+
+async fn describe_user_profile(
+    ctx: &Ctx,
+    client: &Client,
+    region: &str,
+    summary: &sm::UserProfileDetails,
+) -> Option<UserProfile> {
+    let domain_id = summary.domain_id()?.to_string();
+    let name = summary.user_profile_name()?.to_string();
+    let mut profile = UserProfile {
+        arn: format!(
+            "arn:{}:sagemaker:{region}:{}:user-profile/{domain_id}/{name}",
+            ctx.partition, ctx.account_id
+        ),
+        status: summary
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        creation_time: ts(summary.creation_time()),
+        last_modified_time: ts(summary.last_modified_time()),
+        described: false,
+        failure_reason: None,
+        user_settings: None,
+        single_sign_on_user_identifier: None,
+        single_sign_on_user_value: None,
+        domain_id,
+        name,
+    };
+    let out = match ctx
+        .call(
+            client
+                .describe_user_profile()
+                .domain_id(&profile.domain_id)
+                .user_profile_name(&profile.name)
+                .send(),
+        )
+        .await
+    {
+        Ok(out) => out,
+        Err(err) if is_not_found(&err) => return None,
+        Err(err) => {
+            let resource = format!("{}/{}", profile.domain_id, profile.name);
+            ctx.record(
+                region,
+                SERVICE,
+                "DescribeUserProfile",
+                Some(&resource),
+                &err,
+            );
+            return Some(profile);
+        }
+    };
+    profile.described = true;
+    if let Some(arn) = opt(out.user_profile_arn()) {
+        profile.arn = arn;
+    }
+    if let Some(status) = out.status() {
+        profile.status = status.as_str().to_string();
+    }
+    profile.failure_reason = opt(out.failure_reason());
+    profile.user_settings = out.user_settings().map(user_settings);
+    profile.single_sign_on_user_identifier = opt(out.single_sign_on_user_identifier());
+    profile.single_sign_on_user_value = opt(out.single_sign_on_user_value());
+    Some(profile)
+}
+
+async fn list_spaces(ctx: &Ctx, client: &Client, region: &str) -> Vec<sm::SpaceDetails> {
+    let listed = ctx
+        .call(
+            client
+                .list_spaces()
+                .max_results(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
+        .await;
+    listed.unwrap_or_else(|err| {
+        ctx.record(region, SERVICE, "ListSpaces", None, &err);
+        Vec::new()
+    })
+}
+
+async fn space(ctx: &Ctx, client: &Client, region: &str, s: &sm::SpaceDetails) -> Option<Space> {
+    let domain_id = s.domain_id()?.to_string();
+    let name = s.space_name()?.to_string();
+    let mut space = Space {
+        arn: format!(
+            "arn:{}:sagemaker:{region}:{}:space/{domain_id}/{name}",
+            ctx.partition, ctx.account_id
+        ),
+        status: s
+            .status()
+            .map(|x| x.as_str().to_string())
+            .unwrap_or_default(),
+        creation_time: ts(s.creation_time()),
+        last_modified_time: ts(s.last_modified_time()),
+        display_name: opt(s.space_display_name()),
+        sharing_type: s
+            .space_sharing_settings_summary()
+            .and_then(|x| x.sharing_type())
+            .map(|x| x.as_str().to_string()),
+        owner_user_profile_name: s
+            .ownership_settings_summary()
+            .and_then(|x| opt(x.owner_user_profile_name())),
+        app_type: s
+            .space_settings_summary()
+            .and_then(|x| x.app_type())
+            .map(|x| x.as_str().to_string()),
+        failure_reason: None,
+        domain_id,
+        name,
+    };
+    if !FAILED_STATES.contains(&space.status.as_str()) {
+        return Some(space);
+    }
+    match ctx
+        .call(
+            client
+                .describe_space()
+                .domain_id(&space.domain_id)
+                .space_name(&space.name)
+                .send(),
+        )
+        .await
+    {
+        Ok(out) => {
+            if let Some(arn) = opt(out.space_arn()) {
+                space.arn = arn;
+            }
+            space.failure_reason = opt(out.failure_reason());
+        }
+        Err(err) if is_not_found(&err) => return None,
+        Err(err) => {
+            let resource = format!("{}/{}", space.domain_id, space.name);
+            ctx.record(region, SERVICE, "DescribeSpace", Some(&resource), &err);
+        }
+    }
+    Some(space)
+}
+
+async fn list_apps(ctx: &Ctx, client: &Client, region: &str) -> Vec<sm::AppDetails> {
+    let listed = ctx
+        .call(
+            client
+                .list_apps()
+                .max_results(PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>(),
+        )
+        .await;
+    listed.unwrap_or_else(|err| {
+        ctx.record(region, SERVICE, "ListApps", None, &err);
+        Vec::new()
+    })
+}
+
+/// An instance type that is billed while the app runs (`system` is the free default one).
+fn billed(instance_type: Option<&str>) -> bool {
+    instance_type.is_some_and(|t| !t.is_empty() && t != "system")
+}
+
+async fn app(ctx: &Ctx, client: &Client, region: &str, a: &sm::AppDetails) -> Option<App> {
+    let domain_id = a.domain_id()?.to_string();
+    let name = a.app_name()?.to_string();
+    let app_type = a.app_type()?.as_str().to_string();
+    let owner = a.user_profile_name().or(a.space_name()).unwrap_or_default();
+    let instance_type = a
+        .resource_spec()
+        .and_then(|r| r.instance_type())
+        .map(|t| t.as_str().to_string());
+    let mut app = App {
+        arn: format!(
+            "arn:{}:sagemaker:{region}:{}:app/{domain_id}/{owner}/{}/{name}",
+            ctx.partition,
+            ctx.account_id,
+            app_type.to_ascii_lowercase()
+        ),
+        user_profile_name: opt(a.user_profile_name()),
+        space_name: opt(a.space_name()),
+        status: a
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        creation_time: ts(a.creation_time()),
+        sagemaker_image_arn: a
+            .resource_spec()
+            .and_then(|r| opt(r.sage_maker_image_arn())),
+        described: false,
+        last_user_activity_timestamp: None,
+        last_health_check_timestamp: None,
+        failure_reason: None,
+        instance_type,
+        domain_id,
+        name,
+        app_type,
+    };
+    let wanted = match app.status.as_str() {
+        "InService" => billed(app.instance_type.as_deref()),
+        "Failed" => true,
+        _ => false,
+    };
+    if !wanted {
+        return Some(app);
+    }
+    let mut req = client
+        .describe_app()
+        .domain_id(&app.domain_id)
+        .app_type(sm::AppType::from(app.app_type.as_str()))
+        .app_name(&app.name);
+    req = match (&app.user_profile_name, &app.space_name) {
+        (Some(profile), _) => req.user_profile_name(profile),
+        (None, Some(space)) => req.space_name(space),
+        (None, None) => req,
+    };
+    match ctx.call(req.send()).await {
+        Ok(out) => {
+            app.described = true;
+            if let Some(arn) = opt(out.app_arn()) {
+                app.arn = arn;
+            }
+            if let Some(status) = out.status() {
+                app.status = status.as_str().to_string();
+            }
+            app.last_user_activity_timestamp = ts(out.last_user_activity_timestamp());
+            app.last_health_check_timestamp = ts(out.last_health_check_timestamp());
+            app.failure_reason = opt(out.failure_reason());
+        }
+        Err(err) if is_not_found(&err) => return None,
+        Err(err) => {
+            let resource = format!("{}/{owner}/{}/{}", app.domain_id, app.app_type, app.name);
+            ctx.record(region, SERVICE, "DescribeApp", Some(&resource), &err);
+        }
+    }
+    Some(app)
+}

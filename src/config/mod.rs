@@ -1,0 +1,448 @@
+//! Configuration, read in two phases: [`raw`] mirrors the TOML file exactly (unknown keys are
+//! errors), then [`Config::from_raw`] validates it into the typed settings the program uses.
+//! Every error names the file, the line and the key.
+
+mod raw;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use toml::Spanned;
+
+pub use raw::RawConfig;
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub source: Option<PathBuf>,
+    /// Regions to scan; empty means the default chain's region.
+    pub regions: Vec<String>,
+    pub endpoint_url: Option<String>,
+    /// AWS calls in flight at once.
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub call_timeout: Duration,
+    /// Cron expression with a seconds field (`sec min hour day month weekday`) for `serve`.
+    pub schedule: String,
+    pub jitter: Duration,
+    pub output: OutputConfig,
+    pub checks: ChecksConfig,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputConfig {
+    /// Where `serve` writes reports.
+    pub directory: PathBuf,
+    pub format: ReportFormat,
+    /// How long reports and history are kept.
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Json,
+    Ocsf,
+    Asff,
+    Table,
+}
+
+impl ReportFormat {
+    const ALL: [(&'static str, Self); 4] = [
+        ("json", Self::Json),
+        ("ocsf", Self::Ocsf),
+        ("asff", Self::Asff),
+        ("table", Self::Table),
+    ];
+}
+
+/// Thresholds of the built-in checks, handed to the policies as `data.config`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChecksConfig {
+    pub app_idle: AppIdle,
+    pub execution_role_shared_by_users: RoleSharedByUsers,
+    pub domain_vpconly_missing_endpoints: MissingEndpoints,
+    pub efs_orphaned_home: OrphanedEfs,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppIdle {
+    pub idle_hours: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoleSharedByUsers {
+    pub max_user_profiles: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingEndpoints {
+    pub required_services: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrphanedEfs {
+    pub price_per_gb_month: f64,
+}
+
+pub const DEFAULT_REQUIRED_SERVICES: [&str; 5] = [
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "s3",
+    "servicecatalog",
+    "sts",
+];
+
+impl Default for ChecksConfig {
+    fn default() -> Self {
+        Self {
+            app_idle: AppIdle { idle_hours: 24.0 },
+            execution_role_shared_by_users: RoleSharedByUsers {
+                max_user_profiles: 1,
+            },
+            domain_vpconly_missing_endpoints: MissingEndpoints {
+                required_services: DEFAULT_REQUIRED_SERVICES.map(String::from).to_vec(),
+            },
+            efs_orphaned_home: OrphanedEfs {
+                price_per_gb_month: 0.30,
+            },
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            source: None,
+            regions: Vec::new(),
+            endpoint_url: None,
+            concurrency: 8,
+            max_attempts: 5,
+            call_timeout: Duration::from_secs(120),
+            schedule: "0 0 * * * *".into(),
+            jitter: Duration::ZERO,
+            output: OutputConfig {
+                directory: PathBuf::from("reports"),
+                format: ReportFormat::Json,
+                retention_days: 30,
+            },
+            checks: ChecksConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read config: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: `{key}`: {problem}")]
+    Invalid {
+        path: String,
+        line: usize,
+        key: String,
+        problem: String,
+    },
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, column)
+}
+
+/// Validation of one file: remembers where it came from to point at the offending line.
+struct Validator<'a> {
+    path: &'a str,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn invalid<T>(
+        &self,
+        key: &str,
+        span: std::ops::Range<usize>,
+        problem: String,
+    ) -> Result<T, ConfigError> {
+        Err(ConfigError::Invalid {
+            path: self.path.to_string(),
+            line: line_col(self.text, span.start).0,
+            key: key.to_string(),
+            problem,
+        })
+    }
+
+    fn int_in<T: TryFrom<i64> + Copy>(
+        &self,
+        key: &str,
+        value: Option<&Spanned<i64>>,
+        range: std::ops::RangeInclusive<i64>,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        let Some(value) = value else {
+            return Ok(default);
+        };
+        let n = *value.get_ref();
+        match T::try_from(n) {
+            Ok(v) if range.contains(&n) => Ok(v),
+            _ => self.invalid(
+                key,
+                value.span(),
+                format!(
+                    "must be between {} and {}, got {n}",
+                    range.start(),
+                    range.end()
+                ),
+            ),
+        }
+    }
+
+    fn positive_f64(
+        &self,
+        key: &str,
+        value: Option<&Spanned<f64>>,
+        default: f64,
+    ) -> Result<f64, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 => Ok(*v.get_ref()),
+            Some(v) => self.invalid(
+                key,
+                v.span(),
+                format!("must be a positive number, got {}", v.get_ref()),
+            ),
+        }
+    }
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`.
+pub fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        let mut config = Self::parse(&display, &text)?;
+        config.source = Some(path.to_path_buf());
+        Ok(config)
+    }
+
+    /// Parses and validates config text; `origin` names it in errors.
+    pub fn parse(origin: &str, text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            ConfigError::Parse {
+                path: origin.to_string(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        Self::from_raw(origin, text, raw)
+    }
+
+    fn from_raw(origin: &str, text: &str, raw: RawConfig) -> Result<Self, ConfigError> {
+        let v = Validator { path: origin, text };
+        let defaults = Self::default();
+
+        let mut regions = Vec::new();
+        if let Some(list) = &raw.regions {
+            for region in list.get_ref() {
+                let name = region.get_ref();
+                if !is_region_name(name) {
+                    return v.invalid(
+                        "regions",
+                        region.span(),
+                        format!("{name:?} is not an AWS region name (like \"us-east-1\")"),
+                    );
+                }
+                if !regions.contains(name) {
+                    regions.push(name.clone());
+                }
+            }
+        }
+
+        let endpoint_url = match &raw.endpoint_url {
+            None => None,
+            Some(url) => {
+                let u = url.get_ref();
+                if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() < 10 {
+                    return v.invalid(
+                        "endpoint_url",
+                        url.span(),
+                        format!("{u:?} is not an http(s) URL"),
+                    );
+                }
+                Some(u.clone())
+            }
+        };
+
+        let concurrency = v.int_in(
+            "concurrency",
+            raw.concurrency.as_ref(),
+            1..=256,
+            defaults.concurrency,
+        )?;
+        let max_attempts = v.int_in(
+            "max_attempts",
+            raw.max_attempts.as_ref(),
+            1..=20,
+            defaults.max_attempts,
+        )?;
+        let call_timeout = Duration::from_secs(v.int_in(
+            "call_timeout_seconds",
+            raw.call_timeout_seconds.as_ref(),
+            1..=3600,
+            defaults.call_timeout.as_secs(),
+        )?);
+        let jitter = Duration::from_secs(v.int_in(
+            "jitter_seconds",
+            raw.jitter_seconds.as_ref(),
+            0..=3600,
+            0u64,
+        )?);
+
+        let schedule = match &raw.schedule {
+            None => defaults.schedule,
+            Some(s) => {
+                let expr = s.get_ref();
+                // The parser and settings tokio-cron-scheduler itself uses for `serve`.
+                let parser = croner::parser::CronParser::builder()
+                    .seconds(croner::parser::Seconds::Required)
+                    .build();
+                if let Err(e) = parser.parse(expr) {
+                    return v.invalid(
+                        "schedule",
+                        s.span(),
+                        format!("{expr:?} is not a cron expression with a seconds field (like \"0 */15 * * * *\"): {e}"),
+                    );
+                }
+                expr.clone()
+            }
+        };
+
+        let mut output = defaults.output;
+        if let Some(o) = &raw.output {
+            if let Some(dir) = &o.directory {
+                if dir.get_ref().trim().is_empty() {
+                    return v.invalid("output.directory", dir.span(), "must not be empty".into());
+                }
+                output.directory = PathBuf::from(dir.get_ref());
+            }
+            if let Some(format) = &o.format {
+                let name = format.get_ref();
+                output.format = match ReportFormat::ALL.iter().find(|(n, _)| n == name) {
+                    Some((_, f)) => *f,
+                    None => {
+                        return v.invalid(
+                            "output.format",
+                            format.span(),
+                            format!("{name:?} is not one of json, ocsf, asff, table"),
+                        );
+                    }
+                };
+            }
+            output.retention_days = v.int_in(
+                "output.retention_days",
+                o.retention_days.as_ref(),
+                1..=3650,
+                output.retention_days,
+            )?;
+        }
+
+        let mut checks = defaults.checks;
+        if let Some(c) = &raw.checks {
+            if let Some(t) = &c.app_idle {
+                checks.app_idle.idle_hours = v.positive_f64(
+                    "checks.app_idle.idle_hours",
+                    t.idle_hours.as_ref(),
+                    checks.app_idle.idle_hours,
+                )?;
+            }
+            if let Some(t) = &c.execution_role_shared_by_users {
+                checks.execution_role_shared_by_users.max_user_profiles = v.int_in(
+                    "checks.execution_role_shared_by_users.max_user_profiles",
+                    t.max_user_profiles.as_ref(),
+                    1..=100_000,
+                    checks.execution_role_shared_by_users.max_user_profiles,
+                )?;
+            }
+            if let Some(t) = &c.domain_vpconly_missing_endpoints
+                && let Some(list) = &t.required_services
+            {
+                let key = "checks.domain_vpconly_missing_endpoints.required_services";
+                if list.get_ref().is_empty() {
+                    return v.invalid(key, list.span(), "must name at least one service".into());
+                }
+                let mut services = Vec::new();
+                for s in list.get_ref() {
+                    let name = s.get_ref();
+                    if name.is_empty()
+                        || name.starts_with("com.amazonaws.")
+                        || !name.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
+                        })
+                    {
+                        return v.invalid(key, s.span(), format!("{name:?} is not a short service name (like \"sagemaker.api\"; the com.amazonaws.<region>. prefix is added)"));
+                    }
+                    services.push(name.clone());
+                }
+                checks.domain_vpconly_missing_endpoints.required_services = services;
+            }
+            if let Some(t) = &c.efs_orphaned_home {
+                checks.efs_orphaned_home.price_per_gb_month = v.positive_f64(
+                    "checks.efs_orphaned_home.price_per_gb_month",
+                    t.price_per_gb_month.as_ref(),
+                    checks.efs_orphaned_home.price_per_gb_month,
+                )?;
+            }
+        }
+
+        Ok(Self {
+            source: None,
+            regions,
+            endpoint_url,
+            concurrency,
+            max_attempts,
+            call_timeout,
+            schedule,
+            jitter,
+            output,
+            checks,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! The config file exactly as written. Every struct denies unknown keys, so a typo is an
+//! error with its line, not a silently ignored setting. Values that need validation keep
+//! their span to point at it.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub regions: Option<Spanned<Vec<Spanned<String>>>>,
+    pub endpoint_url: Option<Spanned<String>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub max_attempts: Option<Spanned<i64>>,
+    pub call_timeout_seconds: Option<Spanned<i64>>,
+    pub schedule: Option<Spanned<String>>,
+    pub jitter_seconds: Option<Spanned<i64>>,
+    pub output: Option<RawOutput>,
+    pub checks: Option<RawChecks>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub directory: Option<Spanned<String>>,
+    pub format: Option<Spanned<String>>,
+    pub retention_days: Option<Spanned<i64>>,
+}
+
+/// `[checks.<id>]`: only checks that take thresholds have a table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChecks {
+    pub app_idle: Option<RawAppIdle>,
+    pub execution_role_shared_by_users: Option<RawRoleShared>,
+    pub domain_vpconly_missing_endpoints: Option<RawMissingEndpoints>,
+    pub efs_orphaned_home: Option<RawOrphanedEfs>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAppIdle {
+    pub idle_hours: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoleShared {
+    pub max_user_profiles: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMissingEndpoints {
+    pub required_services: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrphanedEfs {
+    pub price_per_gb_month: Option<Spanned<f64>>,
+}

@@ -1,0 +1,150 @@
+use super::*;
+
+fn err(text: &str) -> String {
+    Config::parse("test.toml", text).unwrap_err().to_string()
+}
+
+#[test]
+fn empty_file_gives_defaults() {
+    let c = Config::parse("test.toml", "").unwrap();
+    assert_eq!(c, Config::default());
+    assert_eq!(c.checks.app_idle.idle_hours, 24.0);
+    assert_eq!(
+        c.checks
+            .domain_vpconly_missing_endpoints
+            .required_services
+            .len(),
+        5
+    );
+}
+
+#[test]
+fn full_file_is_read() {
+    let c = Config::parse(
+        "test.toml",
+        r#"
+regions = ["us-east-1", "eu-west-1", "us-east-1"]
+endpoint_url = "http://127.0.0.1:5000"
+concurrency = 4
+max_attempts = 2
+call_timeout_seconds = 30
+schedule = "0 */15 * * * *"
+jitter_seconds = 10
+
+[output]
+directory = "/var/lib/sagemaker-auditor"
+format = "ocsf"
+retention_days = 7
+
+[checks.app_idle]
+idle_hours = 6
+
+[checks.execution_role_shared_by_users]
+max_user_profiles = 3
+
+[checks.domain_vpconly_missing_endpoints]
+required_services = ["sagemaker.api", "s3"]
+
+[checks.efs_orphaned_home]
+price_per_gb_month = 0.16
+"#,
+    )
+    .unwrap();
+    assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+    assert_eq!((c.concurrency, c.max_attempts), (4, 2));
+    assert_eq!(c.call_timeout, Duration::from_secs(30));
+    assert_eq!(c.jitter, Duration::from_secs(10));
+    assert_eq!(c.output.format, ReportFormat::Ocsf);
+    assert_eq!(c.output.retention_days, 7);
+    assert_eq!(c.checks.app_idle.idle_hours, 6.0);
+    assert_eq!(c.checks.execution_role_shared_by_users.max_user_profiles, 3);
+    assert_eq!(
+        c.checks.domain_vpconly_missing_endpoints.required_services,
+        ["sagemaker.api", "s3"]
+    );
+    assert_eq!(c.checks.efs_orphaned_home.price_per_gb_month, 0.16);
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let e = err("regions = [\"us-east-1\"]\nconcurency = 3\n");
+    assert!(e.starts_with("test.toml:2:1: "), "{e}");
+    assert!(e.contains("concurency"), "{e}");
+}
+
+#[test]
+fn unknown_check_is_an_error() {
+    let e = err("[checks.app_idle]\nidle_hours = 1\n\n[checks.no_such_check]\nx = 1\n");
+    assert!(e.starts_with("test.toml:4:"), "{e}");
+    assert!(e.contains("no_such_check"), "{e}");
+}
+
+#[test]
+fn unknown_threshold_is_an_error() {
+    let e = err("[checks.app_idle]\nidle_minutes = 1\n");
+    assert!(e.starts_with("test.toml:2:"), "{e}");
+    assert!(e.contains("idle_minutes"), "{e}");
+}
+
+#[test]
+fn out_of_range_values_name_their_key_and_line() {
+    let e = err("regions = [\"us-east-1\"]\n\nconcurrency = 0\n");
+    assert_eq!(
+        e,
+        "test.toml:3: `concurrency`: must be between 1 and 256, got 0"
+    );
+    let e = err("[checks.app_idle]\nidle_hours = -2\n");
+    assert_eq!(
+        e,
+        "test.toml:2: `checks.app_idle.idle_hours`: must be a positive number, got -2"
+    );
+    let e = err("[checks.execution_role_shared_by_users]\nmax_user_profiles = 0\n");
+    assert!(
+        e.starts_with("test.toml:2: `checks.execution_role_shared_by_users.max_user_profiles`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_region_schedule_url_and_format_are_rejected() {
+    assert!(
+        err("regions = [\"us-east-1\",\n  \"US_EAST\"]\n")
+            .starts_with("test.toml:2: `regions`: \"US_EAST\"")
+    );
+    let e = err("schedule = \"every tuesday\"\n");
+    assert!(e.starts_with("test.toml:1: `schedule`:"), "{e}");
+    assert!(err("endpoint_url = \"localhost:5000\"\n").starts_with("test.toml:1: `endpoint_url`"));
+    assert!(err("[output]\nformat = \"xml\"\n").starts_with("test.toml:2: `output.format`"));
+    let e = err(
+        "[checks.domain_vpconly_missing_endpoints]\nrequired_services = [\"com.amazonaws.us-east-1.s3\"]\n",
+    );
+    assert!(
+        e.starts_with("test.toml:2: `checks.domain_vpconly_missing_endpoints.required_services`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_type_and_syntax_errors_point_at_the_line() {
+    let e = err("concurrency = \"eight\"\n");
+    assert!(e.starts_with("test.toml:1:"), "{e}");
+    let e = err("regions = [\"us-east-1\"\n");
+    assert!(e.starts_with("test.toml:"), "{e}");
+}
+
+#[test]
+fn region_names() {
+    for ok in [
+        "us-east-1",
+        "eu-central-2",
+        "us-gov-west-1",
+        "cn-north-1",
+        "ap-southeast-5",
+    ] {
+        assert!(is_region_name(ok), "{ok}");
+    }
+    for bad in ["", "us", "us-east", "US-EAST-1", "us-east-x", "all"] {
+        assert!(!is_region_name(bad), "{bad}");
+    }
+}

@@ -1,0 +1,46 @@
+//! sagemaker-auditor: snapshots SageMaker domains with everything around them and judges them.
+//!
+//! The pipeline, one module a stage: [`config`] → [`collect`] (the only code that talks to
+//! AWS) → [`snapshot`] (our own serde model) → [`report`].
+
+pub mod cli;
+pub mod collect;
+pub mod config;
+pub mod fsutil;
+pub mod report;
+pub mod scan;
+pub mod snapshot;
+
+/// Errors that end a command, each mapped to the documented exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Snapshot(#[from] snapshot::SnapshotError),
+    /// The command line or environment cannot work (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// The scan could not run at all (exit 1).
+    #[error("scan failed: {0}")]
+    ScanFailed(String),
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// DESIGN.md §3: 2 bad usage, config or input; 1 the scan could not run.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) | Self::Usage(_) => 2,
+            Self::Snapshot(snapshot::SnapshotError::Write { .. }) => 1,
+            Self::Snapshot(_) => 2,
+            Self::ScanFailed(_) | Self::Write { .. } => 1,
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The inventory summary `scan` prints: what was found, per account, region and domain, and
+//! what could not be read.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::snapshot::{CollectionError, ResourceCounts, RoleState, Snapshot};
+
+#[derive(Debug, Serialize)]
+struct Inventory<'a> {
+    schema_version: &'static str,
+    kind: &'static str,
+    scan: ScanInfo<'a>,
+    resources: ResourceCounts,
+    domains: Vec<DomainLine<'a>>,
+    execution_roles: BTreeMap<&'static str, usize>,
+    orphan_candidates: Orphans,
+    api_calls: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct ScanInfo<'a> {
+    started_at: String,
+    finished_at: String,
+    accounts: Vec<&'a str>,
+    regions: Vec<&'a str>,
+    collection_errors: &'a [CollectionError],
+}
+
+#[derive(Debug, Serialize)]
+struct DomainLine<'a> {
+    account_id: &'a str,
+    region: &'a str,
+    domain_id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    network: &'a str,
+    user_profiles: usize,
+    spaces: usize,
+    apps: BTreeMap<&'a str, usize>,
+}
+
+/// EFS file systems and NFS groups that name a domain this snapshot does not hold.
+#[derive(Debug, Default, Serialize)]
+struct Orphans {
+    efs_file_systems: usize,
+    efs_bytes: i64,
+    nfs_security_groups: usize,
+}
+
+fn inventory(s: &Snapshot) -> Inventory<'_> {
+    let mut regions: Vec<&str> = s
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| r.region.as_str()))
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut domains = Vec::new();
+    let mut orphans = Orphans::default();
+    let mut roles = BTreeMap::new();
+    for a in &s.accounts {
+        for role in &a.execution_roles {
+            let state = match role.state {
+                RoleState::Found => "found",
+                RoleState::Missing => "missing",
+                RoleState::CrossAccount => "cross_account",
+                RoleState::NotCollected => "not_collected",
+            };
+            *roles.entry(state).or_default() += 1;
+        }
+        for r in &a.regions {
+            let live = |id: &str| r.domains.iter().any(|d| d.domain_id == id);
+            for fs in &r.efs_file_systems {
+                if let Some(owner) = fs.tags.get("ManagedByAmazonSageMakerResource") {
+                    let id = owner.rsplit('/').next().unwrap_or(owner);
+                    if id.starts_with("d-") && !live(id) {
+                        orphans.efs_file_systems += 1;
+                        orphans.efs_bytes += fs.size_in_bytes;
+                    }
+                }
+            }
+            for g in &r.network.security_groups {
+                let id = g
+                    .group_name
+                    .strip_prefix("security-group-for-inbound-nfs-")
+                    .or_else(|| {
+                        g.group_name
+                            .strip_prefix("security-group-for-outbound-nfs-")
+                    });
+                if id.is_some_and(|id| !live(id)) {
+                    orphans.nfs_security_groups += 1;
+                }
+            }
+            for d in &r.domains {
+                let mut apps = BTreeMap::new();
+                for app in &d.apps {
+                    *apps.entry(app.status.as_str()).or_default() += 1;
+                }
+                domains.push(DomainLine {
+                    account_id: &a.account_id,
+                    region: &r.region,
+                    domain_id: &d.domain_id,
+                    name: &d.name,
+                    status: &d.status,
+                    network: if d.described {
+                        d.app_network_access_type
+                            .as_deref()
+                            .unwrap_or("PublicInternetOnly")
+                    } else {
+                        "unknown"
+                    },
+                    user_profiles: d.user_profiles.len(),
+                    spaces: d.spaces.len(),
+                    apps,
+                });
+            }
+        }
+    }
+    Inventory {
+        schema_version: "1",
+        kind: "inventory",
+        scan: ScanInfo {
+            started_at: s
+                .started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            finished_at: s
+                .finished_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            accounts: s.accounts.iter().map(|a| a.account_id.as_str()).collect(),
+            regions,
+            collection_errors: &s.collection_errors,
+        },
+        resources: s.resource_counts(),
+        domains,
+        execution_roles: roles,
+        orphan_candidates: orphans,
+        api_calls: s.api_calls.iter().map(|c| c.calls).sum(),
+    }
+}
+
+pub fn json(s: &Snapshot) -> String {
+    let mut out = serde_json::to_string_pretty(&inventory(s)).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+pub fn table(s: &Snapshot) -> String {
+    let inv = inventory(s);
+    let mut out = String::new();
+    let c = &inv.resources;
+    let _ = writeln!(
+        out,
+        "Scan {} → {}   accounts: {}   regions: {}",
+        inv.scan.started_at,
+        inv.scan.finished_at,
+        inv.scan.accounts.join(", "),
+        inv.scan.regions.join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "{} domains, {} user profiles, {} spaces, {} apps, {} execution roles, {} EFS file systems, {} security groups, {} VPC endpoints",
+        c.domains,
+        c.user_profiles,
+        c.spaces,
+        c.apps,
+        c.execution_roles,
+        c.efs_file_systems,
+        c.security_groups,
+        c.vpc_endpoints
+    );
+    if !inv.domains.is_empty() {
+        let headers = [
+            "ACCOUNT", "REGION", "DOMAIN", "NAME", "STATUS", "NETWORK", "PROFILES", "SPACES",
+            "APPS",
+        ];
+        let rows: Vec<[String; 9]> = inv
+            .domains
+            .iter()
+            .map(|d| {
+                let apps = d
+                    .apps
+                    .iter()
+                    .map(|(k, v)| format!("{v} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                [
+                    d.account_id.to_string(),
+                    d.region.to_string(),
+                    d.domain_id.to_string(),
+                    d.name.to_string(),
+                    d.status.to_string(),
+                    d.network.to_string(),
+                    d.user_profiles.to_string(),
+                    d.spaces.to_string(),
+                    if apps.is_empty() { "-".into() } else { apps },
+                ]
+            })
+            .collect();
+        let mut widths = headers.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        out.push('\n');
+        let line = |cells: Vec<&str>| {
+            cells
+                .iter()
+                .zip(widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let _ = writeln!(out, "{}", line(headers.to_vec()));
+        for row in &rows {
+            let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+        }
+    }
+    let roles = inv
+        .execution_roles
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect::<Vec<_>>();
+    if !roles.is_empty() {
+        let _ = writeln!(out, "\nExecution roles: {}", roles.join(", "));
+    }
+    let o = &inv.orphan_candidates;
+    if o.efs_file_systems + o.nfs_security_groups > 0 {
+        let _ = writeln!(
+            out,
+            "Left behind by deleted domains: {} EFS file systems ({} bytes), {} NFS security groups",
+            o.efs_file_systems, o.efs_bytes, o.nfs_security_groups
+        );
+    }
+    if inv.scan.collection_errors.is_empty() {
+        let _ = writeln!(out, "\nCollection: complete ({} API calls)", inv.api_calls);
+    } else {
+        let _ = writeln!(
+            out,
+            "\nCollection: INCOMPLETE, {} call(s) failed ({} API calls); what they would have returned is unknown:",
+            inv.scan.collection_errors.len(),
+            inv.api_calls
+        );
+        for e in inv.scan.collection_errors {
+            let _ = writeln!(
+                out,
+                "  {} {} {}:{} {}{}: {}",
+                e.account_id,
+                e.region,
+                e.service,
+                e.operation,
+                e.error.as_str(),
+                e.resource
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
+                e.message
+            );
+        }
+    }
+    out
+}

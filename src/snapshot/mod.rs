@@ -1,0 +1,526 @@
+//! The snapshot: everything a scan learned about an account's SageMaker domains, in our own
+//! serde types. No AWS SDK type crosses this boundary; policies, reports and the state store
+//! only ever see these structs. Its JSON Schema is generated from them
+//! (`policies/schema/snapshot.json`).
+
+mod roles;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use roles::{BindingKind, RoleBinding, arn_account, role_bindings};
+
+/// Bumped whenever a field changes meaning or disappears. Adding optional fields is compatible.
+pub const SCHEMA_VERSION: &str = "1";
+
+/// One scan's view of every account and region it covered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub schema_version: String,
+    /// Version of sagemaker-auditor that collected it.
+    pub scanner_version: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub accounts: Vec<AccountSnapshot>,
+    /// Managed policies attached to execution roles, keyed by policy ARN, at their default
+    /// version. AWS managed policies are stored once however many accounts attach them.
+    pub managed_policies: BTreeMap<String, ManagedPolicy>,
+    /// Calls that failed. A resource type whose collection failed here is unknown, not absent.
+    pub collection_errors: Vec<CollectionError>,
+    /// Every AWS operation the scan invoked, by outcome.
+    pub api_calls: Vec<ApiCallCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSnapshot {
+    pub account_id: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`: taken from the caller identity ARN.
+    pub partition: String,
+    pub regions: Vec<RegionSnapshot>,
+    /// Every effective execution role of the account's domains (CHECKS.md), with its bindings.
+    pub execution_roles: Vec<ExecutionRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionSnapshot {
+    pub region: String,
+    pub domains: Vec<Domain>,
+    pub network: Network,
+    pub efs_file_systems: Vec<EfsFileSystem>,
+}
+
+/// A SageMaker domain with the user profiles, spaces and apps that live in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Domain {
+    pub domain_id: String,
+    pub arn: String,
+    pub name: String,
+    /// `Deleting`, `Failed`, `InService`, `Pending`, `Updating`, `Update_Failed`, `Delete_Failed`.
+    pub status: String,
+    pub creation_time: Option<DateTime<Utc>>,
+    pub last_modified_time: Option<DateTime<Utc>>,
+    /// False when `DescribeDomain` failed: every field below is then unknown (see
+    /// `collection_errors`), not empty.
+    pub described: bool,
+    pub failure_reason: Option<String>,
+    /// As the API returns it; absent means `PublicInternetOnly`.
+    pub app_network_access_type: Option<String>,
+    pub auth_mode: Option<String>,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    pub kms_key_id: Option<String>,
+    pub home_efs_file_system_id: Option<String>,
+    pub security_group_id_for_domain_boundary: Option<String>,
+    pub app_security_group_management: Option<String>,
+    pub url: Option<String>,
+    pub default_user_settings: Option<UserSettings>,
+    pub default_space_settings: Option<SpaceDefaults>,
+    /// `DomainSettings.RStudioServerProDomainSettings.DomainExecutionRoleArn`.
+    pub rstudio_domain_execution_role_arn: Option<String>,
+    /// `DomainSettings.SecurityGroupIds`.
+    pub domain_security_group_ids: Vec<String>,
+    pub user_profiles: Vec<UserProfile>,
+    pub spaces: Vec<Space>,
+    pub apps: Vec<App>,
+}
+
+/// `UserSettings` of a profile or `DefaultUserSettings` of a domain: the parts that decide
+/// what its apps may do and reach.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserSettings {
+    pub execution_role: Option<String>,
+    pub security_groups: Vec<String>,
+    pub default_landing_uri: Option<String>,
+    pub studio_web_portal: Option<String>,
+    /// `SharingSettings.NotebookOutputOption` (`Allowed` or `Disabled`).
+    pub notebook_output_sharing: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpaceDefaults {
+    pub execution_role: Option<String>,
+    pub security_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserProfile {
+    pub name: String,
+    pub arn: String,
+    pub domain_id: String,
+    pub status: String,
+    pub creation_time: Option<DateTime<Utc>>,
+    pub last_modified_time: Option<DateTime<Utc>>,
+    /// False when `DescribeUserProfile` failed: `user_settings` is then unknown.
+    pub described: bool,
+    pub failure_reason: Option<String>,
+    /// `None` when the profile overrides nothing (or was not described); it then runs as the
+    /// domain's `DefaultUserSettings`.
+    pub user_settings: Option<UserSettings>,
+    pub single_sign_on_user_identifier: Option<String>,
+    pub single_sign_on_user_value: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Space {
+    pub name: String,
+    pub arn: String,
+    pub domain_id: String,
+    pub status: String,
+    pub creation_time: Option<DateTime<Utc>>,
+    pub last_modified_time: Option<DateTime<Utc>>,
+    pub display_name: Option<String>,
+    /// `Private` or `Shared`.
+    pub sharing_type: Option<String>,
+    pub owner_user_profile_name: Option<String>,
+    pub app_type: Option<String>,
+    /// Only for a space in a failed state (`DescribeSpace` is called for those alone).
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct App {
+    pub name: String,
+    /// `JupyterServer`, `KernelGateway`, `JupyterLab`, `CodeEditor`, `Canvas`, ...
+    pub app_type: String,
+    pub arn: String,
+    pub domain_id: String,
+    pub user_profile_name: Option<String>,
+    pub space_name: Option<String>,
+    /// `Deleted`, `Deleting`, `Failed`, `InService`, `Pending`.
+    pub status: String,
+    pub creation_time: Option<DateTime<Utc>>,
+    /// `ResourceSpec.InstanceType`; `system` for the free default JupyterServer instance.
+    pub instance_type: Option<String>,
+    pub sagemaker_image_arn: Option<String>,
+    /// True when `DescribeApp` answered (called for billed `InService` apps and failed apps).
+    pub described: bool,
+    pub last_user_activity_timestamp: Option<DateTime<Utc>>,
+    pub last_health_check_timestamp: Option<DateTime<Utc>>,
+    pub failure_reason: Option<String>,
+}
+
+/// The EC2 plumbing of the VPCs that this region's domains use, plus every NFS security group
+/// that SageMaker created in the region (orphans included).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub subnets: Vec<Subnet>,
+    pub route_tables: Vec<RouteTable>,
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+    pub security_groups: Vec<SecurityGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub vpc_id: String,
+    pub cidr_block: Option<String>,
+    pub availability_zone: Option<String>,
+    pub map_public_ip_on_launch: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTable {
+    pub route_table_id: String,
+    pub vpc_id: String,
+    /// The VPC's main route table: it serves every subnet without an explicit association.
+    pub main: bool,
+    /// Subnets explicitly associated with this table.
+    pub subnet_ids: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    pub destination_cidr_block: Option<String>,
+    pub destination_ipv6_cidr_block: Option<String>,
+    pub destination_prefix_list_id: Option<String>,
+    /// An internet gateway (`igw-…`), a virtual private gateway (`vgw-…`) or `local`.
+    pub gateway_id: Option<String>,
+    pub nat_gateway_id: Option<String>,
+    pub egress_only_internet_gateway_id: Option<String>,
+    pub transit_gateway_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+    pub network_interface_id: Option<String>,
+    /// `active` or `blackhole`.
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VpcEndpoint {
+    pub vpc_endpoint_id: String,
+    pub vpc_id: String,
+    /// `com.amazonaws.<region>.<name>`.
+    pub service_name: String,
+    /// `Interface`, `Gateway`, `GatewayLoadBalancer`, ...
+    pub endpoint_type: Option<String>,
+    /// Lower case as the API returns it: `available`, `pending`, `rejected`, ...
+    pub state: Option<String>,
+    pub private_dns_enabled: bool,
+    pub subnet_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub group_name: String,
+    pub vpc_id: Option<String>,
+    pub description: Option<String>,
+    pub arn: String,
+    pub ingress: Vec<SecurityGroupRule>,
+    pub egress: Vec<SecurityGroupRule>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroupRule {
+    /// `-1` means every protocol.
+    pub ip_protocol: String,
+    pub from_port: Option<i32>,
+    pub to_port: Option<i32>,
+    pub ipv4_ranges: Vec<String>,
+    pub ipv6_ranges: Vec<String>,
+    pub referenced_group_ids: Vec<String>,
+    pub prefix_list_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EfsFileSystem {
+    pub file_system_id: String,
+    pub arn: String,
+    pub name: Option<String>,
+    pub creation_time: Option<DateTime<Utc>>,
+    pub life_cycle_state: String,
+    /// Metered size (`SizeInBytes.Value`), as of `size_timestamp`.
+    pub size_in_bytes: i64,
+    pub size_timestamp: Option<DateTime<Utc>>,
+    pub number_of_mount_targets: i32,
+    pub encrypted: bool,
+    pub kms_key_id: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A role that some domain, profile or space runs as.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionRole {
+    pub arn: String,
+    pub state: RoleState,
+    /// Every use of the role, so a finding can say which users are affected.
+    pub bindings: Vec<RoleBinding>,
+    /// Present when `state` is `found`.
+    pub role: Option<IamRole>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleState {
+    /// IAM returned the role.
+    Found,
+    /// IAM's complete role list of the account does not contain it.
+    Missing,
+    /// The role lives in an account this scan did not read.
+    CrossAccount,
+    /// IAM could not be read (see `collection_errors`).
+    NotCollected,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IamRole {
+    pub arn: String,
+    pub name: String,
+    pub path: String,
+    pub role_id: String,
+    pub create_date: Option<DateTime<Utc>>,
+    /// The trust policy document, decoded.
+    pub assume_role_policy: serde_json::Value,
+    /// ARNs of attached managed policies; their documents are in `Snapshot::managed_policies`.
+    pub attached_policies: Vec<AttachedPolicy>,
+    pub inline_policies: Vec<InlinePolicy>,
+    pub permissions_boundary_arn: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachedPolicy {
+    pub arn: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedPolicy {
+    pub arn: String,
+    pub name: String,
+    /// `arn:<partition>:iam::aws:policy/...`.
+    pub aws_managed: bool,
+    pub default_version_id: String,
+    /// The default version's document, decoded.
+    pub document: serde_json::Value,
+}
+
+/// A call that failed. The scan goes on; what the call would have returned is unknown.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionError {
+    pub account_id: String,
+    /// The region, or `global` for IAM and STS.
+    pub region: String,
+    /// `sagemaker`, `iam`, `ec2`, `efs`, `sts`.
+    pub service: String,
+    /// The API operation, e.g. `ListApps`.
+    pub operation: String,
+    /// A bounded kind: `access_denied`, `throttling`, `not_found`, `timeout`, `connection`,
+    /// `service_error`, `invalid_response`.
+    pub error: ErrorKind,
+    /// The AWS error code, when the service sent one.
+    pub error_code: Option<String>,
+    pub message: String,
+    /// What the call was about, when it was about one resource (a domain id, a profile).
+    pub resource: Option<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    AccessDenied,
+    Throttling,
+    NotFound,
+    Timeout,
+    Connection,
+    ServiceError,
+    InvalidResponse,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "access_denied",
+            Self::Throttling => "throttling",
+            Self::NotFound => "not_found",
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::ServiceError => "service_error",
+            Self::InvalidResponse => "invalid_response",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiCallCount {
+    pub service: String,
+    pub operation: String,
+    /// `success`, or the error kind of the final attempt.
+    pub outcome: String,
+    /// Operations invoked (one per page of a paginated list).
+    pub calls: u64,
+    /// HTTP attempts, retries included.
+    pub attempts: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: cannot read snapshot: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: invalid snapshot: {message}")]
+    Parse {
+        path: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: snapshot schema_version {found:?} is not supported (expected {expected:?})")]
+    Version {
+        path: String,
+        found: String,
+        expected: &'static str,
+    },
+    #[error("{path}: cannot write snapshot: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl Snapshot {
+    /// Loads a snapshot saved by `scan --save-snapshot`, refusing another schema version.
+    pub fn load(path: &Path) -> Result<Self, SnapshotError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        Self::from_json(&display, &text)
+    }
+
+    pub fn from_json(origin: &str, text: &str) -> Result<Self, SnapshotError> {
+        // Check the version first so an old file gets the version error, not a field error.
+        #[derive(Deserialize)]
+        struct VersionProbe {
+            schema_version: Option<String>,
+        }
+        if let Ok(VersionProbe {
+            schema_version: Some(found),
+        }) = serde_json::from_str::<VersionProbe>(text)
+            && found != SCHEMA_VERSION
+        {
+            return Err(SnapshotError::Version {
+                path: origin.to_string(),
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
+            path: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Writes the snapshot atomically: a reader sees the old file or the new one, never half.
+    pub fn save(&self, path: &Path) -> Result<(), SnapshotError> {
+        let mut json = serde_json::to_vec_pretty(self).map_err(|e| SnapshotError::Write {
+            path: path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        json.push(b'\n');
+        crate::fsutil::write_atomic(path, &json).map_err(|source| SnapshotError::Write {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The JSON Schema of the snapshot, as committed at `policies/schema/snapshot.json`.
+    pub fn json_schema() -> String {
+        let schema = schemars::schema_for!(Snapshot);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    pub fn resource_counts(&self) -> ResourceCounts {
+        let mut c = ResourceCounts::default();
+        for account in &self.accounts {
+            c.execution_roles += account.execution_roles.len();
+            for region in &account.regions {
+                c.domains += region.domains.len();
+                for d in &region.domains {
+                    c.user_profiles += d.user_profiles.len();
+                    c.spaces += d.spaces.len();
+                    c.apps += d.apps.len();
+                }
+                c.efs_file_systems += region.efs_file_systems.len();
+                c.security_groups += region.network.security_groups.len();
+                c.vpc_endpoints += region.network.vpc_endpoints.len();
+            }
+        }
+        c
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ResourceCounts {
+    pub domains: usize,
+    pub user_profiles: usize,
+    pub spaces: usize,
+    pub apps: usize,
+    pub execution_roles: usize,
+    pub efs_file_systems: usize,
+    pub security_groups: usize,
+    pub vpc_endpoints: usize,
+}
