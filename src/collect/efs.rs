@@ -20,6 +20,8 @@ pub(super) async fn collect_file_systems(
         .call(
             client
                 .describe_file_systems()
+                // AWS's own default and maximum; some emulators default lower.
+                .max_items(100)
                 .into_paginator()
                 .items()
                 .send()

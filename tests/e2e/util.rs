@@ -1,0 +1,216 @@
+//! The emulator harness: one moto server (with `tests/emulator/server.py`'s additions) per test
+//! binary on a free loopback port, and SDK configs for isolated emulated accounts on it.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+pub const REGION: &str = "us-east-1";
+
+pub struct Emulator {
+    pub url: String,
+    _child: Child,
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The virtualenv python that `scripts/test` prepares, or `SMA_EMULATOR_PYTHON`.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SMA_EMULATOR_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = repo_root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "the emulator's virtualenv is missing: run `scripts/test` (it creates .venv with the pinned moto), or set SMA_EMULATOR_PYTHON"
+    );
+    venv
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn start() -> Emulator {
+    let port = free_port();
+    let log_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let log =
+        std::fs::File::create(log_dir.join(format!("emulator-{port}.log"))).expect("emulator log");
+    let child = Command::new(python())
+        .arg(repo_root().join("tests/emulator/server.py"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .env("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+        .env_remove("MOTO_ACCOUNT_ID")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start the emulator");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not listen on port {port} within 60 s; see {}",
+            log_dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Emulator {
+        url: format!("http://127.0.0.1:{port}"),
+        _child: child,
+    }
+}
+
+/// The emulator of this test binary, started on first use.
+pub fn emulator() -> &'static Emulator {
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    EMULATOR.get_or_init(start)
+}
+
+/// Sends moto's account-selection header, to bootstrap a principal in a fresh account.
+#[derive(Debug)]
+struct AccountHeader(String);
+
+impl Intercept for AccountHeader {
+    fn name(&self) -> &'static str {
+        "AccountHeader"
+    }
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        context
+            .request_mut()
+            .headers_mut()
+            .insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
+}
+
+fn sdk_config(url: &str, key: &str, secret: &str) -> SdkConfig {
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(url)
+        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
+            Credentials::new(key, secret, None, None, "emulator"),
+        ))
+        // An operation the emulator lacks answers 500; do not retry it for long.
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .build()
+}
+
+pub struct Account {
+    pub id: String,
+    pub sdk: SdkConfig,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+impl Account {
+    pub fn sagemaker(&self) -> aws_sdk_sagemaker::Client {
+        aws_sdk_sagemaker::Client::new(&self.sdk)
+    }
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk)
+    }
+    pub fn efs(&self) -> aws_sdk_efs::Client {
+        aws_sdk_efs::Client::new(&self.sdk)
+    }
+    /// Environment for running the binary against this account.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", self.access_key.clone()),
+            ("AWS_SECRET_ACCESS_KEY", self.secret_key.clone()),
+            ("AWS_REGION", REGION.to_string()),
+            ("AWS_ENDPOINT_URL", emulator().url.clone()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+    }
+}
+
+/// A fresh emulated account: an IAM user with an access key, created through moto's
+/// account header; every call made with the key then lands in that account, as on AWS.
+/// Each test uses its own account id so tests can share the emulator and run in parallel.
+pub async fn account(id: &str) -> Account {
+    let url = &emulator().url;
+    let bootstrap = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&sdk_config(url, "bootstrap", "bootstrap"))
+            .interceptor(AccountHeader(id.to_string()))
+            .build(),
+    );
+    let user = format!("auditor-{}", std::process::id());
+    bootstrap
+        .create_user()
+        .user_name(&user)
+        .send()
+        .await
+        .expect("create the scanner user");
+    let key = bootstrap
+        .create_access_key()
+        .user_name(&user)
+        .send()
+        .await
+        .expect("create an access key")
+        .access_key
+        .expect("access key");
+    let (access_key, secret_key) = (
+        key.access_key_id().to_string(),
+        key.secret_access_key().to_string(),
+    );
+    Account {
+        id: id.to_string(),
+        sdk: sdk_config(url, &access_key, &secret_key),
+        access_key,
+        secret_key,
+    }
+}
+
+pub fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_sagemaker-auditor"))
+}
+
+/// Runs the binary with `env`, returning (exit code, stdout, stderr).
+pub fn run_bin(args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run sagemaker-auditor");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}

@@ -1,0 +1,664 @@
+"""moto's server, plus what sagemaker-auditor's tests need and moto 5.2 lacks.
+
+Nothing in moto's installed files is edited: methods are registered on moto's SageMaker and
+CloudTrail backend and response classes at import time, then moto's own server starts.
+
+Added or corrected, as AWS behaves:
+- SageMaker user profiles, spaces and apps: Create/Describe/List/Update/Delete (apps stay
+  listed as `Deleted`), `UpdateDomain`, `CreatePresignedDomainUrl`.
+- `CreateDomain` gives the domain a real-looking id (`d-` + 12 characters) and, like AWS,
+  creates the home EFS (tagged `ManagedByAmazonSageMakerResource` = domain ARN, one mount
+  target per subnet) and the two NFS security groups that reference each other.
+  `DeleteDomain` refuses while profiles or spaces remain and honours
+  `RetentionPolicy.HomeEfsFileSystem` (default `Retain`: EFS and groups outlive the domain).
+- CloudTrail `LookupEvents` over the SageMaker control-plane calls made here, with the
+  caller's ARN, source IP and user agent.
+
+States AWS reaches on its own (a failed app, a week of idleness) are set by tags with the
+`emulator:` prefix on the create call; they are consumed, not stored as tags:
+`emulator:status`, `emulator:failure-reason`, `emulator:creation-time` and
+`emulator:last-user-activity` (ISO 8601), `emulator:home-efs-size-bytes` (on a domain).
+
+Usage: python server.py [moto server arguments, e.g. -H 127.0.0.1 -p 5000]
+"""
+
+import datetime as _dt
+import json
+import random
+import string
+import sys
+import uuid
+
+from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
+from moto.cloudtrail.responses import CloudTrailResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models import ec2_backends
+from moto.efs.models import efs_backends
+from moto.sagemaker.exceptions import (
+    ResourceInUseException,
+    ResourceNotFound,
+    ValidationError,
+)
+from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.responses import SageMakerResponse
+
+CONTROL_PREFIX = "emulator:"
+FAILED = ("Failed", "Update_Failed", "Delete_Failed")
+
+
+def _now():
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+def _parse_time(value):
+    t = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=_dt.timezone.utc)
+
+
+def _split_tags(tags):
+    """Separates emulator controls from real tags."""
+    controls, real = {}, []
+    for tag in tags or []:
+        if tag.get("Key", "").startswith(CONTROL_PREFIX):
+            controls[tag["Key"][len(CONTROL_PREFIX):]] = tag.get("Value", "")
+        else:
+            real.append(tag)
+    return controls, real
+
+
+def _paginate(items, token, max_results, default=10):
+    limit = int(max_results or default)
+    if limit < 1 or limit > 100:
+        raise ValidationError(f"MaxResults must be between 1 and 100, got {limit}")
+    start = int(token or 0)
+    page = items[start:start + limit]
+    nxt = str(start + limit) if start + limit < len(items) else None
+    return page, nxt
+
+
+def _arn(backend, kind, path):
+    return f"arn:aws:sagemaker:{backend.region_name}:{backend.account_id}:{kind}/{path}"
+
+
+# --- state -------------------------------------------------------------------------------
+
+_original_sm_init = SageMakerModelBackend.__init__
+
+
+def _sm_init(self, region_name, account_id):
+    _original_sm_init(self, region_name, account_id)
+    self.user_profiles = {}  # (domain_id, name) -> dict
+    self.spaces = {}  # (domain_id, name) -> dict
+    self.apps = {}  # (domain_id, owner, app_type, name) -> dict
+
+
+SageMakerModelBackend.__init__ = _sm_init
+
+_original_ct_init = CloudTrailBackend.__init__
+
+
+def _ct_init(self, region_name, account_id):
+    _original_ct_init(self, region_name, account_id)
+    self.recorded_events = []
+
+
+CloudTrailBackend.__init__ = _ct_init
+
+
+def _domain(backend, domain_id):
+    domain = backend.domains.get(domain_id)
+    if domain is None:
+        raise ResourceNotFound(f"Domain {domain_id} does not exist")
+    return domain
+
+
+# --- CloudTrail recording ------------------------------------------------------------------
+
+
+def _actor(account_id, access_key):
+    try:
+        from moto.sts.models import sts_backends
+
+        for role in sts_backends[account_id]["global"].assumed_roles:
+            if role.access_key_id == access_key:
+                return "AssumedRole", role.arn
+    except Exception:
+        pass
+    try:
+        from moto.iam.models import iam_backends
+
+        for partition in ("aws",):
+            user = iam_backends[account_id][partition].get_user_from_access_key_id(access_key)
+            if user is not None:
+                return "IAMUser", user.arn
+    except Exception:
+        pass
+    return "Root", f"arn:aws:iam::{account_id}:root"
+
+
+def _record(response, event_name, resource_type, resource_name, request=None):
+    account, region = response.current_account, response.region
+    access_key = response.get_access_key()
+    kind, arn = _actor(account, access_key)
+    when = _now()
+    source_ip = response.headers.get("X-Forwarded-For", "127.0.0.1").split(",")[0].strip()
+    user_agent = response.headers.get("User-Agent", "")
+    event_id = str(uuid.uuid4())
+    detail = {
+        "eventVersion": "1.09",
+        "userIdentity": {"type": kind, "arn": arn, "accountId": account, "accessKeyId": access_key},
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "sagemaker.amazonaws.com",
+        "eventName": event_name,
+        "awsRegion": region,
+        "sourceIPAddress": source_ip,
+        "userAgent": user_agent,
+        "requestParameters": request or {},
+        "eventID": event_id,
+        "readOnly": False,
+        "eventType": "AwsApiCall",
+        "recipientAccountId": account,
+    }
+    cloudtrail_backends[account][region].recorded_events.append(
+        {
+            "EventId": event_id,
+            "EventName": event_name,
+            "ReadOnly": "false",
+            "AccessKeyId": access_key,
+            "EventTime": when,
+            "EventSource": "sagemaker.amazonaws.com",
+            "Username": arn.rsplit("/", 1)[-1],
+            "Resources": [{"ResourceType": resource_type, "ResourceName": resource_name}],
+            "CloudTrailEvent": json.dumps(detail),
+        }
+    )
+
+
+def lookup_events(self):
+    events = list(cloudtrail_backends[self.current_account][self.region].recorded_events)
+    attributes = self._get_param("LookupAttributes") or []
+    for attr in attributes:
+        key, value = attr.get("AttributeKey"), attr.get("AttributeValue")
+        field = {
+            "EventName": lambda e: [e["EventName"]],
+            "EventSource": lambda e: [e["EventSource"]],
+            "EventId": lambda e: [e["EventId"]],
+            "Username": lambda e: [e["Username"]],
+            "AccessKeyId": lambda e: [e["AccessKeyId"]],
+            "ReadOnly": lambda e: [e["ReadOnly"]],
+            "ResourceName": lambda e: [r["ResourceName"] for r in e["Resources"]],
+            "ResourceType": lambda e: [r["ResourceType"] for r in e["Resources"]],
+        }.get(key)
+        if field is None:
+            raise ValidationError(f"Unsupported lookup attribute {key}")
+        events = [e for e in events if value in field(e)]
+    start, end = self._get_param("StartTime"), self._get_param("EndTime")
+
+    def as_time(v):
+        if isinstance(v, (int, float)):
+            return _dt.datetime.fromtimestamp(v, _dt.timezone.utc)
+        return _parse_time(str(v))
+
+    if start is not None:
+        events = [e for e in events if e["EventTime"] >= as_time(start)]
+    if end is not None:
+        events = [e for e in events if e["EventTime"] <= as_time(end)]
+    events.sort(key=lambda e: e["EventTime"], reverse=True)
+    limit = int(self._get_param("MaxResults") or 50)
+    offset = int(self._get_param("NextToken") or 0)
+    page = events[offset:offset + limit]
+    body = {
+        "Events": [dict(e, EventTime=e["EventTime"].timestamp()) for e in page],
+    }
+    if offset + limit < len(events):
+        body["NextToken"] = str(offset + limit)
+    return json.dumps(body)
+
+
+CloudTrailResponse.lookup_events = lookup_events
+
+
+# --- domains -------------------------------------------------------------------------------
+
+_original_create_domain = SageMakerResponse.create_domain
+_original_delete_domain = SageMakerResponse.delete_domain
+
+
+def _random_domain_id():
+    return "d-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=12))
+
+
+def _create_home_storage(backend, domain, controls):
+    """What AWS creates with a domain: home EFS, mount targets, two NFS groups."""
+    efs = efs_backends[backend.account_id][backend.region_name]
+    fs = efs.create_file_system(
+        creation_token=f"{domain.id}-{uuid.uuid4().hex[:8]}",
+        performance_mode="generalPurpose",
+        encrypted=bool(domain.kms_key_id),
+        kms_key_id=domain.kms_key_id,
+        throughput_mode="bursting",
+        provisioned_throughput_in_mibps=None,
+        availability_zone_name=None,
+        backup=False,
+        tags=[{"Key": "ManagedByAmazonSageMakerResource", "Value": domain.arn}],
+    )
+    fs.encrypted = bool(domain.kms_key_id)
+    fs._size_value = int(controls.get("home-efs-size-bytes", "6144"))
+    domain.home_efs_file_system_id = fs.file_system_id
+
+    ec2 = ec2_backends[backend.account_id][backend.region_name]
+    vpc_id = domain.vpc_id
+    if not vpc_id or vpc_id not in ec2.vpcs:
+        return
+    inbound = ec2.create_security_group(
+        f"security-group-for-inbound-nfs-{domain.id}",
+        f"[DO NOT DELETE] Security Group that allows inbound NFS traffic for SageMaker Notebooks Domain [{domain.id}]",
+        vpc_id=vpc_id,
+        tags={"ManagedByAmazonSageMakerResource": domain.arn},
+    )
+    outbound = ec2.create_security_group(
+        f"security-group-for-outbound-nfs-{domain.id}",
+        f"[DO NOT DELETE] Security Group that allows outbound NFS traffic for SageMaker Notebooks Domain [{domain.id}]",
+        vpc_id=vpc_id,
+        tags={"ManagedByAmazonSageMakerResource": domain.arn},
+    )
+    ec2.authorize_security_group_ingress(
+        inbound.id, "tcp", "2049", "2049", [], source_groups=[{"GroupId": outbound.id}]
+    )
+    ec2.authorize_security_group_egress(
+        outbound.id, "tcp", "2049", "2049", [], source_groups=[{"GroupId": inbound.id}]
+    )
+    for subnet_id in domain.subnet_ids or []:
+        try:
+            efs.create_mount_target(fs.file_system_id, subnet_id, security_groups=[inbound.id])
+        except Exception:
+            pass  # one mount target per AZ; a second subnet in the same AZ is skipped
+
+
+def create_domain(self):
+    name = self._get_param("DomainName")
+    if any(d.domain_name == name for d in self.sagemaker_backend.domains.values()):
+        raise ResourceInUseException(f"Domain with name {name} already exists")
+    controls, real_tags = _split_tags(self._get_param("Tags"))
+    result = _original_create_domain(self)
+    backend = self.sagemaker_backend
+    domain = backend.domains.pop(f"d-{name}")
+    domain.id = _random_domain_id()
+    domain.arn = _arn(backend, "domain", domain.id)
+    domain.tags = real_tags
+    domain.security_group_id_for_domain_boundary = None
+    domain.single_sign_on_managed_application_arn = None
+    domain.single_sign_on_managed_application_instance_id = None
+    domain.url = f"https://{domain.id}.studio.{backend.region_name}.sagemaker.aws"
+    domain.status = controls.get("status", "InService")
+    domain.failure_reason = controls.get("failure-reason", "")
+    backend.domains[domain.id] = domain
+    _create_home_storage(backend, domain, controls)
+    _record(self, "CreateDomain", "AWS::SageMaker::Domain", domain.arn, {"domainName": name})
+    del result
+    return ActionResult({"DomainArn": domain.arn, "DomainId": domain.id, "Url": domain.url})
+
+
+def update_domain(self):
+    backend = self.sagemaker_backend
+    domain = _domain(backend, self._get_param("DomainId"))
+    if self._get_param("DefaultUserSettings") is not None:
+        domain.default_user_settings = self._get_param("DefaultUserSettings")
+    if self._get_param("DefaultSpaceSettings") is not None:
+        domain.default_space_settings = self._get_param("DefaultSpaceSettings")
+    if self._get_param("AppNetworkAccessType") is not None:
+        domain.app_network_access_type = self._get_param("AppNetworkAccessType")
+    if self._get_param("SubnetIds") is not None:
+        domain.subnet_ids = self._get_param("SubnetIds")
+    update = self._get_param("DomainSettingsForUpdate")
+    if update:
+        settings = dict(domain.domain_settings or {})
+        if "SecurityGroupIds" in update:
+            settings["SecurityGroupIds"] = update["SecurityGroupIds"]
+        if "RStudioServerProDomainSettingsForUpdate" in update:
+            settings["RStudioServerProDomainSettings"] = update["RStudioServerProDomainSettingsForUpdate"]
+        domain.domain_settings = settings
+    domain.last_modified_time = _now()
+    _record(self, "UpdateDomain", "AWS::SageMaker::Domain", domain.arn, {"domainId": domain.id})
+    return ActionResult({"DomainArn": domain.arn})
+
+
+def delete_domain(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainId")
+    domain = _domain(backend, domain_id)
+    if any(k[0] == domain_id for k in backend.user_profiles) or any(
+        k[0] == domain_id for k in backend.spaces
+    ):
+        raise ResourceInUseException(
+            f"Domain {domain_id} still has user profiles or spaces; delete them first"
+        )
+    retention = (self._get_param("RetentionPolicy") or {}).get("HomeEfsFileSystem", "Retain")
+    if retention == "Delete" and domain.home_efs_file_system_id:
+        efs = efs_backends[backend.account_id][backend.region_name]
+        fs_id = domain.home_efs_file_system_id
+        for mt_id in [m for m, t in efs.mount_targets_by_id.items() if t.file_system_id == fs_id]:
+            efs.delete_mount_target(mt_id)
+        if fs_id in efs.file_systems_by_id:
+            efs.delete_file_system(fs_id)
+    backend.apps = {k: v for k, v in backend.apps.items() if k[0] != domain_id}
+    del backend.domains[domain_id]
+    _record(self, "DeleteDomain", "AWS::SageMaker::Domain", domain.arn, {"domainId": domain_id})
+    return EmptyResult()
+
+
+def create_presigned_domain_url(self):
+    backend = self.sagemaker_backend
+    domain = _domain(backend, self._get_param("DomainId"))
+    profile = self._get_param("UserProfileName")
+    _profile(backend, domain.id, profile)
+    _record(
+        self,
+        "CreatePresignedDomainUrl",
+        "AWS::SageMaker::UserProfile",
+        _arn(backend, "user-profile", f"{domain.id}/{profile}"),
+        {"domainId": domain.id, "userProfileName": profile},
+    )
+    return ActionResult({"AuthorizedUrl": f"{domain.url}/auth?token={uuid.uuid4().hex}"})
+
+
+# --- user profiles ---------------------------------------------------------------------------
+
+
+def _profile(backend, domain_id, name):
+    profile = backend.user_profiles.get((domain_id, name))
+    if profile is None:
+        raise ResourceNotFound(f"User profile {name} does not exist in domain {domain_id}")
+    return profile
+
+
+def create_user_profile(self):
+    backend = self.sagemaker_backend
+    domain = _domain(backend, self._get_param("DomainId"))
+    name = self._get_param("UserProfileName")
+    if (domain.id, name) in backend.user_profiles:
+        raise ResourceInUseException(f"User profile {name} already exists")
+    controls, tags = _split_tags(self._get_param("Tags"))
+    created = _parse_time(controls["creation-time"]) if "creation-time" in controls else _now()
+    arn = _arn(backend, "user-profile", f"{domain.id}/{name}")
+    backend.user_profiles[(domain.id, name)] = {
+        "DomainId": domain.id,
+        "UserProfileArn": arn,
+        "UserProfileName": name,
+        "HomeEfsFileSystemUid": str(200000 + len(backend.user_profiles)),
+        "Status": controls.get("status", "InService"),
+        "LastModifiedTime": created,
+        "CreationTime": created,
+        "FailureReason": controls.get("failure-reason"),
+        "SingleSignOnUserIdentifier": self._get_param("SingleSignOnUserIdentifier"),
+        "SingleSignOnUserValue": self._get_param("SingleSignOnUserValue"),
+        "UserSettings": self._get_param("UserSettings"),
+        "_tags": tags,
+    }
+    _record(self, "CreateUserProfile", "AWS::SageMaker::UserProfile", arn,
+            {"domainId": domain.id, "userProfileName": name})
+    return ActionResult({"UserProfileArn": arn})
+
+
+def _public(record):
+    return {k: v for k, v in record.items() if not k.startswith("_") and v is not None}
+
+
+def describe_user_profile(self):
+    backend = self.sagemaker_backend
+    profile = _profile(backend, self._get_param("DomainId"), self._get_param("UserProfileName"))
+    return ActionResult(_public(profile))
+
+
+def list_user_profiles(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainIdEquals")
+    contains = self._get_param("UserProfileNameContains")
+    items = [
+        p for (d, n), p in sorted(backend.user_profiles.items())
+        if (not domain_id or d == domain_id) and (not contains or contains in n)
+    ]
+    page, nxt = _paginate(items, self._get_param("NextToken"), self._get_param("MaxResults"))
+    summaries = [
+        {k: p[k] for k in ("DomainId", "UserProfileName", "Status", "CreationTime", "LastModifiedTime")}
+        for p in page
+    ]
+    return ActionResult({"UserProfiles": summaries, "NextToken": nxt})
+
+
+def update_user_profile(self):
+    backend = self.sagemaker_backend
+    profile = _profile(backend, self._get_param("DomainId"), self._get_param("UserProfileName"))
+    if self._get_param("UserSettings") is not None:
+        profile["UserSettings"] = self._get_param("UserSettings")
+    profile["LastModifiedTime"] = _now()
+    _record(self, "UpdateUserProfile", "AWS::SageMaker::UserProfile", profile["UserProfileArn"],
+            {"domainId": profile["DomainId"], "userProfileName": profile["UserProfileName"]})
+    return ActionResult({"UserProfileArn": profile["UserProfileArn"]})
+
+
+def _live_apps(backend, domain_id, owner):
+    return [a for k, a in backend.apps.items() if k[0] == domain_id and k[1] == owner
+            and a["Status"] not in ("Deleted", "Failed")]
+
+
+def delete_user_profile(self):
+    backend = self.sagemaker_backend
+    domain_id, name = self._get_param("DomainId"), self._get_param("UserProfileName")
+    profile = _profile(backend, domain_id, name)
+    if _live_apps(backend, domain_id, name):
+        raise ResourceInUseException(f"User profile {name} still has apps; delete them first")
+    if any(s.get("OwnershipSettings", {}).get("OwnerUserProfileName") == name
+           for (d, _), s in backend.spaces.items() if d == domain_id):
+        raise ResourceInUseException(f"User profile {name} still owns spaces; delete them first")
+    del backend.user_profiles[(domain_id, name)]
+    backend.apps = {k: v for k, v in backend.apps.items() if not (k[0] == domain_id and k[1] == name)}
+    _record(self, "DeleteUserProfile", "AWS::SageMaker::UserProfile", profile["UserProfileArn"],
+            {"domainId": domain_id, "userProfileName": name})
+    return EmptyResult()
+
+
+# --- spaces --------------------------------------------------------------------------------
+
+
+def _space(backend, domain_id, name):
+    space = backend.spaces.get((domain_id, name))
+    if space is None:
+        raise ResourceNotFound(f"Space {name} does not exist in domain {domain_id}")
+    return space
+
+
+def create_space(self):
+    backend = self.sagemaker_backend
+    domain = _domain(backend, self._get_param("DomainId"))
+    name = self._get_param("SpaceName")
+    if (domain.id, name) in backend.spaces:
+        raise ResourceInUseException(f"Space {name} already exists")
+    controls, tags = _split_tags(self._get_param("Tags"))
+    owner = (self._get_param("OwnershipSettings") or {}).get("OwnerUserProfileName")
+    if owner is not None:
+        _profile(backend, domain.id, owner)
+    created = _now()
+    arn = _arn(backend, "space", f"{domain.id}/{name}")
+    backend.spaces[(domain.id, name)] = {
+        "DomainId": domain.id,
+        "SpaceArn": arn,
+        "SpaceName": name,
+        "HomeEfsFileSystemUid": str(300000 + len(backend.spaces)),
+        "Status": controls.get("status", "InService"),
+        "LastModifiedTime": created,
+        "CreationTime": created,
+        "FailureReason": controls.get("failure-reason"),
+        "SpaceSettings": self._get_param("SpaceSettings"),
+        "OwnershipSettings": self._get_param("OwnershipSettings"),
+        "SpaceSharingSettings": self._get_param("SpaceSharingSettings"),
+        "SpaceDisplayName": self._get_param("SpaceDisplayName"),
+        "Url": f"{domain.url}/spaces/{name}",
+        "_tags": tags,
+    }
+    _record(self, "CreateSpace", "AWS::SageMaker::Space", arn, {"domainId": domain.id, "spaceName": name})
+    return ActionResult({"SpaceArn": arn})
+
+
+def describe_space(self):
+    space = _space(self.sagemaker_backend, self._get_param("DomainId"), self._get_param("SpaceName"))
+    return ActionResult(_public(space))
+
+
+def list_spaces(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainIdEquals")
+    contains = self._get_param("SpaceNameContains")
+    items = [
+        s for (d, n), s in sorted(backend.spaces.items())
+        if (not domain_id or d == domain_id) and (not contains or contains in n)
+    ]
+    page, nxt = _paginate(items, self._get_param("NextToken"), self._get_param("MaxResults"))
+    summaries = []
+    for s in page:
+        summary = {k: s[k] for k in ("DomainId", "SpaceName", "Status", "CreationTime", "LastModifiedTime")}
+        if s.get("SpaceDisplayName"):
+            summary["SpaceDisplayName"] = s["SpaceDisplayName"]
+        if (s.get("SpaceSettings") or {}).get("AppType"):
+            summary["SpaceSettingsSummary"] = {"AppType": s["SpaceSettings"]["AppType"]}
+        if s.get("SpaceSharingSettings"):
+            summary["SpaceSharingSettingsSummary"] = s["SpaceSharingSettings"]
+        if s.get("OwnershipSettings"):
+            summary["OwnershipSettingsSummary"] = s["OwnershipSettings"]
+        summaries.append(summary)
+    return ActionResult({"Spaces": summaries, "NextToken": nxt})
+
+
+def delete_space(self):
+    backend = self.sagemaker_backend
+    domain_id, name = self._get_param("DomainId"), self._get_param("SpaceName")
+    space = _space(backend, domain_id, name)
+    if _live_apps(backend, domain_id, name):
+        raise ResourceInUseException(f"Space {name} still has apps; delete them first")
+    del backend.spaces[(domain_id, name)]
+    _record(self, "DeleteSpace", "AWS::SageMaker::Space", space["SpaceArn"], {"domainId": domain_id, "spaceName": name})
+    return EmptyResult()
+
+
+# --- apps ----------------------------------------------------------------------------------
+
+
+def _owner(self):
+    profile, space = self._get_param("UserProfileName"), self._get_param("SpaceName")
+    if bool(profile) == bool(space):
+        raise ValidationError("Exactly one of UserProfileName and SpaceName is required")
+    return profile, space
+
+
+def _app(backend, domain_id, owner, app_type, name):
+    app = backend.apps.get((domain_id, owner, app_type, name))
+    if app is None:
+        raise ResourceNotFound(f"App {app_type}/{name} does not exist")
+    return app
+
+
+def create_app(self):
+    backend = self.sagemaker_backend
+    domain = _domain(backend, self._get_param("DomainId"))
+    profile, space = _owner(self)
+    if profile:
+        _profile(backend, domain.id, profile)
+    else:
+        _space(backend, domain.id, space)
+    owner = profile or space
+    app_type, name = self._get_param("AppType"), self._get_param("AppName")
+    key = (domain.id, owner, app_type, name)
+    if key in backend.apps and backend.apps[key]["Status"] != "Deleted":
+        raise ResourceInUseException(f"App {app_type}/{name} already exists")
+    controls, tags = _split_tags(self._get_param("Tags"))
+    created = _parse_time(controls["creation-time"]) if "creation-time" in controls else _now()
+    arn = _arn(backend, "app", f"{domain.id}/{owner}/{app_type.lower()}/{name}")
+    app = {
+        "AppArn": arn,
+        "AppType": app_type,
+        "AppName": name,
+        "DomainId": domain.id,
+        "UserProfileName": profile,
+        "SpaceName": space,
+        "Status": controls.get("status", "InService"),
+        "CreationTime": created,
+        "LastHealthCheckTimestamp": _now(),
+        "LastUserActivityTimestamp": _parse_time(controls["last-user-activity"])
+        if "last-user-activity" in controls else created,
+        "FailureReason": controls.get("failure-reason"),
+        "ResourceSpec": self._get_param("ResourceSpec") or {"InstanceType": "system"},
+        "_tags": tags,
+    }
+    backend.apps[key] = app
+    _record(self, "CreateApp", "AWS::SageMaker::App", arn, {"domainId": domain.id, "appName": name})
+    return ActionResult({"AppArn": arn})
+
+
+def describe_app(self):
+    profile, space = _owner(self)
+    app = _app(self.sagemaker_backend, self._get_param("DomainId"), profile or space,
+               self._get_param("AppType"), self._get_param("AppName"))
+    return ActionResult(_public(app))
+
+
+def list_apps(self):
+    backend = self.sagemaker_backend
+    domain_id = self._get_param("DomainIdEquals")
+    profile = self._get_param("UserProfileNameEquals")
+    space = self._get_param("SpaceNameEquals")
+    items = [
+        a for _, a in sorted(backend.apps.items())
+        if (not domain_id or a["DomainId"] == domain_id)
+        and (not profile or a["UserProfileName"] == profile)
+        and (not space or a["SpaceName"] == space)
+    ]
+    page, nxt = _paginate(items, self._get_param("NextToken"), self._get_param("MaxResults"))
+    fields = ("DomainId", "UserProfileName", "SpaceName", "AppType", "AppName", "Status",
+              "CreationTime", "ResourceSpec")
+    summaries = [{k: a[k] for k in fields if a.get(k) is not None} for a in page]
+    return ActionResult({"Apps": summaries, "NextToken": nxt})
+
+
+def delete_app(self):
+    backend = self.sagemaker_backend
+    profile, space = _owner(self)
+    app = _app(backend, self._get_param("DomainId"), profile or space,
+               self._get_param("AppType"), self._get_param("AppName"))
+    if app["Status"] == "Deleted":
+        raise ResourceNotFound(f"App {app['AppName']} is already deleted")
+    app["Status"] = "Deleted"
+    _record(self, "DeleteApp", "AWS::SageMaker::App", app["AppArn"],
+            {"domainId": app["DomainId"], "appName": app["AppName"]})
+    return EmptyResult()
+
+
+for _fn in (
+    create_domain, update_domain, delete_domain, create_presigned_domain_url,
+    create_user_profile, describe_user_profile, list_user_profiles, update_user_profile,
+    delete_user_profile, create_space, describe_space, list_spaces, delete_space,
+    create_app, describe_app, list_apps, delete_app,
+):
+    setattr(SageMakerResponse, _fn.__name__, _fn)
+
+
+def _exit_with_parent():
+    """Test harnesses start one emulator per test binary; it must not outlive them."""
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    _exit_with_parent()
+    main(sys.argv[1:])
