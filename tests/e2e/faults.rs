@@ -1,0 +1,261 @@
+//! Error paths an emulator cannot produce, injected with aws-smithy-mocks on top of the real
+//! emulator (unmatched calls pass through to it).
+
+use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+use aws_sdk_iam::types::RoleDetail;
+use aws_sdk_sagemaker::operation::list_apps::ListAppsError;
+use aws_sdk_sagemaker::operation::list_domains::ListDomainsError;
+use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
+use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, mock};
+use aws_smithy_types::error::ErrorMetadata;
+use sagemaker_auditor::collect::{AwsClients, CollectOptions, collect};
+use sagemaker_auditor::snapshot::{ErrorKind, RoleState, Snapshot};
+
+use crate::fixtures::{DomainSpec, Fixture, Owner, sagemaker_trust};
+use crate::util::{self, Account, REGION};
+
+/// One domain with a profile and an app.
+async fn small_account(id: &str) -> (Account, String) {
+    let account = util::account(id).await;
+    let f = Fixture::new(&account);
+    let (vpc, subnets) = f.default_vpc().await;
+    f.role("default-role", sagemaker_trust(), &[], &[]).await;
+    f.role("user-role", sagemaker_trust(), &[], &[]).await;
+    let domain = f
+        .domain(DomainSpec {
+            name: "small",
+            vpc_id: &vpc,
+            subnet_ids: subnets,
+            default_role: Some(f.role_arn("service-role/default-role")),
+            ..Default::default()
+        })
+        .await;
+    f.profile(
+        &domain,
+        "user",
+        Some(&f.role_arn("service-role/user-role")),
+        &[],
+        vec![],
+    )
+    .await;
+    f.app(
+        &domain,
+        Owner::Profile("user"),
+        AppType::JupyterServer,
+        "default",
+        AppInstanceType::System,
+        vec![],
+    )
+    .await;
+    (account, domain)
+}
+
+async fn scan(clients: &AwsClients) -> Snapshot {
+    collect(
+        clients,
+        &CollectOptions {
+            regions: vec![REGION.into()],
+            concurrency: 4,
+        },
+    )
+    .await
+}
+
+fn calls(s: &Snapshot, operation: &str) -> (u64, u64) {
+    s.api_calls
+        .iter()
+        .filter(|c| c.operation == operation)
+        .fold((0, 0), |(c, a), x| (c + x.calls, a + x.attempts))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_denied_on_list_apps_is_recorded_and_the_rest_completes() {
+    let (account, domain) = small_account("000000000003").await;
+    let denied = mock!(aws_sdk_sagemaker::Client::list_apps).then_error(|| {
+        ListAppsError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDeniedException")
+                .message("User is not authorized to perform: sagemaker:ListApps")
+                .build(),
+        )
+    });
+    let clients = AwsClients::new(account.sdk.clone()).with_interceptor(
+        MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&denied)
+            .allow_passthrough(),
+    );
+    let s = scan(&clients).await;
+
+    assert_eq!(s.collection_errors.len(), 1, "{:?}", s.collection_errors);
+    let e = &s.collection_errors[0];
+    assert_eq!(
+        (
+            e.account_id.as_str(),
+            e.region.as_str(),
+            e.service.as_str(),
+            e.operation.as_str(),
+            e.error
+        ),
+        (
+            "000000000003",
+            REGION,
+            "sagemaker",
+            "ListApps",
+            ErrorKind::AccessDenied
+        )
+    );
+    assert_eq!(e.error_code.as_deref(), Some("AccessDeniedException"));
+    assert!(e.message.contains("not authorized"), "{}", e.message);
+    let d = &s.accounts[0].regions[0].domains[0];
+    assert_eq!(d.domain_id, domain);
+    assert!(d.described);
+    assert_eq!(d.user_profiles.len(), 1, "profiles are still collected");
+    assert!(d.apps.is_empty(), "apps are unknown, and the error says so");
+    assert_eq!(s.accounts[0].regions[0].efs_file_systems.len(), 1);
+    assert!(
+        s.accounts[0]
+            .execution_roles
+            .iter()
+            .all(|r| r.state == RoleState::Found)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried_and_the_scan_completes() {
+    let (account, domain) = small_account("000000000004").await;
+    let throttled = mock!(aws_sdk_sagemaker::Client::list_domains)
+        .sequence()
+        .error(|| {
+            ListDomainsError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .times(2)
+        .build();
+    let sdk = account
+        .sdk
+        .to_builder()
+        .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(4))
+        .build();
+    let clients = AwsClients::new(sdk).with_interceptor(
+        MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&throttled)
+            .allow_passthrough(),
+    );
+    let s = scan(&clients).await;
+
+    assert_eq!(s.collection_errors, vec![], "throttling was retried away");
+    assert_eq!(s.accounts[0].regions[0].domains.len(), 1);
+    assert_eq!(s.accounts[0].regions[0].domains[0].domain_id, domain);
+    assert_eq!(
+        calls(&s, "ListDomains"),
+        (1, 3),
+        "one call, two throttled attempts and a good one"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn persistent_throttling_becomes_a_collection_error_not_an_empty_region() {
+    let (account, _) = small_account("000000000005").await;
+    let throttled = mock!(aws_sdk_sagemaker::Client::list_domains)
+        .sequence()
+        .error(|| {
+            ListDomainsError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let clients = AwsClients::new(account.sdk.clone()).with_interceptor(
+        MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&throttled)
+            .allow_passthrough(),
+    );
+    let s = scan(&clients).await;
+
+    assert_eq!(s.collection_errors.len(), 1);
+    assert_eq!(
+        (
+            s.collection_errors[0].operation.as_str(),
+            s.collection_errors[0].error
+        ),
+        ("ListDomains", ErrorKind::Throttling)
+    );
+    assert_eq!(
+        calls(&s, "ListDomains"),
+        (1, 2),
+        "retried up to max_attempts"
+    );
+    // EFS is still collected: an unreadable domain list is not an absent one.
+    assert_eq!(s.accounts[0].regions[0].efs_file_systems.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_iam_pages_are_followed() {
+    let (account, _) = small_account("000000000006").await;
+    let role = |name: &str| {
+        RoleDetail::builder()
+            .arn(format!(
+                "arn:aws:iam::000000000006:role/service-role/{name}"
+            ))
+            .role_name(name)
+            .path("/service-role/")
+            .role_id(format!("AROA{name}"))
+            .assume_role_policy_document(
+                "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D",
+            )
+            .build()
+    };
+    let first = role("default-role");
+    let second = role("user-role");
+    let page_one = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(|r| r.marker().is_none())
+        .then_output(move || {
+            GetAccountAuthorizationDetailsOutput::builder()
+                .role_detail_list(first.clone())
+                .is_truncated(true)
+                .marker("page-2")
+                .build()
+        });
+    let page_two = mock!(aws_sdk_iam::Client::get_account_authorization_details)
+        .match_requests(|r| r.marker() == Some("page-2"))
+        .then_output(move || {
+            GetAccountAuthorizationDetailsOutput::builder()
+                .role_detail_list(second.clone())
+                .is_truncated(false)
+                .build()
+        });
+    let clients = AwsClients::new(account.sdk.clone()).with_interceptor(
+        MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .with_rule(&page_one)
+            .with_rule(&page_two)
+            .allow_passthrough(),
+    );
+    let s = scan(&clients).await;
+
+    assert_eq!(s.collection_errors, vec![]);
+    assert_eq!(calls(&s, "GetAccountAuthorizationDetails").0, 2);
+    let roles = &s.accounts[0].execution_roles;
+    assert_eq!(roles.len(), 2);
+    assert!(
+        roles.iter().all(|r| r.state == RoleState::Found),
+        "a role on the second page is not missing"
+    );
+    assert_eq!(
+        roles[0]
+            .role
+            .as_ref()
+            .map(|r| r.assume_role_policy["Version"].clone()),
+        Some("2012-10-17".into())
+    );
+}
