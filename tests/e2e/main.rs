@@ -1,6 +1,11 @@
 //! The one integration-test binary (each extra binary would re-link the AWS SDK).
 //! Every module shares one emulator; each test uses its own emulated account.
 
+// Test support code: a failed fixture step should stop the test right there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod cli;
+mod contracts;
 mod faults;
 mod fixtures;
 mod pagination;

@@ -48,6 +48,10 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         vec![],
         "a clean account collects without errors"
     );
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        s.save(&util::repo_root().join("examples/snapshot.json"))
+            .expect("write the example snapshot");
+    }
     assert_eq!(s.accounts.len(), 1);
     let acct = &s.accounts[0];
     assert_eq!(
@@ -552,4 +556,74 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
             "{action} is called but not declared"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regions_are_scanned_together_and_global_services_once() {
+    let account = util::account("000000000008").await;
+    let mut domains = Vec::new();
+    for region in [REGION, "eu-west-1"] {
+        let regional = account.in_region(region);
+        let f = crate::fixtures::Fixture::new(&regional);
+        let (vpc, subnets) = f.default_vpc().await;
+        domains.push(
+            f.domain(crate::fixtures::DomainSpec {
+                name: "same-name-in-each-region",
+                vpc_id: &vpc,
+                subnet_ids: subnets,
+                default_role: Some(f.role_arn("service-role/shared")),
+                ..Default::default()
+            })
+            .await,
+        );
+    }
+    crate::fixtures::Fixture::new(&account)
+        .role("shared", crate::fixtures::sagemaker_trust(), &[], &[])
+        .await;
+
+    let clients = AwsClients::new(account.sdk.clone());
+    let s = collect(
+        &clients,
+        &CollectOptions {
+            regions: vec![REGION.into(), "eu-west-1".into()],
+            concurrency: 4,
+        },
+    )
+    .await;
+    assert_eq!(s.collection_errors, vec![]);
+    let regions = &s.accounts[0].regions;
+    assert_eq!(
+        regions
+            .iter()
+            .map(|r| r.region.as_str())
+            .collect::<Vec<_>>(),
+        [REGION, "eu-west-1"]
+    );
+    for (region, domain) in regions.iter().zip(&domains) {
+        assert_eq!(region.domains.len(), 1);
+        assert_eq!(&region.domains[0].domain_id, domain);
+        assert!(
+            region.domains[0]
+                .arn
+                .contains(&format!(":{}:", region.region))
+        );
+        assert_eq!(region.efs_file_systems.len(), 1, "each region's own EFS");
+    }
+    let role = &s.accounts[0].execution_roles;
+    assert_eq!(role.len(), 1);
+    assert_eq!(role[0].state, RoleState::Found);
+    let bound_regions: Vec<&str> = role[0].bindings.iter().map(|b| b.region.as_str()).collect();
+    assert_eq!(
+        bound_regions,
+        ["eu-west-1", REGION],
+        "one binding per region's domain"
+    );
+    let c = calls(&s);
+    assert_eq!(c["sagemaker:ListDomains"], 2, "once per region");
+    assert_eq!(c["efs:DescribeFileSystems"], 2);
+    assert_eq!(c["sts:GetCallerIdentity"], 1, "once per account");
+    assert_eq!(
+        c["iam:GetAccountAuthorizationDetails"], 1,
+        "IAM is global: once per account"
+    );
 }

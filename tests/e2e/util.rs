@@ -125,6 +125,19 @@ pub struct Account {
 }
 
 impl Account {
+    /// The same account, its clients pointed at another region.
+    pub fn in_region(&self, region: &str) -> Account {
+        Account {
+            id: self.id.clone(),
+            sdk: self
+                .sdk
+                .to_builder()
+                .region(Region::new(region.to_string()))
+                .build(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+        }
+    }
     pub fn sagemaker(&self) -> aws_sdk_sagemaker::Client {
         aws_sdk_sagemaker::Client::new(&self.sdk)
     }
@@ -133,9 +146,6 @@ impl Account {
     }
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
         aws_sdk_ec2::Client::new(&self.sdk)
-    }
-    pub fn efs(&self) -> aws_sdk_efs::Client {
-        aws_sdk_efs::Client::new(&self.sdk)
     }
     /// Environment for running the binary against this account.
     pub fn env(&self) -> Vec<(&'static str, String)> {

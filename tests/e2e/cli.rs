@@ -1,0 +1,222 @@
+//! The binary as users run it: exit codes, messages naming file and line, snapshots saved and
+//! loaded, outputs never half-written or clobbered on error.
+
+use crate::fixtures::{DomainSpec, Fixture, sagemaker_trust};
+use crate::util::{self, repo_root, run_bin, temp_dir};
+
+#[test]
+fn validate_accepts_the_example_config_and_names_file_and_line_of_errors() {
+    let example = repo_root().join("examples/config.toml");
+    let (code, out, err) = run_bin(&["validate", "--config", example.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("valid"), "{out}");
+
+    let dir = temp_dir("validate");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "regions = [\"us-east-1\"]\n\n[checks.app_idle]\nidle_hours = 0\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_bin(&["validate", "--config", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!(
+            "{}:4: `checks.app_idle.idle_hours`",
+            bad.display()
+        )),
+        "{err}"
+    );
+
+    std::fs::write(&bad, "regions = [\"us-east-1\"]\nregion = \"x\"\n").unwrap();
+    let (code, _, err) = run_bin(&["validate", "--config", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("{}:2:1:", bad.display())) && err.contains("region"),
+        "{err}"
+    );
+
+    let (code, _, err) = run_bin(
+        &[
+            "validate",
+            "--config",
+            dir.join("absent.toml").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("absent.toml"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
+    let account = util::account("000000000007").await;
+    let f = Fixture::new(&account);
+    let (vpc, subnets) = f.default_vpc().await;
+    f.role("r", sagemaker_trust(), &[], &[]).await;
+    f.domain(DomainSpec {
+        name: "cli",
+        vpc_id: &vpc,
+        subnet_ids: subnets,
+        default_role: Some(f.role_arn("service-role/r")),
+        ..Default::default()
+    })
+    .await;
+
+    let dir = temp_dir("cli-scan");
+    let snapshot = dir.join("snapshot.json");
+    let live = dir.join("live.json");
+    let (code, out, err) = run_bin(
+        &[
+            "scan",
+            "--save-snapshot",
+            snapshot.to_str().unwrap(),
+            "--format",
+            "json",
+            "--output",
+            live.to_str().unwrap(),
+        ],
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let inventory: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&live).unwrap()).unwrap();
+    assert_eq!(inventory["resources"]["domains"], 1);
+    assert_eq!(inventory["scan"]["accounts"][0], "000000000007");
+    assert_eq!(
+        inventory["scan"]["collection_errors"],
+        serde_json::json!([])
+    );
+
+    // Offline: no credentials, no endpoint; the same snapshot gives the same inventory.
+    let (code, offline, err) = run_bin(
+        &[
+            "scan",
+            "--from-snapshot",
+            snapshot.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(offline, std::fs::read_to_string(&live).unwrap());
+
+    let (code, table, _) = run_bin(
+        &[
+            "scan",
+            "--from-snapshot",
+            snapshot.to_str().unwrap(),
+            "--format",
+            "table",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert!(
+        table.contains("1 domains") && table.contains("Collection: complete"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_malformed_snapshot_is_exit_2_with_its_line_and_clobbers_nothing() {
+    let dir = temp_dir("bad-snapshot");
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        "{\n  \"schema_version\": \"1\",\n  \"accounts\": 7\n}\n",
+    )
+    .unwrap();
+    let output = dir.join("report.json");
+    std::fs::write(&output, "previous report").unwrap();
+    let (code, _, err) = run_bin(
+        &[
+            "scan",
+            "--from-snapshot",
+            bad.to_str().unwrap(),
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("{}:", bad.display())) && err.contains("invalid snapshot"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "previous report");
+
+    std::fs::write(&bad, "{\"schema_version\": \"99\"}").unwrap();
+    let (code, _, err) = run_bin(&["scan", "--from-snapshot", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("schema_version \"99\""), "{err}");
+}
+
+#[test]
+fn an_unreachable_aws_is_exit_1_and_says_why() {
+    let dir = temp_dir("unreachable");
+    let config = dir.join("config.toml");
+    // A port nothing listens on; one attempt so the test is quick.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::write(&config, format!("regions = [\"us-east-1\"]\nendpoint_url = \"http://127.0.0.1:{port}\"\nmax_attempts = 1\ncall_timeout_seconds = 5\n")).unwrap();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "x".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "y".to_string()),
+        ("AWS_CONFIG_FILE", "/dev/null".to_string()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+    ];
+    let (code, _, err) = run_bin(
+        &[
+            "scan",
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+        &env,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("GetCallerIdentity"), "{err}");
+}
+
+#[test]
+fn bad_region_is_a_usage_error() {
+    let (code, _, err) = run_bin(
+        &["scan", "--region", "mars-1"],
+        &[("AWS_EC2_METADATA_DISABLED", "true".into())],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("mars-1"), "{err}");
+}
+
+/// The README's first command, minus `cargo run`.
+#[test]
+fn readme_main_job_runs_offline_on_the_bundled_snapshot() {
+    let example = repo_root().join("examples/snapshot.json");
+    let (code, out, err) = run_bin(
+        &[
+            "scan",
+            "--from-snapshot",
+            example.to_str().unwrap(),
+            "--format",
+            "table",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("3 domains, 5 user profiles, 2 spaces, 6 apps"),
+        "{out}"
+    );
+    assert!(out.contains("Left behind by deleted domains: 1 EFS file systems (5368709120 bytes), 2 NFS security groups"), "{out}");
+    assert!(
+        out.contains("Execution roles: 1 cross_account, 7 found, 1 missing"),
+        "{out}"
+    );
+}
