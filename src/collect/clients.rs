@@ -43,6 +43,20 @@ impl Default for ClientSettings {
     }
 }
 
+/// A service client from the shared config, in `region`, with the call counter and any extra
+/// interceptors. (Each service crate has its own config type: a macro, not a generic.)
+macro_rules! client {
+    ($clients:expr, $service:ident, $region:expr) => {{
+        let mut builder = $service::config::Builder::from(&$clients.sdk)
+            .region($region)
+            .interceptor($clients.counter.clone());
+        for interceptor in &$clients.extra_interceptors {
+            builder.push_interceptor(interceptor.clone());
+        }
+        $service::Client::from_conf(builder.build())
+    }};
+}
+
 /// Builds the per-service clients of one scan; every client shares the call counter.
 #[derive(Clone)]
 pub struct AwsClients {
@@ -100,53 +114,23 @@ impl AwsClients {
     }
 
     pub fn sagemaker(&self, region: &str) -> aws_sdk_sagemaker::Client {
-        let mut b = aws_sdk_sagemaker::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.counter.clone());
-        for i in &self.extra_interceptors {
-            b.push_interceptor(i.clone());
-        }
-        aws_sdk_sagemaker::Client::from_conf(b.build())
+        client!(self, aws_sdk_sagemaker, Region::new(region.to_string()))
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let mut b = aws_sdk_ec2::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.counter.clone());
-        for i in &self.extra_interceptors {
-            b.push_interceptor(i.clone());
-        }
-        aws_sdk_ec2::Client::from_conf(b.build())
+        client!(self, aws_sdk_ec2, Region::new(region.to_string()))
     }
 
     pub fn efs(&self, region: &str) -> aws_sdk_efs::Client {
-        let mut b = aws_sdk_efs::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_string()))
-            .interceptor(self.counter.clone());
-        for i in &self.extra_interceptors {
-            b.push_interceptor(i.clone());
-        }
-        aws_sdk_efs::Client::from_conf(b.build())
+        client!(self, aws_sdk_efs, Region::new(region.to_string()))
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        let mut b = aws_sdk_iam::config::Builder::from(&self.sdk)
-            .region(self.global_region())
-            .interceptor(self.counter.clone());
-        for i in &self.extra_interceptors {
-            b.push_interceptor(i.clone());
-        }
-        aws_sdk_iam::Client::from_conf(b.build())
+        client!(self, aws_sdk_iam, self.global_region())
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        let mut b = aws_sdk_sts::config::Builder::from(&self.sdk)
-            .region(self.global_region())
-            .interceptor(self.counter.clone());
-        for i in &self.extra_interceptors {
-            b.push_interceptor(i.clone());
-        }
-        aws_sdk_sts::Client::from_conf(b.build())
+        client!(self, aws_sdk_sts, self.global_region())
     }
 }
 
@@ -168,6 +152,23 @@ impl Storable for Attempts {
 }
 
 impl ApiCallCounter {
+    /// The counts accumulated since `earlier` (an earlier [`ApiCallCounter::snapshot`]).
+    pub fn since(&self, earlier: &[ApiCallCount]) -> Vec<ApiCallCount> {
+        self.snapshot()
+            .into_iter()
+            .filter_map(|mut now| {
+                if let Some(before) = earlier.iter().find(|b| {
+                    (&b.service, &b.operation, &b.outcome)
+                        == (&now.service, &now.operation, &now.outcome)
+                }) {
+                    now.calls -= before.calls;
+                    now.attempts -= before.attempts;
+                }
+                (now.calls > 0).then_some(now)
+            })
+            .collect()
+    }
+
     pub fn snapshot(&self) -> Vec<ApiCallCount> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts

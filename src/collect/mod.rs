@@ -45,6 +45,8 @@ pub struct CollectOptions {
 /// Takes a snapshot of the account the credentials belong to, in every requested region.
 pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot {
     let started_at = Utc::now();
+    // Clients may serve several scans (the daemon): report this scan's calls only.
+    let calls_before = clients.counter().snapshot();
     let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let policy_cache = ManagedPolicyCache::default();
     let mut errors = Vec::new();
@@ -68,7 +70,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
         accounts,
         managed_policies: policy_cache.into_map(),
         collection_errors: errors,
-        api_calls: clients.counter().snapshot(),
+        api_calls: clients.counter().since(&calls_before),
     }
 }
 

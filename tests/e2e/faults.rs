@@ -6,7 +6,7 @@ use aws_sdk_iam::types::RoleDetail;
 use aws_sdk_sagemaker::operation::list_apps::ListAppsError;
 use aws_sdk_sagemaker::operation::list_domains::ListDomainsError;
 use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
-use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, mock};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use aws_smithy_types::error::ErrorMetadata;
 use sagemaker_auditor::collect::{AwsClients, CollectOptions, collect};
 use sagemaker_auditor::snapshot::{ErrorKind, RoleState, Snapshot};
@@ -50,6 +50,26 @@ async fn small_account(id: &str) -> (Account, String) {
     (account, domain)
 }
 
+/// Clients that answer `rules` themselves and pass every other call to the emulator.
+fn with_faults(sdk: aws_config::SdkConfig, rules: &[&Rule]) -> AwsClients {
+    let mut faults = MockResponseInterceptor::new()
+        .rule_mode(RuleMode::MatchAny)
+        .allow_passthrough();
+    for rule in rules {
+        faults = faults.with_rule(rule);
+    }
+    AwsClients::new(sdk).with_interceptor(faults)
+}
+
+fn throttling() -> ListDomainsError {
+    ListDomainsError::generic(
+        ErrorMetadata::builder()
+            .code("ThrottlingException")
+            .message("Rate exceeded")
+            .build(),
+    )
+}
+
 async fn scan(clients: &AwsClients) -> Snapshot {
     collect(
         clients,
@@ -79,12 +99,7 @@ async fn access_denied_on_list_apps_is_recorded_and_the_rest_completes() {
                 .build(),
         )
     });
-    let clients = AwsClients::new(account.sdk.clone()).with_interceptor(
-        MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&denied)
-            .allow_passthrough(),
-    );
+    let clients = with_faults(account.sdk.clone(), &[&denied]);
     let s = scan(&clients).await;
 
     assert_eq!(s.collection_errors.len(), 1, "{:?}", s.collection_errors);
@@ -126,14 +141,7 @@ async fn throttling_is_retried_and_the_scan_completes() {
     let (account, domain) = small_account("000000000004").await;
     let throttled = mock!(aws_sdk_sagemaker::Client::list_domains)
         .sequence()
-        .error(|| {
-            ListDomainsError::generic(
-                ErrorMetadata::builder()
-                    .code("ThrottlingException")
-                    .message("Rate exceeded")
-                    .build(),
-            )
-        })
+        .error(throttling)
         .times(2)
         .build();
     let sdk = account
@@ -141,12 +149,7 @@ async fn throttling_is_retried_and_the_scan_completes() {
         .to_builder()
         .retry_config(aws_config::retry::RetryConfig::adaptive().with_max_attempts(4))
         .build();
-    let clients = AwsClients::new(sdk).with_interceptor(
-        MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&throttled)
-            .allow_passthrough(),
-    );
+    let clients = with_faults(sdk, &[&throttled]);
     let s = scan(&clients).await;
 
     assert_eq!(s.collection_errors, vec![], "throttling was retried away");
@@ -164,22 +167,10 @@ async fn persistent_throttling_becomes_a_collection_error_not_an_empty_region() 
     let (account, _) = small_account("000000000005").await;
     let throttled = mock!(aws_sdk_sagemaker::Client::list_domains)
         .sequence()
-        .error(|| {
-            ListDomainsError::generic(
-                ErrorMetadata::builder()
-                    .code("ThrottlingException")
-                    .message("Rate exceeded")
-                    .build(),
-            )
-        })
+        .error(throttling)
         .repeatedly()
         .build();
-    let clients = AwsClients::new(account.sdk.clone()).with_interceptor(
-        MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&throttled)
-            .allow_passthrough(),
-    );
+    let clients = with_faults(account.sdk.clone(), &[&throttled]);
     let s = scan(&clients).await;
 
     assert_eq!(s.collection_errors.len(), 1);
@@ -234,13 +225,7 @@ async fn truncated_iam_pages_are_followed() {
                 .is_truncated(false)
                 .build()
         });
-    let clients = AwsClients::new(account.sdk.clone()).with_interceptor(
-        MockResponseInterceptor::new()
-            .rule_mode(RuleMode::MatchAny)
-            .with_rule(&page_one)
-            .with_rule(&page_two)
-            .allow_passthrough(),
-    );
+    let clients = with_faults(account.sdk.clone(), &[&page_one, &page_two]);
     let s = scan(&clients).await;
 
     assert_eq!(s.collection_errors, vec![]);
@@ -258,4 +243,17 @@ async fn truncated_iam_pages_are_followed() {
             .map(|r| r.assume_role_policy["Version"].clone()),
         Some("2012-10-17".into())
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_scan_reports_its_own_calls_when_clients_are_reused() {
+    let (account, _) = small_account("000000000009").await;
+    let clients = AwsClients::new(account.sdk.clone());
+    let first = scan(&clients).await;
+    let second = scan(&clients).await;
+    assert_eq!(
+        first.api_calls, second.api_calls,
+        "the second scan does not include the first's calls"
+    );
+    assert_eq!(calls(&second, "ListDomains"), (1, 1));
 }
