@@ -265,3 +265,62 @@ pub fn table(s: &Snapshot) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{CollectionError, ErrorKind, SCHEMA_VERSION};
+
+    fn empty() -> Snapshot {
+        Snapshot {
+            schema_version: SCHEMA_VERSION.into(),
+            scanner_version: "test".into(),
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            finished_at: chrono::DateTime::UNIX_EPOCH,
+            accounts: vec![],
+            managed_policies: Default::default(),
+            collection_errors: vec![],
+            api_calls: vec![],
+        }
+    }
+
+    #[test]
+    fn an_incomplete_scan_says_so_with_every_failed_call() {
+        let mut s = empty();
+        s.collection_errors.push(CollectionError {
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            service: "sagemaker".into(),
+            operation: "ListApps".into(),
+            error: ErrorKind::AccessDenied,
+            error_code: Some("AccessDeniedException".into()),
+            message: "not authorized".into(),
+            resource: None,
+        });
+        let table = table(&s);
+        assert!(
+            table.contains("Collection: INCOMPLETE, 1 call(s) failed"),
+            "{table}"
+        );
+        assert!(
+            table.contains(
+                "123456789012 us-east-1 sagemaker:ListApps access_denied: not authorized"
+            ),
+            "{table}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&json(&s)).unwrap();
+        assert_eq!(
+            json["scan"]["collection_errors"][0]["error"],
+            "access_denied"
+        );
+    }
+
+    #[test]
+    fn a_complete_empty_scan_is_not_called_incomplete() {
+        let table = table(&empty());
+        assert!(
+            table.contains("0 domains") && table.contains("Collection: complete"),
+            "{table}"
+        );
+    }
+}
