@@ -79,12 +79,18 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
         call_timeout: config.call_timeout,
     };
     let clients = AwsClients::from_env(&settings).await;
-    let mut regions = if cli_regions.is_empty() {
-        config.regions.clone()
+    let requested = if cli_regions.is_empty() {
+        &config.regions[..]
     } else {
-        cli_regions.to_vec()
+        cli_regions
     };
-    regions.dedup();
+    let mut regions: Vec<String> = Vec::new();
+    for region in requested {
+        // A region named twice is scanned once.
+        if !regions.contains(region) {
+            regions.push(region.clone());
+        }
+    }
     if regions.is_empty() {
         match clients.default_region() {
             Some(r) => regions.push(r),

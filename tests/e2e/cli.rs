@@ -69,6 +69,12 @@ async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
     let (code, out, err) = run_bin(
         &[
             "scan",
+            "--region",
+            "us-east-1",
+            "--region",
+            "eu-west-1",
+            "--region",
+            "us-east-1",
             "--save-snapshot",
             snapshot.to_str().unwrap(),
             "--format",
@@ -84,8 +90,24 @@ async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
     assert_eq!(inventory["resources"]["domains"], 1);
     assert_eq!(inventory["scan"]["accounts"][0], "000000000007");
     assert_eq!(
+        inventory["scan"]["regions"],
+        serde_json::json!(["eu-west-1", "us-east-1"])
+    );
+    assert_eq!(
         inventory["scan"]["collection_errors"],
         serde_json::json!([])
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snapshot).unwrap()).unwrap();
+    let list_domains = saved["api_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["operation"] == "ListDomains")
+        .unwrap();
+    assert_eq!(
+        list_domains["calls"], 2,
+        "us-east-1 named twice is scanned once, eu-west-1 once"
     );
 
     // Offline: no credentials, no endpoint; the same snapshot gives the same inventory.
