@@ -75,14 +75,27 @@ pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) ->
         .map(|(i, d)| (d.domain_id.clone(), i))
         .collect();
 
+    // Only what belongs to a domain we hold is worth a describe (one created or deleted
+    // between the list calls is not).
+    let known = |domain_id: Option<&str>| domain_id.is_some_and(|d| index.contains_key(d));
     let (profiles, spaces, apps) = tokio::join!(
         join_all(
             profiles
                 .iter()
+                .filter(|p| known(p.domain_id()))
                 .map(|p| describe_user_profile(ctx, client, region, p))
         ),
-        join_all(spaces.iter().map(|s| space(ctx, client, region, s))),
-        join_all(apps.iter().map(|a| app(ctx, client, region, a))),
+        join_all(
+            spaces
+                .iter()
+                .filter(|s| known(s.domain_id()))
+                .map(|s| space(ctx, client, region, s))
+        ),
+        join_all(
+            apps.iter()
+                .filter(|a| known(a.domain_id()))
+                .map(|a| app(ctx, client, region, a))
+        ),
     );
     for profile in profiles.into_iter().flatten() {
         if let Some(&i) = index.get(&profile.domain_id) {
