@@ -257,3 +257,33 @@ async fn each_scan_reports_its_own_calls_when_clients_are_reused() {
     );
     assert_eq!(calls(&second, "ListDomains"), (1, 1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_domain_deleted_between_list_and_describe_is_gone_not_an_error() {
+    let (account, real) = small_account("000000000010").await;
+    let listed = mock!(aws_sdk_sagemaker::Client::list_domains).then_output(move || {
+        aws_sdk_sagemaker::operation::list_domains::ListDomainsOutput::builder()
+            .domains(
+                aws_sdk_sagemaker::types::DomainDetails::builder()
+                    .domain_id("d-vanished0000")
+                    .build(),
+            )
+            .domains(
+                aws_sdk_sagemaker::types::DomainDetails::builder()
+                    .domain_id(&real)
+                    .build(),
+            )
+            .build()
+    });
+    let s = scan(&with_faults(account.sdk.clone(), &[&listed])).await;
+
+    assert_eq!(
+        s.collection_errors,
+        vec![],
+        "ResourceNotFound on describe means deleted"
+    );
+    let domains = &s.accounts[0].regions[0].domains;
+    assert_eq!(domains.len(), 1);
+    assert!(domains[0].described && domains[0].user_profiles.len() == 1);
+    assert_eq!(calls(&s, "DescribeDomain").0, 2);
+}

@@ -299,6 +299,11 @@ def create_domain(self):
     return ActionResult({"DomainArn": domain.arn, "DomainId": domain.id, "Url": domain.url})
 
 
+def describe_domain(self):
+    # moto answers ValidationException for an unknown domain; AWS answers ResourceNotFound.
+    return ActionResult(_domain(self.sagemaker_backend, self._get_param("DomainId")).describe())
+
+
 def update_domain(self):
     backend = self.sagemaker_backend
     domain = _domain(backend, self._get_param("DomainId"))
@@ -633,7 +638,7 @@ def delete_app(self):
 
 
 for _fn in (
-    create_domain, update_domain, delete_domain, create_presigned_domain_url,
+    create_domain, describe_domain, update_domain, delete_domain, create_presigned_domain_url,
     create_user_profile, describe_user_profile, list_user_profiles, update_user_profile,
     delete_user_profile, create_space, describe_space, list_spaces, delete_space,
     create_app, describe_app, list_apps, delete_app,
