@@ -31,7 +31,6 @@ pub struct Seeded {
 
 pub async fn seed(account: &Account) -> Seeded {
     let f = Fixture::new(account);
-    let acct = &account.id;
 
     // Roles: one per IAM check, plus a clean one.
     f.role("sm-full-access", sagemaker_trust(), &[FULL_ACCESS], &[])
@@ -295,7 +294,6 @@ pub async fn seed(account: &Account) -> Seeded {
     f.delete_profile(&gone_domain, "temp").await;
     f.delete_domain(&gone_domain).await;
 
-    let _ = acct;
     Seeded {
         public_domain,
         private_domain,
