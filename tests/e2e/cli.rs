@@ -1,8 +1,7 @@
 //! The binary as users run it: exit codes, messages naming file and line, snapshots saved and
 //! loaded, outputs never half-written or clobbered on error.
 
-use crate::fixtures::{DomainSpec, Fixture, sagemaker_trust};
-use crate::util::{self, repo_root, run_bin, temp_dir};
+use crate::util::{repo_root, run_bin, temp_dir};
 
 #[test]
 fn validate_accepts_the_example_config_and_names_file_and_line_of_errors() {
@@ -50,18 +49,7 @@ fn validate_accepts_the_example_config_and_names_file_and_line_of_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
-    let account = util::account("000000000007").await;
-    let f = Fixture::new(&account);
-    let (vpc, subnets) = f.default_vpc().await;
-    f.role("r", sagemaker_trust(), &[], &[]).await;
-    f.domain(DomainSpec {
-        name: "cli",
-        vpc_id: &vpc,
-        subnet_ids: subnets,
-        default_role: Some(f.role_arn("service-role/r")),
-        ..Default::default()
-    })
-    .await;
+    let (account, _) = crate::fixtures::small_account("000000000007").await;
 
     let dir = temp_dir("cli-scan");
     let snapshot = dir.join("snapshot.json");

@@ -5,50 +5,13 @@ use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthori
 use aws_sdk_iam::types::RoleDetail;
 use aws_sdk_sagemaker::operation::list_apps::ListAppsError;
 use aws_sdk_sagemaker::operation::list_domains::ListDomainsError;
-use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, mock};
 use aws_smithy_types::error::ErrorMetadata;
-use sagemaker_auditor::collect::{AwsClients, CollectOptions, collect};
+use sagemaker_auditor::collect::AwsClients;
 use sagemaker_auditor::snapshot::{ErrorKind, RoleState, Snapshot};
 
-use crate::fixtures::{DomainSpec, Fixture, Owner, sagemaker_trust};
-use crate::util::{self, Account, REGION};
-
-/// One domain with a profile and an app.
-async fn small_account(id: &str) -> (Account, String) {
-    let account = util::account(id).await;
-    let f = Fixture::new(&account);
-    let (vpc, subnets) = f.default_vpc().await;
-    f.role("default-role", sagemaker_trust(), &[], &[]).await;
-    f.role("user-role", sagemaker_trust(), &[], &[]).await;
-    let domain = f
-        .domain(DomainSpec {
-            name: "small",
-            vpc_id: &vpc,
-            subnet_ids: subnets,
-            default_role: Some(f.role_arn("service-role/default-role")),
-            ..Default::default()
-        })
-        .await;
-    f.profile(
-        &domain,
-        "user",
-        Some(&f.role_arn("service-role/user-role")),
-        &[],
-        vec![],
-    )
-    .await;
-    f.app(
-        &domain,
-        Owner::Profile("user"),
-        AppType::JupyterServer,
-        "default",
-        AppInstanceType::System,
-        vec![],
-    )
-    .await;
-    (account, domain)
-}
+use crate::fixtures::small_account;
+use crate::util::{self, REGION};
 
 /// Clients that answer `rules` themselves and pass every other call to the emulator.
 fn with_faults(sdk: aws_config::SdkConfig, rules: &[&Rule]) -> AwsClients {
@@ -71,21 +34,14 @@ fn throttling() -> ListDomainsError {
 }
 
 async fn scan(clients: &AwsClients) -> Snapshot {
-    collect(
-        clients,
-        &CollectOptions {
-            regions: vec![REGION.into()],
-            concurrency: 4,
-        },
-    )
-    .await
+    util::scan(clients, &[REGION]).await
 }
 
 fn calls(s: &Snapshot, operation: &str) -> (u64, u64) {
-    s.api_calls
-        .iter()
-        .filter(|c| c.operation == operation)
-        .fold((0, 0), |(c, a), x| (c + x.calls, a + x.attempts))
+    util::call_counts(s)
+        .into_iter()
+        .find(|(k, _)| k.ends_with(&format!(":{operation}")))
+        .map_or((0, 0), |(_, v)| v)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

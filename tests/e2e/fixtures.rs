@@ -420,3 +420,39 @@ impl<'a> Fixture<'a> {
             .expect("delete domain");
     }
 }
+
+/// One domain with a profile and an app.
+pub async fn small_account(id: &str) -> (Account, String) {
+    let account = crate::util::account(id).await;
+    let f = Fixture::new(&account);
+    let (vpc, subnets) = f.default_vpc().await;
+    f.role("default-role", sagemaker_trust(), &[], &[]).await;
+    f.role("user-role", sagemaker_trust(), &[], &[]).await;
+    let domain = f
+        .domain(DomainSpec {
+            name: "small",
+            vpc_id: &vpc,
+            subnet_ids: subnets,
+            default_role: Some(f.role_arn("service-role/default-role")),
+            ..Default::default()
+        })
+        .await;
+    f.profile(
+        &domain,
+        "user",
+        Some(&f.role_arn("service-role/user-role")),
+        &[],
+        vec![],
+    )
+    .await;
+    f.app(
+        &domain,
+        Owner::Profile("user"),
+        AppType::JupyterServer,
+        "default",
+        AppInstanceType::System,
+        vec![],
+    )
+    .await;
+    (account, domain)
+}

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
-use sagemaker_auditor::collect::{AwsClients, CollectOptions, collect};
+use sagemaker_auditor::collect::AwsClients;
 use sagemaker_auditor::snapshot::RoleState;
 
 use crate::fixtures::{DomainSpec, Fixture, Owner, sagemaker_trust};
@@ -50,14 +50,7 @@ async fn scan_reads_every_page_of_large_lists() {
     }
 
     let clients = AwsClients::new(account.sdk.clone());
-    let s = collect(
-        &clients,
-        &CollectOptions {
-            regions: vec![REGION.into()],
-            concurrency: 16,
-        },
-    )
-    .await;
+    let s = util::scan(&clients, &[REGION]).await;
     assert_eq!(s.collection_errors, vec![]);
     let region = &s.accounts[0].regions[0];
     assert_eq!(region.domains.len(), 120);
@@ -87,10 +80,16 @@ async fn scan_reads_every_page_of_large_lists() {
         120 + 150
     );
 
-    let mut calls = BTreeMap::new();
-    for c in &s.api_calls {
-        *calls.entry(c.operation.as_str()).or_insert(0) += c.calls;
-    }
+    let calls: BTreeMap<String, u64> = util::call_counts(&s)
+        .into_iter()
+        .map(|(k, (calls, _))| {
+            (
+                k.split_once(':')
+                    .map_or(k.clone(), |(_, op)| op.to_string()),
+                calls,
+            )
+        })
+        .collect();
     // 100 per page: two pages each, not one call per domain.
     assert_eq!(calls["ListDomains"], 2);
     assert_eq!(calls["ListUserProfiles"], 2);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use sagemaker_auditor::collect::{AwsClients, CollectOptions, collect, permissions};
+use sagemaker_auditor::collect::{AwsClients, permissions};
 use sagemaker_auditor::snapshot::{BindingKind, Domain, RoleState, Snapshot};
 
 use crate::reference::{self, ADMIN, FULL_ACCESS, ORPHAN_BYTES, OTHER_ACCOUNT};
@@ -20,13 +20,15 @@ fn domain<'a>(s: &'a Snapshot, id: &str) -> &'a Domain {
 }
 
 fn calls(s: &Snapshot) -> BTreeMap<String, u64> {
-    let mut out = BTreeMap::new();
-    for c in &s.api_calls {
-        assert_eq!(c.outcome, "success", "{c:?}");
-        *out.entry(format!("{}:{}", c.service, c.operation))
-            .or_default() += c.calls;
-    }
-    out
+    assert!(
+        s.api_calls.iter().all(|c| c.outcome == "success"),
+        "{:?}",
+        s.api_calls
+    );
+    util::call_counts(s)
+        .into_iter()
+        .map(|(k, (calls, _))| (k, calls))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,14 +36,7 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     let account = util::account(ACCOUNT).await;
     let seeded = reference::seed(&account).await;
     let clients = AwsClients::new(account.sdk.clone());
-    let s = collect(
-        &clients,
-        &CollectOptions {
-            regions: vec![REGION.into()],
-            concurrency: 8,
-        },
-    )
-    .await;
+    let s = util::scan(&clients, &[REGION]).await;
 
     assert_eq!(
         s.collection_errors,
@@ -582,14 +577,7 @@ async fn regions_are_scanned_together_and_global_services_once() {
         .await;
 
     let clients = AwsClients::new(account.sdk.clone());
-    let s = collect(
-        &clients,
-        &CollectOptions {
-            regions: vec![REGION.into(), "eu-west-1".into()],
-            concurrency: 4,
-        },
-    )
-    .await;
+    let s = util::scan(&clients, &[REGION, "eu-west-1"]).await;
     assert_eq!(s.collection_errors, vec![]);
     let regions = &s.accounts[0].regions;
     assert_eq!(

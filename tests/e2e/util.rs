@@ -1,6 +1,7 @@
 //! The emulator harness: one moto server (with `tests/emulator/server.py`'s additions) per test
 //! binary on a free loopback port, and SDK configs for isolated emulated accounts on it.
 
+use std::collections::BTreeMap;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -15,8 +16,31 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
+use sagemaker_auditor::snapshot::Snapshot;
 
 pub const REGION: &str = "us-east-1";
+
+/// One scan of `regions` with these clients.
+pub async fn scan(clients: &sagemaker_auditor::collect::AwsClients, regions: &[&str]) -> Snapshot {
+    let options = sagemaker_auditor::collect::CollectOptions {
+        regions: regions.iter().map(|r| r.to_string()).collect(),
+        concurrency: 8,
+    };
+    sagemaker_auditor::collect::collect(clients, &options).await
+}
+
+/// (calls, attempts) per `service:Operation`, whatever the outcome.
+pub fn call_counts(s: &Snapshot) -> BTreeMap<String, (u64, u64)> {
+    let mut out = BTreeMap::new();
+    for c in &s.api_calls {
+        let entry: &mut (u64, u64) = out
+            .entry(format!("{}:{}", c.service, c.operation))
+            .or_default();
+        entry.0 += c.calls;
+        entry.1 += c.attempts;
+    }
+    out
+}
 
 pub struct Emulator {
     pub url: String,
