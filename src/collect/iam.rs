@@ -155,15 +155,16 @@ pub(super) async fn list_roles(ctx: &Ctx, client: &Client) -> Option<RoleList> {
                 roles: HashMap::new(),
                 local_policies: HashMap::new(),
             };
+            // The pages are ours: move every role and policy instead of copying it.
             for page in pages {
-                for role in page.role_detail_list() {
+                for role in page.role_detail_list.unwrap_or_default() {
                     if let Some(arn) = role.arn() {
-                        list.roles.insert(arn.to_ascii_lowercase(), role.clone());
+                        list.roles.insert(arn.to_ascii_lowercase(), role);
                     }
                 }
-                for policy in page.policies() {
+                for policy in page.policies.unwrap_or_default() {
                     if let Some(arn) = policy.arn() {
-                        list.local_policies.insert(arn.to_string(), policy.clone());
+                        list.local_policies.insert(arn.to_string(), policy);
                     }
                 }
             }
