@@ -7,6 +7,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod fsutil;
+pub mod policy;
 pub mod report;
 pub mod scan;
 pub mod snapshot;

@@ -1,0 +1,50 @@
+package sma.checks.execution_role_s3_wildcard
+
+import data.sma.lib
+import data.sma.lib.iam
+
+metadata := {
+	"id": "execution_role_s3_wildcard",
+	"title": "SageMaker execution role can read or write every S3 bucket",
+	"severity": "medium",
+	"resource_type": "iam_role",
+	"description": "An effective execution role grants s3:GetObject or s3:PutObject on every bucket (*, arn:aws:s3:::* or arn:aws:s3:::*/*) without a condition: every Studio user running as it reaches all the account's data.",
+	"remediation": "Scope the S3 statements to the buckets and prefixes the users need, or add conditions (aws:ResourceAccount, s3:prefix).",
+}
+
+# Roles that do not exist are execution_role_missing's.
+results contains lib.role_result(account, role, verdict(role)) if {
+	some account in input.accounts
+	some role in account.execution_roles
+	role.state != "missing"
+}
+
+# A statement this check flags.
+offends(statement) if {
+	iam.unconditional(statement)
+	some action in ["s3:GetObject", "s3:PutObject"]
+	some resource in every_bucket
+	iam.grants(statement, action, resource)
+}
+
+# Offending statements of each managed policy, found once per policy however many roles
+# attach it.
+managed_offending[arn] := found if {
+	some arn, policy in input.managed_policies
+	found := [iam.statement_ref(arn, "managed", i, s) | some i, s in iam.statements(policy.document); offends(s)]
+}
+
+offending(role) := array.concat(
+	[iam.statement_ref(p.name, "inline", i, s) | some p in role.role.inline_policies; some i, s in iam.statements(p.document); offends(s)],
+	[s | some a in role.role.attached_policies; some s in managed_offending[a.arn]],
+)
+
+every_bucket := {"*"} | {sprintf("arn:%s:s3:::%s", [p, r]) | some p in ["aws", "aws-cn", "aws-us-gov"]; some r in ["*", "*/*"]}
+
+verdict(role) := lib.role_unreadable(role) if lib.role_unreadable(role)
+
+else := ["FAIL", sprintf("execution role %s grants S3 object access on every bucket (%d statement(s))", [role.arn, count(offending(role))]), {"statements": offending(role)}] if {
+	count(offending(role)) > 0
+} else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
+	count(iam.unread_policies(role)) > 0
+} else := ["PASS", sprintf("execution role %s does not grant S3 object access on every bucket", [role.arn]), {}]

@@ -1,0 +1,35 @@
+package sma.checks.user_profile_unhealthy
+
+import data.sma.lib
+
+metadata := {
+	"id": "user_profile_unhealthy",
+	"title": "SageMaker user profile is in a failed state",
+	"severity": "low",
+	"resource_type": "user_profile",
+	"description": "A profile in Failed, Update_Failed or Delete_Failed cannot launch apps as configured, and one that failed to delete blocks the domain's deletion.",
+	"remediation": "Read FailureReason (evidence), fix its cause (typically the execution role or a security group), then retry UpdateUserProfile or DeleteUserProfile.",
+}
+
+results contains r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some profile in domain.user_profiles
+	r := {
+		"resource_type": "user_profile",
+		"resource_arn": profile.arn,
+		"account_id": account.account_id,
+		"region": region.region,
+		"domain_id": domain.domain_id,
+		"status": status(profile),
+		"message": sprintf("user profile %s of domain %s is %s", [profile.name, domain.domain_id, profile.status]),
+		"evidence": {"status": profile.status, "failure_reason": object.get(profile, "failure_reason", null)},
+	}
+}
+
+results contains r if some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])
+
+status(profile) := "FAIL" if profile.status in lib.failed_statuses
+
+else := "PASS"

@@ -1,0 +1,72 @@
+package sma.checks.efs_orphaned_home
+
+import data.sma.lib
+
+metadata := {
+	"id": "efs_orphaned_home",
+	"title": "SageMaker home EFS outlives its domain",
+	"severity": "medium",
+	"resource_type": "efs_file_system",
+	"description": "DeleteDomain retains the home EFS by default (RetentionPolicy HomeEfsFileSystem=Retain). A file system tagged ManagedByAmazonSageMakerResource whose domain no longer exists keeps costing money and keeps its mount targets and NFS security groups in the VPC.",
+	"remediation": "Back up what users still need, then delete its mount targets and the file system (aws efs delete-mount-target, aws efs delete-file-system); `sagemaker-auditor teardown-plan` lists the steps.",
+}
+
+tag := "ManagedByAmazonSageMakerResource"
+
+price := data.config.efs_orphaned_home.price_per_gb_month
+
+domain_operations := ["ListDomains"]
+
+results contains r if {
+	some account in input.accounts
+	some region in account.regions
+	some fs in region.efs_file_systems
+	value := fs.tags[tag]
+	verdict := judge(account, region, fs, value)
+	r := {
+		"resource_type": "efs_file_system",
+		"resource_arn": fs.arn,
+		"account_id": account.account_id,
+		"region": region.region,
+		"domain_id": object.get(verdict[2], "domain_id", null),
+		"status": verdict[0],
+		"message": verdict[1],
+		"evidence": verdict[2],
+	}
+}
+
+results contains r if some r in lib.scope_error_results("efs_file_system", "elasticfilesystem", "file-system/", ["DescribeFileSystems"])
+
+# The domain id a tag value names: `arn:...:domain/d-xxx`, or a bare `d-xxx`.
+tagged_domain(value) := id if {
+	regex.match(`^d-[a-z0-9]+$`, value)
+	id := value
+} else := id if {
+	parts := regex.find_all_string_submatch_n(`domain/(d-[a-z0-9]+)$`, value, 1)
+	count(parts) == 1
+	id := parts[0][1]
+}
+
+exists(region, id) if {
+	some d in region.domains
+	d.domain_id == id
+}
+
+gib := 1073741824
+
+judge(account, region, fs, value) := ["ERROR", sprintf("file system %s: tag %s=%q names no domain id", [fs.file_system_id, tag, value]), {"tag_value": value}] if {
+	not tagged_domain(value)
+} else := ["ERROR", sprintf("file system %s belongs to domain %s, but %s", [fs.file_system_id, tagged_domain(value), lib.describe_errors(lib.scope_errors(account.account_id, region.region, domain_operations))]), {"domain_id": tagged_domain(value)}] if {
+	lib.collection_failed(account.account_id, region.region, domain_operations)
+} else := ["FAIL", sprintf("file system %s (%d bytes, about %.2f USD a month) belongs to domain %s, which no longer exists", [fs.file_system_id, fs.size_in_bytes, cost, tagged_domain(value)]), {
+	"domain_id": tagged_domain(value),
+	"size_in_bytes": fs.size_in_bytes,
+	"estimated_monthly_cost_usd": cost,
+	"price_per_gb_month": price,
+	"mount_target_count": fs.number_of_mount_targets,
+	"creation_time": object.get(fs, "creation_time", null),
+	"tag_value": value,
+}] if {
+	not exists(region, tagged_domain(value))
+	cost := round((fs.size_in_bytes / gib) * price * 100) / 100
+} else := ["PASS", sprintf("file system %s belongs to domain %s, which exists", [fs.file_system_id, tagged_domain(value)]), {"domain_id": tagged_domain(value)}]

@@ -1,0 +1,616 @@
+//! The policy engine: every check is a Rego file evaluated by `regorus` against the snapshot.
+//!
+//! Layout of a policy directory (the built-in one is `policies/`, compiled into the binary):
+//! - `lib/**.rego`: helpers, no checks;
+//! - `**/<check_id>_test.rego`: `test_*` rules, run by `policy test` and `cargo test`;
+//! - every other `**/<check_id>.rego`: one check, with a `metadata` rule (`id` equal to the
+//!   file name, `title`, `severity`, `resource_type`, `remediation`) and a `results` set of
+//!   `{resource_arn, status, message, evidence, ...}`, one per resource the check applies to.
+//!
+//! All files are parsed and checked once ([`PolicySet::load`]); each evaluation clones the
+//! compiled engine, so a scan never re-parses and scans never share evaluation state.
+
+mod glob;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use regorus::unstable::{Rule, RuleHead};
+use regorus::{Engine, Value};
+use serde::{Deserialize, Serialize};
+
+pub use glob::glob_match;
+
+/// The built-in policies and compliance mappings: `(path under policies/, contents)`.
+pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
+
+/// How long one check may evaluate before it is abandoned (it then reports an evaluation
+/// error, never a PASS).
+pub const EVALUATION_TIME_LIMIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// regorus's message already names file, line and column.
+    #[error("{0}")]
+    Parse(String),
+    #[error("{path}:{line}: {problem}")]
+    Check {
+        path: String,
+        line: u32,
+        problem: String,
+    },
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Self::Critical,
+        Self::High,
+        Self::Medium,
+        Self::Low,
+        Self::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A check's `metadata` rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckMetadata {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub resource_type: String,
+    pub remediation: String,
+    /// Everything else the rule says (description, references, ...), passed through.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub metadata: CheckMetadata,
+    /// `data.<package>` of the check.
+    pub package: String,
+    /// Where it was loaded from (`policies/...` for built-in checks).
+    pub source: String,
+    pub line: u32,
+    pub builtin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestRule {
+    pub package: String,
+    pub name: String,
+    pub source: String,
+    pub line: u32,
+}
+
+/// A compiled set of policies.
+#[derive(Clone)]
+pub struct PolicySet {
+    engine: Engine,
+    checks: Vec<Check>,
+    tests: Vec<TestRule>,
+}
+
+struct PolicyFile {
+    /// Shown in messages: `policies/<rel>` for built-ins, the path given for the others.
+    display: String,
+    /// Path inside its policy directory.
+    rel: String,
+    text: String,
+    builtin: bool,
+}
+
+impl PolicySet {
+    /// The built-in policies plus every `.rego` under `dirs`.
+    pub fn load(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
+        let mut files: Vec<PolicyFile> = BUILTIN
+            .iter()
+            .filter(|(rel, _)| rel.ends_with(".rego"))
+            .map(|(rel, text)| PolicyFile {
+                display: format!("policies/{rel}"),
+                rel: (*rel).to_string(),
+                text: (*text).to_string(),
+                builtin: true,
+            })
+            .collect();
+        for dir in dirs {
+            read_dir(dir, dir, &mut files)?;
+        }
+        Self::from_files(files)
+    }
+
+    /// Only the policies under `dirs` (and no built-ins): what `policy test DIR` runs.
+    pub fn load_dirs_only(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
+        let mut files = Vec::new();
+        for dir in dirs {
+            read_dir(dir, dir, &mut files)?;
+        }
+        // Helpers of the built-in library stay available to users' policies.
+        files.extend(
+            BUILTIN
+                .iter()
+                .filter(|(rel, _)| rel.starts_with("lib/") && !rel.ends_with("_test.rego"))
+                .map(|(rel, text)| PolicyFile {
+                    display: format!("policies/{rel}"),
+                    rel: (*rel).to_string(),
+                    text: (*text).to_string(),
+                    builtin: true,
+                }),
+        );
+        Self::from_files(files)
+    }
+
+    fn from_files(files: Vec<PolicyFile>) -> Result<Self, PolicyError> {
+        let mut engine = Engine::new();
+        engine.set_rego_v0(false);
+        glob::register(&mut engine).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: EVALUATION_TIME_LIMIT,
+            check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
+        });
+        for file in &files {
+            engine
+                .add_policy(file.display.clone(), file.text.clone())
+                .map_err(|e| PolicyError::Parse(e.to_string()))?;
+        }
+        // Parsing is per file; name resolution and rule checks happen for all modules at the
+        // first evaluation. Trigger them now, so such errors name their own file.
+        engine
+            .eval_query("true".into(), false)
+            .map_err(|e| PolicyError::Parse(e.to_string()))?;
+
+        // Rule names and lines per file, from the parsed modules.
+        let mut rules: BTreeMap<String, (String, Vec<(String, u32)>)> = BTreeMap::new();
+        for module in engine.get_modules().iter() {
+            let file = module.package.span.source.file().clone();
+            let package = format!("data.{}", module.package.refr.span().text());
+            let names = module
+                .policy
+                .iter()
+                .filter_map(|rule| match rule.as_ref() {
+                    Rule::Spec { head, span, .. } => {
+                        let refr = match head {
+                            RuleHead::Compr { refr, .. }
+                            | RuleHead::Set { refr, .. }
+                            | RuleHead::Func { refr, .. } => refr,
+                        };
+                        Some((refr.span().text().to_string(), span.line))
+                    }
+                    Rule::Default { .. } => None,
+                })
+                .collect();
+            rules.insert(file, (package, names));
+        }
+
+        let mut checks: Vec<Check> = Vec::new();
+        let mut tests = Vec::new();
+        let mut packages: BTreeMap<String, String> = BTreeMap::new();
+        for file in &files {
+            let Some((package, names)) = rules.get(&file.display) else {
+                continue;
+            };
+            let stem = Path::new(&file.rel)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            if stem.ends_with("_test") {
+                tests.extend(
+                    names
+                        .iter()
+                        .filter(|(name, _)| name.starts_with("test_"))
+                        .map(|(name, line)| TestRule {
+                            package: package.clone(),
+                            name: name.clone(),
+                            source: file.display.clone(),
+                            line: *line,
+                        }),
+                );
+                continue;
+            }
+            if Path::new(&file.rel)
+                .components()
+                .any(|c| c.as_os_str() == "lib")
+            {
+                continue;
+            }
+            let problem = |line: u32, problem: String| PolicyError::Check {
+                path: file.display.clone(),
+                line,
+                problem,
+            };
+            let line_of = |rule: &str| names.iter().find(|(n, _)| n == rule).map(|(_, l)| *l);
+            let Some(meta_line) = line_of("metadata") else {
+                return Err(problem(
+                    1,
+                    "a check needs a `metadata := {id, title, severity, resource_type, remediation}` rule".into(),
+                ));
+            };
+            if line_of("results").is_none() {
+                return Err(problem(
+                    1,
+                    "a check needs a `results` rule (a set of {resource_arn, status, message, evidence})".into(),
+                ));
+            }
+            if let Some(other) = packages.insert(package.clone(), file.display.clone()) {
+                return Err(problem(
+                    1,
+                    format!(
+                        "package `{package}` is already used by the check in {other}: one check per package"
+                    ),
+                ));
+            }
+            let value = engine
+                .eval_rule(format!("{package}.metadata"))
+                .map_err(|e| problem(meta_line, format!("metadata: {e}")))?;
+            let metadata = parse_metadata(&value).map_err(|p| problem(meta_line, p))?;
+            if metadata.id != stem {
+                return Err(problem(
+                    meta_line,
+                    format!(
+                        "metadata id `{}` must equal the file name `{stem}`",
+                        metadata.id
+                    ),
+                ));
+            }
+            if let Some(first) = checks.iter().find(|c| c.metadata.id == metadata.id) {
+                return Err(problem(
+                    meta_line,
+                    format!(
+                        "duplicate check id `{}`: already defined at {}:{}",
+                        metadata.id, first.source, first.line
+                    ),
+                ));
+            }
+            checks.push(Check {
+                metadata,
+                package: package.clone(),
+                source: file.display.clone(),
+                line: meta_line,
+                builtin: file.builtin,
+            });
+        }
+        checks.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
+        Ok(Self {
+            engine,
+            checks,
+            tests,
+        })
+    }
+
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
+    pub fn check(&self, id: &str) -> Option<&Check> {
+        self.checks.iter().find(|c| c.metadata.id == id)
+    }
+
+    pub fn tests(&self) -> &[TestRule] {
+        &self.tests
+    }
+
+    /// Evaluates every check against `input` (a snapshot, or anything serialising like one)
+    /// with `config` as `data.config`. Checks run in parallel, one engine clone per worker.
+    pub fn evaluate<T: Serialize>(&self, input: &T, config: &serde_json::Value) -> Evaluation {
+        let started = Instant::now();
+        let mut engine = self.engine.clone();
+        let prepared = serde_json::to_value(input)
+            .map_err(|e| e.to_string())
+            .and_then(|input| {
+                engine.set_input(Value::from(input));
+                engine
+                    .add_data(data_config(config))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(message) = prepared {
+            return Evaluation {
+                results: Vec::new(),
+                errors: self
+                    .checks
+                    .iter()
+                    .map(|c| EvaluationError {
+                        check_id: c.metadata.id.clone(),
+                        message: message.clone(),
+                    })
+                    .collect(),
+                duration: started.elapsed(),
+            };
+        }
+
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.checks.len())
+            .max(1);
+        let mut outcomes: Vec<(usize, Result<Vec<CheckResult>, String>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..workers)
+                    .map(|_| {
+                        let mut engine = engine.clone();
+                        let next = &next;
+                        scope.spawn(move || {
+                            let mut done = Vec::new();
+                            loop {
+                                let i = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(check) = self.checks.get(i) else {
+                                    break;
+                                };
+                                done.push((i, eval_check(&mut engine, check)));
+                            }
+                            done
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_default())
+                    .collect()
+            });
+        outcomes.sort_by_key(|(i, _)| *i);
+
+        let mut evaluation = Evaluation {
+            results: Vec::new(),
+            errors: Vec::new(),
+            duration: Duration::ZERO,
+        };
+        for (i, outcome) in outcomes {
+            let check_id = &self.checks[i].metadata.id;
+            match outcome {
+                Ok(results) => evaluation.results.extend(results),
+                Err(message) => {
+                    tracing::error!(check_id, error = %message, "check could not be evaluated");
+                    evaluation.errors.push(EvaluationError {
+                        check_id: check_id.clone(),
+                        message,
+                    });
+                }
+            }
+        }
+        evaluation.duration = started.elapsed();
+        evaluation
+    }
+
+    /// Runs every `test_*` rule with the default thresholds as `data.config`.
+    pub fn run_tests(&self, config: &serde_json::Value) -> Vec<TestOutcome> {
+        let mut engine = self.engine.clone();
+        if let Err(e) = engine.add_data(data_config(config)) {
+            return vec![TestOutcome {
+                name: "data.config".into(),
+                source: String::new(),
+                line: 0,
+                error: Some(e.to_string()),
+            }];
+        }
+        self.tests
+            .iter()
+            .map(|test| {
+                let error = match engine.eval_rule(format!("{}.{}", test.package, test.name)) {
+                    Ok(Value::Bool(true)) => None,
+                    Ok(Value::Undefined) => Some("undefined (a condition did not hold)".into()),
+                    Ok(other) => Some(format!("evaluated to {other}, not true")),
+                    Err(e) => Some(e.to_string()),
+                };
+                TestOutcome {
+                    name: format!("{}.{}", test.package, test.name),
+                    source: test.source.clone(),
+                    line: test.line,
+                    error,
+                }
+            })
+            .collect()
+    }
+}
+
+fn data_config(config: &serde_json::Value) -> Value {
+    Value::from(serde_json::json!({ "config": config }))
+}
+
+fn read_dir(root: &Path, dir: &Path, files: &mut Vec<PolicyFile>) -> Result<(), PolicyError> {
+    let read_err = |source| PolicyError::Read {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(read_err)?;
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            read_dir(root, &path, files)?;
+        } else if path.extension().is_some_and(|e| e == "rego") {
+            let text = std::fs::read_to_string(&path).map_err(|source| PolicyError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            files.push(PolicyFile {
+                display: path.display().to_string(),
+                rel: path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned(),
+                text,
+                builtin: false,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn parse_metadata(value: &Value) -> Result<CheckMetadata, String> {
+    let json = value.to_json_str().map_err(|e| format!("metadata: {e}"))?;
+    let object: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
+        .map_err(|_| format!("metadata must be an object, found {json}"))?;
+    for field in ["id", "title", "severity", "resource_type", "remediation"] {
+        match object.get(field) {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {}
+            Some(_) => {
+                return Err(format!(
+                    "metadata field `{field}` must be a non-empty string"
+                ));
+            }
+            None => return Err(format!("metadata lacks the `{field}` field")),
+        }
+    }
+    let severity = object["severity"].as_str().unwrap_or_default();
+    if Severity::parse(severity).is_none() {
+        return Err(format!(
+            "metadata severity `{severity}` is not one of critical, high, medium, low, info"
+        ));
+    }
+    serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| format!("metadata: {e}"))
+}
+
+/// One result of one check, as the policy produced it (validated).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    pub check_id: String,
+    pub status: ResultStatus,
+    pub resource_type: String,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+    pub domain_id: Option<String>,
+    pub message: String,
+    pub evidence: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ResultStatus {
+    Pass,
+    Fail,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvaluationError {
+    pub check_id: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub results: Vec<CheckResult>,
+    /// Checks that could not be evaluated (time limit, a malformed result): they produce no
+    /// results, and reports say so.
+    pub errors: Vec<EvaluationError>,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    pub name: String,
+    pub source: String,
+    pub line: u32,
+    /// `None` when the test passed.
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResult {
+    resource_arn: String,
+    status: ResultStatus,
+    message: String,
+    #[serde(default)]
+    evidence: serde_json::Value,
+    resource_type: Option<String>,
+    account_id: Option<String>,
+    region: Option<String>,
+    domain_id: Option<String>,
+}
+
+fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, String> {
+    let value = engine
+        .eval_rule(format!("{}.results", check.package))
+        .map_err(|e| e.to_string())?;
+    if value == Value::Undefined {
+        return Ok(Vec::new());
+    }
+    let json = value.to_json_str().map_err(|e| e.to_string())?;
+    let raw: Vec<RawResult> = serde_json::from_str(&json).map_err(|e| {
+        format!(
+            "`results` must be a set of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}}: {e}"
+        )
+    })?;
+    Ok(raw
+        .into_iter()
+        .map(|r| {
+            // arn:<partition>:<service>:<region>:<account>:<resource>
+            let mut parts = r.resource_arn.splitn(6, ':');
+            let (region, account) = (parts.nth(3), parts.next());
+            CheckResult {
+                check_id: check.metadata.id.clone(),
+                status: r.status,
+                resource_type: r
+                    .resource_type
+                    .unwrap_or_else(|| check.metadata.resource_type.clone()),
+                account_id: r
+                    .account_id
+                    .or_else(|| account.map(str::to_string))
+                    .unwrap_or_default(),
+                region: r
+                    .region
+                    .or_else(|| region.filter(|r| !r.is_empty()).map(str::to_string))
+                    .unwrap_or_else(|| crate::collect::GLOBAL.to_string()),
+                domain_id: r.domain_id,
+                message: r.message,
+                evidence: if r.evidence.is_null() {
+                    serde_json::json!({})
+                } else {
+                    r.evidence
+                },
+                resource_arn: r.resource_arn,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,233 @@
+use std::path::PathBuf;
+
+use super::*;
+
+fn default_config() -> serde_json::Value {
+    serde_json::to_value(crate::config::ChecksConfig::default()).unwrap()
+}
+
+fn temp_policies(files: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sma-policy-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+const CHECKS_MD_IDS: [&str; 18] = [
+    "domain_public_internet_access",
+    "domain_vpconly_subnet_public_route",
+    "domain_vpconly_missing_endpoints",
+    "domain_security_group_open_ingress",
+    "domain_no_customer_managed_key",
+    "domain_unhealthy",
+    "execution_role_full_access_policy",
+    "execution_role_admin_privileges",
+    "execution_role_passrole_wildcard",
+    "execution_role_s3_wildcard",
+    "execution_role_trust_too_broad",
+    "execution_role_missing",
+    "execution_role_shared_by_users",
+    "efs_orphaned_home",
+    "security_group_orphaned_nfs",
+    "app_failed",
+    "app_idle",
+    "user_profile_unhealthy",
+];
+
+#[test]
+fn every_policy_test_passes() {
+    let set = PolicySet::load(&[]).unwrap();
+    let outcomes = set.run_tests(&default_config());
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            o.error
+                .as_ref()
+                .map(|e| format!("{}:{} {}: {e}", o.source, o.line, o.name))
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "failing policy tests:\n{}",
+        failed.join("\n")
+    );
+    assert!(
+        outcomes.len() >= 90,
+        "only {} policy tests ran",
+        outcomes.len()
+    );
+}
+
+#[test]
+fn the_catalogue_of_checks_md_is_built_in_with_its_severities() {
+    let set = PolicySet::load(&[]).unwrap();
+    let mut ids: Vec<&str> = set
+        .checks()
+        .iter()
+        .map(|c| c.metadata.id.as_str())
+        .collect();
+    ids.sort();
+    let mut expected = CHECKS_MD_IDS.to_vec();
+    expected.sort();
+    assert_eq!(ids, expected);
+    let severity = |id: &str| set.check(id).unwrap().metadata.severity;
+    assert_eq!(
+        severity("execution_role_admin_privileges"),
+        Severity::Critical
+    );
+    assert_eq!(severity("domain_public_internet_access"), Severity::High);
+    assert_eq!(
+        severity("domain_vpconly_missing_endpoints"),
+        Severity::Medium
+    );
+    assert_eq!(severity("security_group_orphaned_nfs"), Severity::Low);
+    assert_eq!(severity("execution_role_shared_by_users"), Severity::Info);
+}
+
+#[test]
+fn every_check_has_a_test_file_with_tests() {
+    let set = PolicySet::load(&[]).unwrap();
+    for check in set.checks() {
+        let test_file = check.source.replace(".rego", "_test.rego");
+        let count = set.tests().iter().filter(|t| t.source == test_file).count();
+        assert!(
+            count >= 2,
+            "{} has {count} tests in {test_file}",
+            check.metadata.id
+        );
+    }
+}
+
+const GOOD: &str = r#"package custom.checks.team_tag
+metadata := {"id": "team_tag", "title": "t", "severity": "low", "resource_type": "domain", "remediation": "r"}
+results contains {"resource_arn": d.arn, "status": "PASS", "message": "ok"} if {
+    some a in input.accounts
+    some r in a.regions
+    some d in r.domains
+}
+"#;
+
+#[test]
+fn a_user_check_is_loaded_beside_the_built_ins() {
+    let dir = temp_policies(&[("team/team_tag.rego", GOOD)]);
+    let set = PolicySet::load(std::slice::from_ref(&dir)).unwrap();
+    let check = set.check("team_tag").unwrap();
+    assert!(!check.builtin);
+    assert!(check.source.ends_with("team/team_tag.rego"));
+    assert_eq!(check.line, 2);
+    assert_eq!(set.checks().len(), CHECKS_MD_IDS.len() + 1);
+}
+
+fn load_error(files: &[(&str, &str)]) -> String {
+    let dir = temp_policies(files);
+    match PolicySet::load(std::slice::from_ref(&dir)) {
+        Ok(_) => panic!("{files:?} loaded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_syntax_error_names_file_and_line() {
+    let err = load_error(&[("bad.rego", "package x\n\nmetadata := {\n  \"id\": \n")]);
+    assert!(err.contains("bad.rego:"), "{err}");
+}
+
+#[test]
+fn a_missing_metadata_field_names_file_line_and_field() {
+    let err = load_error(&[(
+        "team_tag.rego",
+        &GOOD.replace(r#""remediation": "r""#, r#""note": "r""#),
+    )]);
+    assert!(
+        err.contains("team_tag.rego:2: metadata lacks the `remediation` field"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_severity_is_refused() {
+    let err = load_error(&[("team_tag.rego", &GOOD.replace("\"low\"", "\"urgent\""))]);
+    assert!(
+        err.contains("team_tag.rego:2: metadata severity `urgent`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_duplicate_id_names_both_files() {
+    let dup = GOOD
+        .replace("custom.checks.team_tag", "custom.other.app_idle")
+        .replace("\"team_tag\"", "\"app_idle\"");
+    let err = load_error(&[("app_idle.rego", &dup)]);
+    assert!(
+        err.contains("app_idle.rego:2: duplicate check id `app_idle`"),
+        "{err}"
+    );
+    assert!(err.contains("policies/sagemaker/app_idle.rego"), "{err}");
+}
+
+#[test]
+fn an_id_different_from_the_file_name_is_refused() {
+    let err = load_error(&[("other_name.rego", GOOD)]);
+    assert!(
+        err.contains("must equal the file name `other_name`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_file_without_metadata_or_results_is_refused() {
+    let err = load_error(&[("helper.rego", "package x\n\nhelper := 1\n")]);
+    assert!(
+        err.contains("helper.rego:1: a check needs a `metadata"),
+        "{err}"
+    );
+    let err = load_error(&[(
+        "team_tag.rego",
+        "package y\nmetadata := {\"id\": \"team_tag\", \"title\": \"t\", \"severity\": \"low\", \"resource_type\": \"domain\", \"remediation\": \"r\"}\n",
+    )]);
+    assert!(err.contains("a check needs a `results` rule"), "{err}");
+}
+
+#[test]
+fn a_malformed_result_is_an_evaluation_error_not_a_pass() {
+    let bad = GOOD.replace("\"PASS\"", "\"OK\"");
+    let dir = temp_policies(&[("team_tag.rego", &bad)]);
+    let set = PolicySet::load(std::slice::from_ref(&dir)).unwrap();
+    let input = serde_json::json!({"accounts": [{"regions": [{"domains": [{"arn": "arn:aws:sagemaker:us-east-1:1:domain/d-1"}]}]}]});
+    let evaluation = set.evaluate(&input, &default_config());
+    let errors: Vec<&str> = evaluation
+        .errors
+        .iter()
+        .map(|e| e.check_id.as_str())
+        .collect();
+    assert!(errors.contains(&"team_tag"), "{errors:?}");
+    assert!(!evaluation.results.iter().any(|r| r.check_id == "team_tag"));
+}
+
+#[test]
+fn results_take_account_and_region_from_the_arn_when_not_given() {
+    let dir = temp_policies(&[("team_tag.rego", GOOD)]);
+    let set = PolicySet::load(std::slice::from_ref(&dir)).unwrap();
+    let input = serde_json::json!({"accounts": [{"regions": [{"domains": [{"arn": "arn:aws:sagemaker:eu-west-1:123456789012:domain/d-1"}]}]}]});
+    let evaluation = set.evaluate(&input, &default_config());
+    let result = evaluation
+        .results
+        .iter()
+        .find(|r| r.check_id == "team_tag")
+        .unwrap();
+    assert_eq!(result.account_id, "123456789012");
+    assert_eq!(result.region, "eu-west-1");
+    assert_eq!(result.resource_type, "domain");
+    assert_eq!(result.status, ResultStatus::Pass);
+}
