@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
+use crate::policy::{PolicySet, Severity};
+use crate::scan::Judge;
 use crate::snapshot::Snapshot;
 
 #[derive(Debug, Parser)]
@@ -32,15 +34,38 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Take one snapshot (or load one) and print what it holds.
+    /// Take one snapshot (or load one), judge it with the policies, report the findings.
     Scan(ScanArgs),
-    /// Check a config file without calling AWS.
+    /// Check a config file and the policies it loads, without calling AWS.
     Validate {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// Another directory of policies (repeatable), besides the config's `policy_dirs`.
+        #[arg(long = "policy-dir", value_name = "DIR")]
+        policy_dirs: Vec<PathBuf>,
     },
+    /// List or test the policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Print the JSON Schema of the snapshot (the input policies are written against).
     Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Every loaded check: id, severity, title, source file.
+    List {
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long = "policy-dir", value_name = "DIR")]
+        policy_dirs: Vec<PathBuf>,
+    },
+    /// Run the `test_*` rules of the built-in policies, or of the given directories.
+    Test {
+        /// Policy directories to test (their checks and tests, with the built-in `lib/`);
+        /// none: the built-in policies.
+        dirs: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,9 +85,15 @@ pub struct ScanArgs {
     /// Also save the snapshot taken (written atomically).
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
-    /// Output format; default: table on a terminal, JSON otherwise.
+    /// Output format; default: table on a terminal, the JSON report otherwise.
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
+    /// Another directory of policies (repeatable), besides the config's `policy_dirs`.
+    #[arg(long = "policy-dir", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+    /// Exit with 3 when a FAIL finding (not muted) at or above this severity exists.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -70,8 +101,37 @@ pub struct ScanArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// A readable summary of the findings.
     Table,
+    /// The findings report (DESIGN.md §3).
     Json,
+    /// OCSF Compliance Findings (Amazon Security Lake).
+    Ocsf,
+    /// AWS Security Finding Format (Security Hub BatchImportFindings).
+    Asff,
+    /// What the snapshot holds, without judging it.
+    Inventory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl From<FailOn> for Severity {
+    fn from(f: FailOn) -> Self {
+        match f {
+            FailOn::Critical => Severity::Critical,
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+            FailOn::Info => Severity::Info,
+        }
+    }
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -97,19 +157,88 @@ pub fn init_logging(cli: &Cli) {
 pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
     match cli.command {
         Command::Scan(args) => crate::scan::run(args).await,
-        Command::Validate { config } => {
+        Command::Validate {
+            config,
+            policy_dirs,
+        } => {
             let config = Config::load(&config)?;
+            let judge = Judge::load(&config, &policy_dirs)?;
             println!(
-                "{}: valid ({} region(s), schedule {:?})",
+                "{}: valid ({} region(s), schedule {:?}, {} checks, {} waiver(s))",
                 config
                     .source
                     .as_deref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default(),
                 config.regions.len(),
-                config.schedule
+                config.schedule,
+                judge.policies.checks().len(),
+                config.waivers.len()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::List {
+            config,
+            policy_dirs,
+        }) => {
+            let config = match &config {
+                Some(path) => Config::load(path)?,
+                None => Config::default(),
+            };
+            let judge = Judge::load(&config, &policy_dirs)?;
+            let checks = judge.policies.checks();
+            let width = checks
+                .iter()
+                .map(|c| c.metadata.id.len())
+                .max()
+                .unwrap_or(2);
+            println!(
+                "{:<width$}  {:<8}  {:<60}  SOURCE",
+                "ID", "SEVERITY", "TITLE"
+            );
+            for c in checks {
+                println!(
+                    "{:<width$}  {:<8}  {:<60}  {}:{}",
+                    c.metadata.id,
+                    c.metadata.severity.as_str(),
+                    c.metadata.title,
+                    c.source,
+                    c.line
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::Test { dirs }) => {
+            let policies = if dirs.is_empty() {
+                PolicySet::load(&[])?
+            } else {
+                PolicySet::load_dirs_only(&dirs)?
+            };
+            let thresholds = serde_json::to_value(Config::default().checks).unwrap_or_default();
+            let outcomes = policies.run_tests(&thresholds);
+            let failed: Vec<_> = outcomes.iter().filter(|o| o.error.is_some()).collect();
+            for o in &failed {
+                println!(
+                    "FAIL {} ({}:{}): {}",
+                    o.name,
+                    o.source,
+                    o.line,
+                    o.error.as_deref().unwrap_or_default()
+                );
+            }
+            println!(
+                "{} passed, {} failed",
+                outcomes.len() - failed.len(),
+                failed.len()
+            );
+            Ok(if failed.is_empty() && !outcomes.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                if outcomes.is_empty() {
+                    eprintln!("error: no test_* rule found");
+                }
+                ExitCode::from(1)
+            })
         }
         Command::Schema => {
             print!("{}", Snapshot::json_schema());

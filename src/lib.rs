@@ -1,7 +1,7 @@
 //! sagemaker-auditor: snapshots SageMaker domains with everything around them and judges them.
 //!
 //! The pipeline, one module a stage: [`config`] → [`collect`] (the only code that talks to
-//! AWS) → [`snapshot`] (our own serde model) → [`report`].
+//! AWS) → [`snapshot`] (our own serde model) → [`policy`] (Rego checks) → [`report`].
 
 pub mod cli;
 pub mod collect;
@@ -19,6 +19,8 @@ pub enum Error {
     Config(#[from] config::ConfigError),
     #[error(transparent)]
     Snapshot(#[from] snapshot::SnapshotError),
+    #[error(transparent)]
+    Policy(#[from] policy::PolicyError),
     /// The command line or environment cannot work (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -35,10 +37,11 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// DESIGN.md §3: 2 bad usage, config or input; 1 the scan could not run.
+    /// DESIGN.md §3: 2 bad usage, config, policy or input; 1 the scan could not run. (3,
+    /// failing findings, is not an error: `scan` returns it.)
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Usage(_) => 2,
+            Self::Config(_) | Self::Usage(_) | Self::Policy(_) => 2,
             Self::Snapshot(snapshot::SnapshotError::Write { .. }) => 1,
             Self::Snapshot(_) => 2,
             Self::ScanFailed(_) | Self::Write { .. } => 1,

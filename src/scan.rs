@@ -1,11 +1,20 @@
-//! `scan`: take or load a snapshot, optionally save it, print what it holds.
+//! `scan`: take or load a snapshot, optionally save it, judge it with the policies and
+//! report the findings.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use std::path::PathBuf;
+
+use chrono::{NaiveDate, Utc};
+
 use crate::cli::{OutputFormat, ScanArgs};
 use crate::collect::{AwsClients, ClientSettings, CollectOptions, collect};
 use crate::config::{Config, is_region_name};
+use crate::policy::{PolicyError, PolicySet};
+use crate::report::Report;
+use crate::report::compliance::Compliance;
+use crate::report::findings::{self, ReportInput};
 use crate::report::inventory;
 use crate::snapshot::Snapshot;
 use crate::{Error, Result};
@@ -15,6 +24,8 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    // Policies are checked before any AWS call: a broken policy fails fast with exit 2.
+    let judge = Judge::load(&config, &args.policy_dirs)?;
     let snapshot = match &args.from_snapshot {
         Some(path) => Snapshot::load(path)?,
         None => take_snapshot(&config, &args.regions).await?,
@@ -22,17 +33,31 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     if let Some(path) = &args.save_snapshot {
         snapshot.save(path)?;
     }
+    if args.from_snapshot.is_none() && snapshot.accounts.is_empty() {
+        let reasons: Vec<String> = snapshot
+            .collection_errors
+            .iter()
+            .map(|e| format!("{} {}: {}", e.service, e.operation, e.message))
+            .collect();
+        return Err(Error::ScanFailed(format!(
+            "no account could be read ({})",
+            reasons.join("; ")
+        )));
+    }
 
-    let format = args.format.unwrap_or(
-        if std::io::stdout().is_terminal() && args.output.is_none() {
-            OutputFormat::Table
-        } else {
-            OutputFormat::Json
-        },
-    );
+    let report = judge.report(&snapshot, &config, Utc::now().date_naive());
+    let to_terminal = std::io::stdout().is_terminal() && args.output.is_none();
+    let format = args.format.unwrap_or(if to_terminal {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    });
     let rendered = match format {
-        OutputFormat::Json => inventory::json(&snapshot),
-        OutputFormat::Table => inventory::table(&snapshot),
+        OutputFormat::Json => report.to_json(),
+        OutputFormat::Ocsf => crate::report::ocsf::render(&report),
+        OutputFormat::Asff => crate::report::asff::render(&report),
+        OutputFormat::Table => crate::report::table::render(&report, to_terminal),
+        OutputFormat::Inventory => inventory::json(&snapshot),
     };
     match &args.output {
         Some(path) => crate::fsutil::write_atomic(path, rendered.as_bytes()).map_err(|source| {
@@ -50,18 +75,63 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
 
-    if args.from_snapshot.is_none() && snapshot.accounts.is_empty() {
-        let reasons: Vec<String> = snapshot
-            .collection_errors
-            .iter()
-            .map(|e| format!("{} {}: {}", e.service, e.operation, e.message))
-            .collect();
-        return Err(Error::ScanFailed(format!(
-            "no account could be read ({})",
-            reasons.join("; ")
-        )));
+    match args.fail_on {
+        Some(threshold) if report.fails_at_or_above(threshold.into()) => Ok(ExitCode::from(3)),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
+}
+
+/// The loaded policies and compliance mappings: built once, used for every scan.
+#[derive(Clone)]
+pub struct Judge {
+    pub policies: PolicySet,
+    pub compliance: Compliance,
+}
+
+impl Judge {
+    /// Built-in policies plus the config's `policy_dirs` and `extra_dirs`; the config's
+    /// `[checks.<id>]` tables and waivers must name loaded checks.
+    pub fn load(config: &Config, extra_dirs: &[PathBuf]) -> Result<Self> {
+        let dirs: Vec<PathBuf> = config
+            .policy_dirs
+            .iter()
+            .chain(extra_dirs)
+            .cloned()
+            .collect();
+        let policies = PolicySet::load(&dirs)?;
+        config.validate_check_ids(&|id| policies.check(id).is_some())?;
+        let compliance = Compliance::builtin().map_err(PolicyError::Parse)?;
+        Ok(Self {
+            policies,
+            compliance,
+        })
+    }
+
+    /// Evaluates a snapshot into a findings report; `today` decides which waivers apply.
+    pub fn report(&self, snapshot: &Snapshot, config: &Config, today: NaiveDate) -> Report {
+        let thresholds = serde_json::to_value(&config.checks).unwrap_or_default();
+        let evaluation = self.policies.evaluate(snapshot, &thresholds);
+        let duration_ms = evaluation.duration.as_millis() as u64;
+        let report = findings::build(ReportInput {
+            snapshot,
+            policies: &self.policies,
+            evaluation,
+            waivers: &config.waivers,
+            compliance: &self.compliance,
+            today,
+        });
+        tracing::info!(
+            checks = self.policies.checks().len(),
+            findings = report.findings.len(),
+            fail = report.summary.fail,
+            muted = report.summary.muted,
+            error = report.summary.error,
+            evaluation_errors = report.evaluation_errors.len(),
+            duration_ms,
+            "evaluation finished"
+        );
+        report
+    }
 }
 
 /// Collects a snapshot with the configured (or command-line) regions.

@@ -42,9 +42,15 @@ admin_policies(account, role) := [a.arn |
 	a.arn in {iam.aws_managed_arn(account, "AdministratorAccess"), iam.aws_managed_arn(account, "PowerUserAccess")}
 ]
 
+# Offending statements besides those of the admin policies themselves (which say * on *).
+other_statements(account, role) := [s |
+	some s in offending(role)
+	not s.policy in admin_policies(account, role)
+]
+
 verdict(account, role) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s has administrator privileges (%s)", [role.arn, concat(", ", array.concat(admin_policies(account, role), [sprintf("%s statement %d", [s.policy, s.statement_index]) | some s in offending(role)]))]), {"admin_policies": admin_policies(account, role), "statements": offending(role)}] if {
+else := ["FAIL", sprintf("execution role %s has administrator privileges (%s)", [role.arn, concat(", ", array.concat(admin_policies(account, role), [sprintf("%s statement %d", [s.policy, s.statement_index]) | some s in other_statements(account, role)]))]), {"admin_policies": admin_policies(account, role), "statements": other_statements(account, role)}] if {
 	count(admin_policies(account, role)) + count(offending(role)) > 0
 } else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
 	count(iam.unread_policies(role)) > 0

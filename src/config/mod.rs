@@ -12,6 +12,8 @@ use toml::Spanned;
 
 pub use raw::RawConfig;
 
+use std::collections::BTreeMap;
+
 /// A validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -29,6 +31,24 @@ pub struct Config {
     pub jitter: Duration,
     pub output: OutputConfig,
     pub checks: ChecksConfig,
+    /// Directories of users' own policies, besides the built-in ones.
+    pub policy_dirs: Vec<PathBuf>,
+    pub waivers: Vec<Waiver>,
+    /// Line of each `[checks.<id>]` table, to report an id no loaded check has.
+    check_table_lines: BTreeMap<String, usize>,
+}
+
+/// A `[[waivers]]` entry: turns a FAIL of `check_id` on a matching resource into MUTED until
+/// `expires` (inclusive).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Waiver {
+    pub check_id: String,
+    /// An ARN, with IAM-style `*` and `?` wildcards.
+    pub resource: String,
+    pub reason: String,
+    pub expires: chrono::NaiveDate,
+    /// Line of the `[[waivers]]` entry in the config file.
+    pub line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +85,9 @@ pub struct ChecksConfig {
     pub execution_role_shared_by_users: RoleSharedByUsers,
     pub domain_vpconly_missing_endpoints: MissingEndpoints,
     pub efs_orphaned_home: OrphanedEfs,
+    /// `[checks.<id>]` tables of users' own checks, passed through as they are written.
+    #[serde(flatten)]
+    pub custom: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -87,6 +110,14 @@ pub struct OrphanedEfs {
     pub price_per_gb_month: f64,
 }
 
+/// Built-in checks whose `[checks.<id>]` tables are typed and validated here.
+const BUILTIN_THRESHOLDS: [&str; 4] = [
+    "app_idle",
+    "execution_role_shared_by_users",
+    "domain_vpconly_missing_endpoints",
+    "efs_orphaned_home",
+];
+
 pub const DEFAULT_REQUIRED_SERVICES: [&str; 5] = [
     "sagemaker.api",
     "sagemaker.runtime",
@@ -108,6 +139,7 @@ impl Default for ChecksConfig {
             efs_orphaned_home: OrphanedEfs {
                 price_per_gb_month: 0.30,
             },
+            custom: BTreeMap::new(),
         }
     }
 }
@@ -129,6 +161,9 @@ impl Default for Config {
                 retention_days: 30,
             },
             checks: ChecksConfig::default(),
+            policy_dirs: Vec::new(),
+            waivers: Vec::new(),
+            check_table_lines: BTreeMap::new(),
         }
     }
 }
@@ -255,6 +290,13 @@ impl Config {
         })?;
         let mut config = Self::parse(&display, &text)?;
         config.source = Some(path.to_path_buf());
+        // Policy directories are relative to the config file.
+        let base = path.parent().unwrap_or(Path::new(""));
+        for dir in &mut config.policy_dirs {
+            if dir.is_relative() {
+                *dir = base.join(&*dir);
+            }
+        }
         Ok(config)
     }
 
@@ -269,7 +311,65 @@ impl Config {
                 message: e.message().trim().to_string(),
             }
         })?;
-        Self::from_raw(origin, text, raw)
+        // Cannot fail where the first reading succeeded: same document, laxer shape.
+        let tables: raw::RawCheckTables = toml::from_str(text).unwrap_or_default();
+        let mut config = Self::from_raw(origin, text, raw)?;
+        config.source = Some(PathBuf::from(origin));
+        for (id, table) in tables.checks.unwrap_or_default() {
+            config
+                .check_table_lines
+                .insert(id.clone(), line_col(text, table.span().start).0);
+            if !table.get_ref().is_table() {
+                return Err(ConfigError::Invalid {
+                    path: origin.to_string(),
+                    line: line_col(text, table.span().start).0,
+                    key: format!("checks.{id}"),
+                    problem: "must be a table of the check's thresholds".into(),
+                });
+            }
+            if !BUILTIN_THRESHOLDS.contains(&id.as_str()) {
+                let value =
+                    serde_json::to_value(table.get_ref()).map_err(|e| ConfigError::Invalid {
+                        path: origin.to_string(),
+                        line: line_col(text, table.span().start).0,
+                        key: format!("checks.{id}"),
+                        problem: e.to_string(),
+                    })?;
+                config.checks.custom.insert(id, value);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Checks what only the loaded policies can tell: every `[checks.<id>]` table and every
+    /// waiver names a check that exists.
+    pub fn validate_check_ids(&self, known: &dyn Fn(&str) -> bool) -> Result<(), ConfigError> {
+        let path = self
+            .source
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        for (id, line) in &self.check_table_lines {
+            if !known(id) {
+                return Err(ConfigError::Invalid {
+                    path,
+                    line: *line,
+                    key: format!("checks.{id}"),
+                    problem: format!("no loaded check has the id {id:?}"),
+                });
+            }
+        }
+        for waiver in &self.waivers {
+            if !known(&waiver.check_id) {
+                return Err(ConfigError::Invalid {
+                    path,
+                    line: waiver.line,
+                    key: "waivers.check".into(),
+                    problem: format!("no loaded check has the id {:?}", waiver.check_id),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn from_raw(origin: &str, text: &str, raw: RawConfig) -> Result<Self, ConfigError> {
@@ -429,8 +529,73 @@ impl Config {
             }
         }
 
+        let policy_dirs = raw
+            .policy_dirs
+            .as_ref()
+            .map(|dirs| {
+                dirs.get_ref()
+                    .iter()
+                    .map(|d| {
+                        if d.get_ref().trim().is_empty() {
+                            v.invalid("policy_dirs", d.span(), "must not be empty".into())
+                        } else {
+                            Ok(PathBuf::from(d.get_ref()))
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+
+        let mut waivers = Vec::new();
+        for waiver in raw.waivers.iter().flatten() {
+            let line = line_col(text, waiver.span().start).0;
+            let w = waiver.get_ref();
+            for (key, value) in [
+                ("check", &w.check),
+                ("resource", &w.resource),
+                ("reason", &w.reason),
+            ] {
+                if value.get_ref().trim().is_empty() {
+                    return v.invalid(
+                        &format!("waivers.{key}"),
+                        value.span(),
+                        "must not be empty".into(),
+                    );
+                }
+            }
+            let expires = match &w.expires.get_ref() {
+                toml::value::Datetime {
+                    date: Some(d),
+                    time: None,
+                    offset: None,
+                } => chrono::NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
+                _ => None,
+            };
+            let Some(expires) = expires else {
+                return v.invalid(
+                    "waivers.expires",
+                    w.expires.span(),
+                    format!(
+                        "must be a date like 2027-03-31, got {}",
+                        w.expires.get_ref()
+                    ),
+                );
+            };
+            waivers.push(Waiver {
+                check_id: w.check.get_ref().clone(),
+                resource: w.resource.get_ref().clone(),
+                reason: w.reason.get_ref().clone(),
+                expires,
+                line,
+            });
+        }
+
         Ok(Self {
             source: None,
+            policy_dirs,
+            waivers,
+            check_table_lines: BTreeMap::new(),
             regions,
             endpoint_url,
             concurrency,

@@ -7,7 +7,13 @@ fn err(text: &str) -> String {
 #[test]
 fn empty_file_gives_defaults() {
     let c = Config::parse("test.toml", "").unwrap();
-    assert_eq!(c, Config::default());
+    assert_eq!(
+        c,
+        Config {
+            source: Some("test.toml".into()),
+            ..Config::default()
+        }
+    );
     assert_eq!(c.checks.app_idle.idle_hours, 24.0);
     assert_eq!(
         c.checks
@@ -74,10 +80,69 @@ fn unknown_key_names_file_line_and_key() {
 }
 
 #[test]
-fn unknown_check_is_an_error() {
-    let e = err("[checks.app_idle]\nidle_hours = 1\n\n[checks.no_such_check]\nx = 1\n");
+fn unknown_check_is_an_error_once_the_checks_are_known() {
+    let c = Config::parse(
+        "test.toml",
+        "[checks.app_idle]\nidle_hours = 1\n\n[checks.no_such_check]\nx = 1\n",
+    )
+    .unwrap();
+    // A user's own check may take thresholds: they reach `data.config` as written.
+    assert_eq!(
+        c.checks.custom["no_such_check"],
+        serde_json::json!({"x": 1})
+    );
+    let e = c
+        .validate_check_ids(&|id| id == "app_idle")
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("test.toml:4:"), "{e}");
     assert!(e.contains("no_such_check"), "{e}");
+    assert!(c.validate_check_ids(&|_| true).is_ok());
+}
+
+#[test]
+fn a_check_table_must_be_a_table() {
+    let e = err("[checks]\nmy_check = 3\n");
+    assert!(e.starts_with("test.toml:2:"), "{e}");
+    assert!(e.contains("must be a table"), "{e}");
+}
+
+#[test]
+fn waivers_are_read_with_their_lines() {
+    let c = Config::parse(
+        "test.toml",
+        "regions = [\"us-east-1\"]\n\n[[waivers]]\ncheck = \"app_idle\"\nresource = \"arn:aws:sagemaker:*:*:app/d-1/*\"\nreason = \"GPU job, ticket OPS-1\"\nexpires = 2027-01-31\n",
+    )
+    .unwrap();
+    assert_eq!(c.waivers.len(), 1);
+    let w = &c.waivers[0];
+    assert_eq!(w.check_id, "app_idle");
+    assert_eq!(
+        w.expires,
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()
+    );
+    assert_eq!(w.line, 3);
+    let e = c
+        .validate_check_ids(&|id| id == "other")
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("test.toml:3:"), "{e}");
+}
+
+#[test]
+fn a_waiver_needs_every_field_and_a_date() {
+    let e = err("[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nexpires = 2027-01-31\n");
+    assert!(e.contains("reason"), "{e}");
+    assert!(e.starts_with("test.toml:1:"), "{e}");
+    let e = err(
+        "[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"x\"\nexpires = 2027-01-31T10:00:00Z\n",
+    );
+    assert!(e.starts_with("test.toml:5:"), "{e}");
+    assert!(e.contains("must be a date"), "{e}");
+    let e = err(
+        "[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"  \"\nexpires = 2027-01-31\n",
+    );
+    assert!(e.starts_with("test.toml:4:"), "{e}");
 }
 
 #[test]

@@ -1,3 +1,11 @@
-//! What a scan prints. Until the policy engine judges the snapshot, that is an inventory.
+//! What a scan prints: the findings report (JSON, OCSF, ASFF or a terminal table) or the
+//! snapshot's inventory.
 
+pub mod asff;
+pub mod compliance;
+pub mod findings;
 pub mod inventory;
+pub mod ocsf;
+pub mod table;
+
+pub use findings::{Finding, Report, Status};

@@ -66,7 +66,7 @@ async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
             "--save-snapshot",
             snapshot.to_str().unwrap(),
             "--format",
-            "json",
+            "inventory",
             "--output",
             live.to_str().unwrap(),
         ],
@@ -105,7 +105,7 @@ async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
             "--from-snapshot",
             snapshot.to_str().unwrap(),
             "--format",
-            "json",
+            "inventory",
         ],
         &[],
     );
@@ -221,12 +221,32 @@ fn readme_main_job_runs_offline_on_the_bundled_snapshot() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("3 domains, 5 user profiles, 2 spaces, 6 apps"),
+        out.contains("97 results: 24 FAIL, 0 MUTED, 6 ERROR, 67 PASS"),
         "{out}"
     );
-    assert!(out.contains("Left behind by deleted domains: 1 EFS file systems (5368709120 bytes), 2 NFS security groups"), "{out}");
     assert!(
-        out.contains("Execution roles: 1 cross_account, 7 found, 1 missing"),
+        out.contains("FAIL by severity: critical 1, high 8, medium 6, low 8, info 1"),
         "{out}"
     );
+    assert!(
+        out.contains("(5368709120 bytes, about 1.50 USD a month) belongs to domain"),
+        "{out}"
+    );
+    // Not a terminal: no colour codes.
+    assert!(!out.contains('\x1b'), "{out}");
+
+    // The inventory of the same snapshot stays available.
+    let (code, out, err) = run_bin(
+        &[
+            "scan",
+            "--from-snapshot",
+            example.to_str().unwrap(),
+            "--format",
+            "inventory",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let inventory: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(inventory["resources"]["domains"], 3);
 }

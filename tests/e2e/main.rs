@@ -7,6 +7,7 @@
 mod cli;
 mod contracts;
 mod faults;
+mod findings;
 mod fixtures;
 mod pagination;
 mod reference;

@@ -1,0 +1,123 @@
+//! AWS Security Finding Format: `{"Findings": [...]}`, each finding accepted by Security Hub
+//! `BatchImportFindings` (which takes them in batches of 100).
+
+use serde_json::{Value, json};
+
+use crate::policy::Severity;
+use crate::report::findings::{Finding, Report, Status};
+
+/// Security Hub's limits on free text.
+const TITLE_MAX: usize = 256;
+const DESCRIPTION_MAX: usize = 1024;
+const RECOMMENDATION_MAX: usize = 512;
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// ASFF resource types: the AWS ones where ASFF has them, `Other` for SageMaker and EFS.
+fn resource_type(finding: &Finding) -> &'static str {
+    match finding.resource_type.as_str() {
+        "iam_role" => "AwsIamRole",
+        "security_group" => "AwsEc2SecurityGroup",
+        _ => "Other",
+    }
+}
+
+/// Global resources (IAM) are reported in the first region the scan covered.
+fn home_region<'a>(report: &'a Report, finding: &'a Finding) -> &'a str {
+    if finding.region != crate::collect::GLOBAL {
+        return &finding.region;
+    }
+    report
+        .scan
+        .regions
+        .first()
+        .map_or("us-east-1", String::as_str)
+}
+
+pub fn render(report: &Report) -> String {
+    let findings: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let partition = f.resource_arn.split(':').nth(1).unwrap_or("aws");
+            let region = home_region(report, f);
+            let severity = match f.severity {
+                Severity::Info => "INFORMATIONAL",
+                Severity::Low => "LOW",
+                Severity::Medium => "MEDIUM",
+                Severity::High => "HIGH",
+                Severity::Critical => "CRITICAL",
+            };
+            let (compliance, workflow) = match f.status {
+                Status::Pass => ("PASSED", "RESOLVED"),
+                Status::Fail => ("FAILED", "NEW"),
+                Status::Muted => ("FAILED", "SUPPRESSED"),
+                Status::Error => ("NOT_AVAILABLE", "NEW"),
+            };
+            let mut resource = json!({
+                "Type": resource_type(f),
+                "Id": f.resource_arn,
+                "Partition": partition,
+                "Region": region,
+            });
+            if resource_type(f) == "Other" {
+                let mut other = serde_json::Map::new();
+                other.insert("ResourceType".into(), json!(f.resource_type));
+                if let Some(domain) = &f.domain_id {
+                    other.insert("DomainId".into(), json!(domain));
+                }
+                resource["Details"] = json!({ "Other": other });
+            }
+            let mut product_fields = serde_json::Map::new();
+            product_fields.insert("sagemaker-auditor/CheckId".into(), json!(f.check_id));
+            product_fields.insert("sagemaker-auditor/Status".into(), json!(f.status.as_str()));
+            product_fields.insert("sagemaker-auditor/ScanId".into(), json!(report.scan.id));
+            if let Some(w) = &f.waiver {
+                product_fields.insert("sagemaker-auditor/WaiverReason".into(), json!(w.reason));
+                product_fields.insert(
+                    "sagemaker-auditor/WaiverExpires".into(),
+                    json!(w.expires.to_string()),
+                );
+            }
+            json!({
+                "SchemaVersion": "2018-10-08",
+                "Id": format!("sagemaker-auditor/{}/{}", f.check_id, f.id),
+                "ProductArn": format!(
+                    "arn:{partition}:securityhub:{region}:{}:product/{}/default",
+                    f.account_id, f.account_id
+                ),
+                "ProductName": "sagemaker-auditor",
+                "CompanyName": "sagemaker-auditor",
+                "GeneratorId": format!("sagemaker-auditor/{}", f.check_id),
+                "AwsAccountId": f.account_id,
+                "Region": region,
+                "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+                "CreatedAt": f.first_seen.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "UpdatedAt": f.last_seen.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                "Severity": {"Label": severity},
+                "Title": truncate(&f.title, TITLE_MAX),
+                "Description": truncate(&f.message, DESCRIPTION_MAX),
+                "Remediation": {"Recommendation": {"Text": truncate(&f.remediation, RECOMMENDATION_MAX)}},
+                "ProductFields": product_fields,
+                "Resources": [resource],
+                "Compliance": {
+                    "Status": compliance,
+                    "RelatedRequirements": f.compliance.iter().map(|c| format!("{} {}", c.framework, c.control)).collect::<Vec<_>>(),
+                },
+                "Workflow": {"Status": workflow},
+                "RecordState": "ACTIVE",
+            })
+        })
+        .collect();
+    let mut out =
+        serde_json::to_string_pretty(&json!({ "Findings": findings })).unwrap_or_default();
+    out.push('\n');
+    out
+}

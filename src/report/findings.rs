@@ -1,0 +1,322 @@
+//! The findings report (DESIGN.md §3, `schema_version` "1"): check results turned into
+//! findings with stable ids, waivers applied, compliance controls attached, summarised.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::Waiver;
+use crate::policy::{CheckResult, Evaluation, EvaluationError, PolicySet, ResultStatus, Severity};
+use crate::report::compliance::{Compliance, ControlRef};
+use crate::snapshot::{CollectionError, Snapshot};
+
+pub const REPORT_SCHEMA_VERSION: &str = "1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: String,
+    pub scan: ScanInfo,
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+    /// Every configured waiver, with whether it is still in force and how many findings it
+    /// muted. Expired waivers mute nothing and are listed here so they get renewed or removed.
+    pub waivers: Vec<WaiverStatus>,
+    /// Checks that could not be evaluated: they produced no findings at all this scan.
+    pub evaluation_errors: Vec<EvaluationErrorEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanInfo {
+    pub id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub scanner_version: String,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    pub collection_errors: Vec<CollectionError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub muted: usize,
+    pub error: usize,
+    /// FAIL findings (muted ones excluded) per severity; every severity is present.
+    pub fail_by_severity: BTreeMap<Severity, usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Status {
+    Fail,
+    Error,
+    Muted,
+    Pass,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fail => "FAIL",
+            Self::Error => "ERROR",
+            Self::Muted => "MUTED",
+            Self::Pass => "PASS",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Finding {
+    /// Stable across scans: derived from check id and resource ARN.
+    pub id: String,
+    pub check_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub resource_type: String,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+    pub domain_id: Option<String>,
+    pub message: String,
+    pub evidence: serde_json::Value,
+    pub remediation: String,
+    /// Controls of compliance frameworks this check corresponds to.
+    pub compliance: Vec<ControlRef>,
+    /// The waiver that muted it.
+    pub waiver: Option<AppliedWaiver>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// Who last changed the resource (CloudTrail), when known.
+    pub attribution: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppliedWaiver {
+    pub reason: String,
+    pub expires: NaiveDate,
+    pub resource: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaiverStatus {
+    pub check_id: String,
+    pub resource: String,
+    pub reason: String,
+    pub expires: NaiveDate,
+    /// `active` or `expired`.
+    pub state: String,
+    /// Findings it muted in this report.
+    pub muted: usize,
+    /// Config line it is written on.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationErrorEntry {
+    pub check_id: String,
+    pub message: String,
+}
+
+impl From<EvaluationError> for EvaluationErrorEntry {
+    fn from(e: EvaluationError) -> Self {
+        Self {
+            check_id: e.check_id,
+            message: e.message,
+        }
+    }
+}
+
+/// The stable id of a finding: 32 hex digits of SHA-256 over check id and resource ARN.
+pub fn finding_id(check_id: &str, resource_arn: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(check_id.as_bytes())
+        .chain_update([0u8])
+        .chain_update(resource_arn.as_bytes())
+        .finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Everything a report is made from.
+pub struct ReportInput<'a> {
+    pub snapshot: &'a Snapshot,
+    pub policies: &'a PolicySet,
+    pub evaluation: Evaluation,
+    pub waivers: &'a [Waiver],
+    pub compliance: &'a Compliance,
+    /// The day waivers are judged against.
+    pub today: NaiveDate,
+}
+
+pub fn build(input: ReportInput<'_>) -> Report {
+    let ReportInput {
+        snapshot,
+        policies,
+        evaluation,
+        waivers,
+        compliance,
+        today,
+    } = input;
+    let mut muted_by: Vec<usize> = vec![0; waivers.len()];
+    let mut findings: Vec<Finding> = evaluation
+        .results
+        .into_iter()
+        .filter_map(|result| {
+            let check = policies.check(&result.check_id)?;
+            let CheckResult {
+                check_id,
+                status,
+                resource_type,
+                resource_arn,
+                account_id,
+                region,
+                domain_id,
+                message,
+                evidence,
+            } = result;
+            let mut status = match status {
+                ResultStatus::Pass => Status::Pass,
+                ResultStatus::Fail => Status::Fail,
+                ResultStatus::Error => Status::Error,
+            };
+            let mut waiver = None;
+            if status == Status::Fail
+                && let Some((i, w)) = waivers.iter().enumerate().find(|(_, w)| {
+                    w.expires >= today
+                        && w.check_id == check_id
+                        && crate::policy::glob_match(&w.resource, &resource_arn, false)
+                })
+            {
+                status = Status::Muted;
+                muted_by[i] += 1;
+                waiver = Some(AppliedWaiver {
+                    reason: w.reason.clone(),
+                    expires: w.expires,
+                    resource: w.resource.clone(),
+                });
+            }
+            Some(Finding {
+                id: finding_id(&check_id, &resource_arn),
+                title: check.metadata.title.clone(),
+                severity: check.metadata.severity,
+                remediation: check.metadata.remediation.clone(),
+                compliance: compliance.controls_for(&check_id),
+                check_id,
+                status,
+                resource_type,
+                resource_arn,
+                account_id,
+                region,
+                domain_id,
+                message,
+                evidence,
+                waiver,
+                first_seen: snapshot.finished_at,
+                last_seen: snapshot.finished_at,
+                attribution: None,
+            })
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        (b.severity, a.status, &a.check_id, &a.resource_arn).cmp(&(
+            a.severity,
+            b.status,
+            &b.check_id,
+            &b.resource_arn,
+        ))
+    });
+    // A check emitting one resource twice would make ids collide; keep the first.
+    findings.dedup_by(|a, b| a.id == b.id);
+
+    let mut summary = Summary {
+        fail_by_severity: Severity::ALL.iter().map(|s| (*s, 0)).collect(),
+        ..Summary::default()
+    };
+    for f in &findings {
+        match f.status {
+            Status::Pass => summary.pass += 1,
+            Status::Fail => {
+                summary.fail += 1;
+                *summary.fail_by_severity.entry(f.severity).or_default() += 1;
+            }
+            Status::Muted => summary.muted += 1,
+            Status::Error => summary.error += 1,
+        }
+    }
+
+    let mut regions: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| r.region.clone()))
+        .collect();
+    regions.sort();
+    regions.dedup();
+    let accounts: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone())
+        .collect();
+    let id_digest = Sha256::new()
+        .chain_update(snapshot.started_at.to_rfc3339().as_bytes())
+        .chain_update(accounts.join(",").as_bytes())
+        .finalize();
+
+    Report {
+        schema_version: REPORT_SCHEMA_VERSION.into(),
+        scan: ScanInfo {
+            id: id_digest[..8].iter().map(|b| format!("{b:02x}")).collect(),
+            started_at: snapshot.started_at,
+            finished_at: snapshot.finished_at,
+            scanner_version: snapshot.scanner_version.clone(),
+            accounts,
+            regions,
+            collection_errors: snapshot.collection_errors.clone(),
+        },
+        summary,
+        findings,
+        waivers: waivers
+            .iter()
+            .zip(muted_by)
+            .map(|(w, muted)| WaiverStatus {
+                check_id: w.check_id.clone(),
+                resource: w.resource.clone(),
+                reason: w.reason.clone(),
+                expires: w.expires,
+                state: if w.expires >= today {
+                    "active"
+                } else {
+                    "expired"
+                }
+                .into(),
+                muted,
+                line: w.line,
+            })
+            .collect(),
+        evaluation_errors: evaluation.errors.into_iter().map(Into::into).collect(),
+    }
+}
+
+impl Report {
+    /// True when a FAIL (not muted) at or above `threshold` exists.
+    pub fn fails_at_or_above(&self, threshold: Severity) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut out = serde_json::to_string_pretty(self).unwrap_or_default();
+        out.push('\n');
+        out
+    }
+}

@@ -1,0 +1,138 @@
+//! A terminal summary of a findings report: counts, then every finding that is not a PASS,
+//! most severe first. ANSI colour only when writing to a terminal.
+
+use std::fmt::Write as _;
+
+use crate::policy::Severity;
+use crate::report::findings::{Report, Status};
+
+pub fn render(report: &Report, colour: bool) -> String {
+    let paint = |code: &str, text: &str| {
+        if colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
+    let severity_colour = |s: Severity| match s {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low => "36",
+        Severity::Info => "2",
+    };
+    let mut out = String::new();
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "scan {} of {} account(s), {} region(s), finished {}",
+        report.scan.id,
+        report.scan.accounts.len(),
+        report.scan.regions.len(),
+        report
+            .scan
+            .finished_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    let _ = writeln!(
+        out,
+        "{} results: {} FAIL, {} MUTED, {} ERROR, {} PASS",
+        s.pass + s.fail + s.muted + s.error,
+        paint("1;31", &s.fail.to_string()),
+        s.muted,
+        paint("33", &s.error.to_string()),
+        paint("32", &s.pass.to_string()),
+    );
+    let by_severity: Vec<String> = Severity::ALL
+        .iter()
+        .map(|sev| {
+            format!(
+                "{} {}",
+                sev.as_str(),
+                s.fail_by_severity.get(sev).copied().unwrap_or(0)
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "FAIL by severity: {}", by_severity.join(", "));
+
+    let shown: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.status != Status::Pass)
+        .collect();
+    if !shown.is_empty() {
+        let check_width = shown
+            .iter()
+            .map(|f| f.check_id.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{:<8}  {:<6}  {:<check_width$}  MESSAGE",
+            "SEVERITY", "STATUS", "CHECK"
+        );
+        for f in shown {
+            let severity = format!("{:<8}", f.severity.as_str());
+            let status = format!("{:<6}", f.status.as_str());
+            let _ = writeln!(
+                out,
+                "{}  {}  {:<check_width$}  {}",
+                paint(severity_colour(f.severity), &severity),
+                status,
+                f.check_id,
+                f.message
+            );
+            if let Some(w) = &f.waiver {
+                let _ = writeln!(
+                    out,
+                    "{:<8}  {:<6}  {:<check_width$}  waived until {}: {}",
+                    "", "", "", w.expires, w.reason
+                );
+            }
+        }
+    }
+
+    if !report.scan.collection_errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nINCOMPLETE: calls that failed (their checks report ERROR):"
+        );
+        for e in &report.scan.collection_errors {
+            let _ = writeln!(
+                out,
+                "  {} {} {} {}: {} {}",
+                e.account_id,
+                e.region,
+                e.service,
+                e.operation,
+                e.error.as_str(),
+                e.resource.as_deref().unwrap_or("")
+            );
+        }
+    }
+    for e in &report.evaluation_errors {
+        let _ = writeln!(
+            out,
+            "\ncheck {} could not be evaluated: {}",
+            e.check_id, e.message
+        );
+    }
+    let expired: Vec<_> = report
+        .waivers
+        .iter()
+        .filter(|w| w.state == "expired")
+        .collect();
+    if !expired.is_empty() {
+        let _ = writeln!(out, "\nEXPIRED waivers (no longer applied):");
+        for w in expired {
+            let _ = writeln!(
+                out,
+                "  line {}: {} {} (expired {}): {}",
+                w.line, w.check_id, w.resource, w.expires, w.reason
+            );
+        }
+    }
+    out
+}
