@@ -11,5 +11,6 @@ mod findings;
 mod fixtures;
 mod pagination;
 mod reference;
+mod report;
 mod scan;
 mod util;

@@ -1,0 +1,433 @@
+//! The findings report and its formats, offline on the bundled example snapshot (the
+//! reference account), and users' policies, waivers and `--fail-on` through the binary.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::{repo_root, run_bin, temp_dir};
+
+fn example() -> String {
+    repo_root()
+        .join("examples/snapshot.json")
+        .display()
+        .to_string()
+}
+
+fn scan(extra: &[&str]) -> (i32, String, String) {
+    let example = example();
+    let mut args = vec!["scan", "--from-snapshot", example.as_str()];
+    args.extend_from_slice(extra);
+    run_bin(&args, &[])
+}
+
+fn json_report(extra: &[&str]) -> Value {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = scan(&args);
+    assert!(code == 0 || code == 3, "{code}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn json_report_follows_the_contract() {
+    let r = json_report(&[]);
+    assert_eq!(r["schema_version"], "1");
+    for key in [
+        "id",
+        "started_at",
+        "finished_at",
+        "accounts",
+        "regions",
+        "collection_errors",
+    ] {
+        assert!(r["scan"].get(key).is_some(), "scan.{key}");
+    }
+    let summary = &r["summary"];
+    let findings = r["findings"].as_array().unwrap();
+    let count = |status: &str| findings.iter().filter(|f| f["status"] == status).count();
+    assert_eq!(summary["fail"], count("FAIL"));
+    assert_eq!(summary["pass"], count("PASS"));
+    assert_eq!(summary["error"], count("ERROR"));
+    assert_eq!(summary["muted"], 0);
+    assert_eq!(
+        summary["fail_by_severity"],
+        serde_json::json!({"critical": 1, "high": 8, "medium": 6, "low": 8, "info": 1})
+    );
+    for f in findings {
+        for key in [
+            "id",
+            "check_id",
+            "title",
+            "severity",
+            "status",
+            "resource_type",
+            "resource_arn",
+            "account_id",
+            "region",
+            "domain_id",
+            "message",
+            "evidence",
+            "remediation",
+            "first_seen",
+            "last_seen",
+            "attribution",
+        ] {
+            assert!(f.get(key).is_some(), "{key} missing in {f}");
+        }
+        assert_eq!(f["id"].as_str().unwrap().len(), 32);
+    }
+    // Evidence lets a reader act: the orphaned EFS says how big it is and what it costs.
+    let efs = findings
+        .iter()
+        .find(|f| f["check_id"] == "efs_orphaned_home" && f["status"] == "FAIL")
+        .unwrap();
+    assert_eq!(efs["evidence"]["size_in_bytes"], 5368709120u64);
+    assert_eq!(efs["evidence"]["estimated_monthly_cost_usd"], 1.5);
+    assert_eq!(efs["resource_type"], "efs_file_system");
+    // ... and the mapped compliance controls travel with the finding.
+    let public = findings
+        .iter()
+        .find(|f| f["check_id"] == "domain_public_internet_access" && f["status"] == "FAIL")
+        .unwrap();
+    assert!(
+        public["compliance"]
+            .to_string()
+            .contains("sagemaker-domain-in-vpc")
+    );
+}
+
+#[test]
+fn finding_ids_are_stable_across_runs_and_unique() {
+    let ids = |r: &Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (ids(&json_report(&[])), ids(&json_report(&[])));
+    assert_eq!(a, b);
+    let unique: std::collections::BTreeSet<_> = a.iter().collect();
+    assert_eq!(unique.len(), a.len());
+}
+
+#[test]
+fn ocsf_output_is_compliance_findings() {
+    let (code, out, err) = scan(&["--format", "ocsf"]);
+    assert_eq!(code, 0, "{err}");
+    let events: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let report = json_report(&[]);
+    assert_eq!(events.len(), report["findings"].as_array().unwrap().len());
+    for e in &events {
+        assert_eq!(e["class_uid"], 2003);
+        assert_eq!(e["category_uid"], 2);
+        assert_eq!(e["type_uid"], 200301);
+        assert_eq!(e["metadata"]["version"], "1.1.0");
+        assert_eq!(e["metadata"]["product"]["name"], "sagemaker-auditor");
+        assert!(e["time"].as_i64().unwrap() > 1_600_000_000_000);
+        assert!((1..=5).contains(&e["severity_id"].as_i64().unwrap()));
+        assert!(e["finding_info"]["uid"].is_string());
+        assert!(
+            e["resources"][0]["uid"]
+                .as_str()
+                .unwrap()
+                .starts_with("arn:aws:")
+        );
+        assert_eq!(e["cloud"]["provider"], "AWS");
+    }
+    let admin = events
+        .iter()
+        .find(|e| {
+            e["compliance"]["control"] == "execution_role_admin_privileges"
+                && e["compliance"]["status"] == "Fail"
+        })
+        .unwrap();
+    assert_eq!(admin["severity_id"], 5);
+    assert_eq!(admin["compliance"]["status_id"], 3);
+}
+
+#[test]
+fn asff_output_has_every_required_field() {
+    let (code, out, err) = scan(&["--format", "asff"]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let findings = doc["Findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        // BatchImportFindings' required attributes.
+        for key in [
+            "SchemaVersion",
+            "Id",
+            "ProductArn",
+            "GeneratorId",
+            "AwsAccountId",
+            "Types",
+            "CreatedAt",
+            "UpdatedAt",
+            "Severity",
+            "Title",
+            "Description",
+            "Resources",
+        ] {
+            assert!(f.get(key).is_some(), "{key} missing in {f}");
+        }
+        assert_eq!(f["SchemaVersion"], "2018-10-08");
+        assert!(
+            f["ProductArn"]
+                .as_str()
+                .unwrap()
+                .starts_with("arn:aws:securityhub:us-east-1:")
+        );
+        assert!(f["Title"].as_str().unwrap().chars().count() <= 256);
+        assert!(f["Description"].as_str().unwrap().chars().count() <= 1024);
+        let resource = &f["Resources"][0];
+        assert!(resource["Id"].is_string() && resource["Partition"] == "aws");
+        let arn = resource["Id"].as_str().unwrap();
+        let expected = if arn.contains(":iam::") {
+            "AwsIamRole"
+        } else if arn.contains(":security-group/") {
+            "AwsEc2SecurityGroup"
+        } else {
+            "Other"
+        };
+        assert_eq!(resource["Type"], expected, "{arn}");
+        if expected == "Other" {
+            assert!(resource["Details"]["Other"].is_object());
+        }
+        assert!(
+            ["PASSED", "FAILED", "NOT_AVAILABLE"]
+                .contains(&f["Compliance"]["Status"].as_str().unwrap())
+        );
+    }
+}
+
+#[test]
+fn fail_on_exits_3_only_at_or_above_the_threshold_and_waivers_mute() {
+    assert_eq!(scan(&["--format", "json", "--fail-on", "high"]).0, 3);
+    assert_eq!(scan(&["--format", "json", "--fail-on", "critical"]).0, 3);
+
+    // The only critical FAIL is the admin role; an active waiver mutes it.
+    let dir = temp_dir("report-waivers");
+    let config = write(
+        &dir,
+        "config.toml",
+        "[[waivers]]\ncheck = \"execution_role_admin_privileges\"\nresource = \"arn:aws:iam::*:role/service-role/sm-adm?n\"\nreason = \"break-glass role, ticket SEC-42\"\nexpires = 2999-12-31\n\n[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"old\"\nexpires = 2020-01-01\n",
+    );
+    let config = config.to_str().unwrap();
+    let (code, out, err) = scan(&[
+        "--config",
+        config,
+        "--format",
+        "json",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    let admin = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["check_id"] == "execution_role_admin_privileges"
+                && f["resource_arn"].as_str().unwrap().ends_with("sm-admin")
+        })
+        .unwrap();
+    assert_eq!(admin["status"], "MUTED");
+    assert_eq!(admin["waiver"]["reason"], "break-glass role, ticket SEC-42");
+    assert_eq!(r["summary"]["muted"], 1);
+    assert_eq!(r["summary"]["fail_by_severity"]["critical"], 0);
+    // The expired waiver mutes nothing and is reported as expired.
+    assert_eq!(r["waivers"][1]["state"], "expired");
+    assert_eq!(r["waivers"][1]["muted"], 0);
+    assert_eq!(r["waivers"][0]["muted"], 1);
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["check_id"] == "app_idle" && f["status"] == "FAIL")
+    );
+    let (_, table, _) = scan(&["--config", config, "--format", "table"]);
+    assert!(table.contains("EXPIRED waivers"), "{table}");
+    assert!(
+        table.contains("waived until 2999-12-31: break-glass role"),
+        "{table}"
+    );
+}
+
+#[test]
+fn a_waiver_for_an_unknown_check_is_a_config_error() {
+    let dir = temp_dir("report-bad-waiver");
+    let config = write(
+        &dir,
+        "config.toml",
+        "# comment\n[[waivers]]\ncheck = \"app_idel\"\nresource = \"*\"\nreason = \"typo\"\nexpires = 2999-12-31\n",
+    );
+    let (code, _, err) = run_bin(&["validate", "--config", config.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("config.toml:2:") && err.contains("app_idel"),
+        "{err}"
+    );
+}
+
+const TEAM_CHECK: &str = r#"package team.checks.domain_team_tag
+
+metadata := {
+	"id": "domain_team_tag",
+	"title": "Domain name carries no team prefix",
+	"severity": "low",
+	"resource_type": "domain",
+	"remediation": "Name domains <team>-<purpose>.",
+}
+
+results contains {"resource_arn": d.arn, "status": status, "message": d.name} if {
+	some a in input.accounts
+	some r in a.regions
+	some d in r.domains
+	status := {true: "PASS", false: "FAIL"}[startswith(d.name, data.config.domain_team_tag.prefix)]
+}
+"#;
+
+const TEAM_TEST: &str = r#"package team.checks.domain_team_tag_test
+
+import data.team.checks.domain_team_tag as check
+
+test_prefixed_name_passes if {
+	rs := check.results with input as {"accounts": [{"regions": [{"domains": [{"arn": "a", "name": "ml-x"}]}]}]} with data.config.domain_team_tag.prefix as "ml-"
+	[r.status | some r in rs] == ["PASS"]
+}
+
+test_deliberately_wrong if {
+	rs := check.results with input as {"accounts": [{"regions": [{"domains": [{"arn": "a", "name": "x"}]}]}]} with data.config.domain_team_tag.prefix as "ml-"
+	[r.status | some r in rs] == ["PASS"]
+}
+"#;
+
+#[test]
+fn users_policies_are_evaluated_listed_and_tested() {
+    let dir = temp_dir("report-user-policies");
+    let policies = dir.join("policies");
+    write(&policies, "team/domain_team_tag.rego", TEAM_CHECK);
+    write(&policies, "team/domain_team_tag_test.rego", TEAM_TEST);
+    let config = write(
+        &dir,
+        "config.toml",
+        "policy_dirs = [\"policies\"]\n\n[checks.domain_team_tag]\nprefix = \"private\"\n",
+    );
+    let config = config.to_str().unwrap();
+
+    let r = json_report(&["--config", config]);
+    let mine: Vec<&Value> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check_id"] == "domain_team_tag")
+        .collect();
+    assert_eq!(mine.len(), 3);
+    assert_eq!(
+        mine.iter().filter(|f| f["status"] == "PASS").count(),
+        1,
+        "{mine:?}"
+    );
+
+    let (code, out, err) = run_bin(&["policy", "list", "--config", config], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1 + 18 + 1, "{out}");
+    assert!(
+        out.contains("domain_team_tag") && out.contains("team/domain_team_tag.rego:3"),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l
+            .split_whitespace()
+            .take(2)
+            .eq(["execution_role_admin_privileges", "critical"])),
+        "{out}"
+    );
+
+    let (code, out, _) = run_bin(&["policy", "test", policies.to_str().unwrap()], &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    assert!(
+        out.contains("test_deliberately_wrong") && out.contains("domain_team_tag_test.rego:10"),
+        "{out}"
+    );
+
+    let (code, out, err) = run_bin(&["policy", "test"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.trim_end().ends_with("passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn a_broken_user_policy_stops_the_scan_with_its_file_and_line_and_keeps_the_output() {
+    let dir = temp_dir("report-broken-policy");
+    let policies = dir.join("policies");
+    write(
+        &policies,
+        "domain_team_tag.rego",
+        &TEAM_CHECK.replace(
+            "\"severity\": \"low\",",
+            "\"severity\": \"low\"\n\t\"extra\": 1,",
+        ),
+    );
+    let output = write(&dir, "report.json", "previous report\n");
+    let (code, _, err) = scan(&[
+        "--policy-dir",
+        policies.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("domain_team_tag.rego:7"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "previous report\n"
+    );
+
+    // A check whose metadata lacks a field, and a duplicate of a built-in id.
+    let missing = dir.join("missing");
+    write(
+        &missing,
+        "domain_team_tag.rego",
+        &TEAM_CHECK.replace(
+            "\t\"remediation\": \"Name domains <team>-<purpose>.\",\n",
+            "",
+        ),
+    );
+    let (code, _, err) = run_bin(
+        &["policy", "list", "--policy-dir", missing.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("domain_team_tag.rego:3: metadata lacks the `remediation` field"),
+        "{err}"
+    );
+    let dup = dir.join("dup");
+    write(
+        &dup,
+        "app_idle.rego",
+        &TEAM_CHECK.replace("domain_team_tag", "app_idle"),
+    );
+    let (code, _, err) = run_bin(
+        &["policy", "list", "--policy-dir", dup.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("duplicate check id `app_idle`")
+            && err.contains("policies/sagemaker/app_idle.rego"),
+        "{err}"
+    );
+}
