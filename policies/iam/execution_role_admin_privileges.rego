@@ -13,7 +13,7 @@ metadata := {
 }
 
 # Roles that do not exist are execution_role_missing's.
-results contains lib.role_result(account, role, verdict(account, role)) if {
+results[role.arn] := lib.role_result(account, role, verdict(account, role, offending(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"
@@ -43,15 +43,15 @@ admin_policies(account, role) := [a.arn |
 ]
 
 # Offending statements besides those of the admin policies themselves (which say * on *).
-other_statements(account, role) := [s |
-	some s in offending(role)
+other_statements(account, role, found) := [s |
+	some s in found
 	not s.policy in admin_policies(account, role)
 ]
 
-verdict(account, role) := lib.role_unreadable(role) if lib.role_unreadable(role)
+verdict(account, role, found) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s has administrator privileges (%s)", [role.arn, concat(", ", array.concat(admin_policies(account, role), [sprintf("%s statement %d", [s.policy, s.statement_index]) | some s in other_statements(account, role)]))]), {"admin_policies": admin_policies(account, role), "statements": other_statements(account, role)}] if {
-	count(admin_policies(account, role)) + count(offending(role)) > 0
+else := ["FAIL", sprintf("execution role %s has administrator privileges (%s)", [role.arn, concat(", ", array.concat(admin_policies(account, role), [sprintf("%s statement %d", [s.policy, s.statement_index]) | some s in other_statements(account, role, found)]))]), {"admin_policies": admin_policies(account, role), "statements": other_statements(account, role, found)}] if {
+	count(admin_policies(account, role)) + count(found) > 0
 } else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
 	count(iam.unread_policies(role)) > 0
 } else := ["PASS", sprintf("execution role %s has no administrator policy and no * on * statement", [role.arn]), {}]

@@ -12,32 +12,39 @@ metadata := {
 }
 
 # Domains: their default, space default and RStudio roles.
-results contains lib.domain_result(account, region, domain, domain_verdict(account, domain)) if {
+results[domain.arn] := lib.domain_result(account, region, domain, domain_verdict(account, domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results contains r if some r in lib.domain_scope_errors
+results[r.resource_arn] := r if some r in lib.domain_scope_errors
 
 # User profiles that set a role of their own (the others run as the domain default, judged
-# on the domain), or whose settings are unknown.
-results contains r if {
+# on the domain), or whose settings are unknown. The conditions are inline: they run for
+# every profile.
+results[profile.arn] := r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 	some profile in domain.user_profiles
-	verdict := profile_verdict(account, profile)
-	r := {
-		"resource_type": "user_profile",
-		"resource_arn": profile.arn,
-		"account_id": account.account_id,
-		"region": region.region,
-		"domain_id": domain.domain_id,
-		"status": verdict[0],
-		"message": verdict[1],
-		"evidence": verdict[2],
-	}
+	profile.described
+	settings := object.get(profile, "user_settings", null)
+	is_object(settings)
+	role_arn := object.get(settings, "execution_role", null)
+	is_string(role_arn)
+	role_arn != ""
+	verdict := judge(account, [{"setting": "UserSettings.ExecutionRole", "role_arn": role_arn}], sprintf("user profile %s", [profile.name]), {})
+	r := {"resource_type": "user_profile", "resource_arn": profile.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
+}
+
+results[profile.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some profile in domain.user_profiles
+	not profile.described
+	r := {"resource_type": "user_profile", "resource_arn": profile.arn, "status": "ERROR", "message": sprintf("DescribeUserProfile failed for %s: its execution role is unknown", [profile.name]), "evidence": {}}
 }
 
 # A role ARN setting, or null when unset.
@@ -84,8 +91,9 @@ judge(account, refs, subject, extra) := ["FAIL", sprintf("%s names execution rol
 
 domain_verdict(account, domain) := ["ERROR", sprintf("DescribeDomain failed for %s: its execution roles are unknown", [domain.domain_id]), {}] if {
 	not domain.described
-} else := judge(account, domain_refs(domain), sprintf("domain %s", [domain.domain_id]), {"user_profiles_inheriting_default": inheriting(domain)})
+} else := with_inheritors(judge(account, domain_refs(domain), sprintf("domain %s", [domain.domain_id]), {}), domain)
 
-profile_verdict(account, profile) := ["ERROR", sprintf("DescribeUserProfile failed for %s: its execution role is unknown", [profile.name]), {}] if {
-	not profile.described
-} else := judge(account, [{"setting": "UserSettings.ExecutionRole", "role_arn": own_role(profile)}], sprintf("user profile %s", [profile.name]), {}) if own_role(profile) != null
+# A failing domain's evidence names the profiles that inherit its default role.
+with_inheritors(verdict, domain) := [verdict[0], verdict[1], object.union(verdict[2], {"user_profiles_inheriting_default": inheriting(domain)})] if {
+	verdict[0] == "FAIL"
+} else := verdict

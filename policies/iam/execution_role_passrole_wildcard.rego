@@ -13,7 +13,7 @@ metadata := {
 }
 
 # Roles that do not exist are execution_role_missing's.
-results contains lib.role_result(account, role, verdict(role)) if {
+results[role.arn] := lib.role_result(account, role, verdict(role, offending(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"
@@ -37,10 +37,10 @@ offending(role) := array.concat(
 	[s | some a in role.role.attached_policies; some s in managed_offending[a.arn]],
 )
 
-verdict(role) := lib.role_unreadable(role) if lib.role_unreadable(role)
+verdict(role, found) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s grants iam:PassRole on every role (%d statement(s))", [role.arn, count(offending(role))]), {"statements": offending(role)}] if {
-	count(offending(role)) > 0
+else := ["FAIL", sprintf("execution role %s grants iam:PassRole on every role (%d statement(s))", [role.arn, count(found)]), {"statements": found}] if {
+	count(found) > 0
 } else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
 	count(iam.unread_policies(role)) > 0
 } else := ["PASS", sprintf("execution role %s does not grant iam:PassRole on *", [role.arn]), {}]

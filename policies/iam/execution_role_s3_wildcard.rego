@@ -13,7 +13,7 @@ metadata := {
 }
 
 # Roles that do not exist are execution_role_missing's.
-results contains lib.role_result(account, role, verdict(role)) if {
+results[role.arn] := lib.role_result(account, role, verdict(role, offending(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"
@@ -21,10 +21,25 @@ results contains lib.role_result(account, role, verdict(role)) if {
 
 # A statement this check flags.
 offends(statement) if {
+	# iam.grants, ordered so that a statement about other actions is dismissed cheaply.
+	statement.Effect == "Allow"
 	iam.unconditional(statement)
 	some action in ["s3:GetObject", "s3:PutObject"]
-	some resource in every_bucket
-	iam.grants(statement, action, resource)
+	iam.action_matched(statement, action)
+	covers_every_bucket(statement)
+}
+
+# iam.resource_matched for the every-bucket resources, inlined for the common Resource form.
+covers_every_bucket(statement) if {
+	some pattern in lib.as_array(object.get(statement, "Resource", []))
+	some target in every_bucket
+	iam.resource_matches(pattern, target)
+}
+
+covers_every_bucket(statement) if {
+	object.get(statement, "NotResource", null) != null
+	some target in every_bucket
+	iam.resource_matched(statement, target)
 }
 
 # Offending statements of each managed policy, found once per policy however many roles
@@ -41,10 +56,10 @@ offending(role) := array.concat(
 
 every_bucket := {"*"} | {sprintf("arn:%s:s3:::%s", [p, r]) | some p in ["aws", "aws-cn", "aws-us-gov"]; some r in ["*", "*/*"]}
 
-verdict(role) := lib.role_unreadable(role) if lib.role_unreadable(role)
+verdict(role, found) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s grants S3 object access on every bucket (%d statement(s))", [role.arn, count(offending(role))]), {"statements": offending(role)}] if {
-	count(offending(role)) > 0
+else := ["FAIL", sprintf("execution role %s grants S3 object access on every bucket (%d statement(s))", [role.arn, count(found)]), {"statements": found}] if {
+	count(found) > 0
 } else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
 	count(iam.unread_policies(role)) > 0
 } else := ["PASS", sprintf("execution role %s does not grant S3 object access on every bucket", [role.arn]), {}]

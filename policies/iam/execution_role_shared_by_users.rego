@@ -13,7 +13,7 @@ metadata := {
 
 max_profiles := data.config.execution_role_shared_by_users.max_user_profiles
 
-results contains lib.role_result(account, role, verdict(account, role)) if {
+results[role.arn] := lib.role_result(account, role, verdict(account, role, profiles(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"
@@ -24,22 +24,23 @@ profiles(role) := sort({sprintf("%s/%s/%s", [b.region, b.domain_id, b.user_profi
 	b.kind == "user_profile"
 })
 
-# Profiles of the account whose role is unknown: they might use this role too.
-unknown_profiles(account) := [p.arn |
+# Per account: profiles whose role is unknown (they might use any role), and domains that
+# could not be described (their profiles are not bound at all). Computed once per account.
+unknown_profiles[account.account_id] := [p.arn |
 	some region in account.regions
 	some domain in region.domains
 	some p in domain.user_profiles
 	not p.described
-]
+] if some account in input.accounts
 
-undescribed_domains(account) := [d.domain_id |
+undescribed_domains[account.account_id] := [d.domain_id |
 	some region in account.regions
 	some d in region.domains
 	not d.described
-]
+] if some account in input.accounts
 
-verdict(account, role) := ["FAIL", sprintf("%d user profiles run as execution role %s (more than %d)", [count(profiles(role)), role.arn, max_profiles]), {"user_profiles": profiles(role), "user_profile_count": count(profiles(role)), "max_user_profiles": max_profiles}] if {
-	count(profiles(role)) > max_profiles
-} else := ["ERROR", sprintf("execution role %s: %d user profile(s) known to run as it, but the roles of some profiles are unknown", [role.arn, count(profiles(role))]), {"user_profiles": profiles(role), "undescribed_user_profiles": unknown_profiles(account), "undescribed_domains": undescribed_domains(account)}] if {
-	count(unknown_profiles(account)) + count(undescribed_domains(account)) > 0
-} else := ["PASS", sprintf("%d user profile(s) run as execution role %s", [count(profiles(role)), role.arn]), {"user_profiles": profiles(role), "user_profile_count": count(profiles(role))}]
+verdict(account, role, found) := ["FAIL", sprintf("%d user profiles run as execution role %s (more than %d)", [count(found), role.arn, max_profiles]), {"user_profiles": found, "user_profile_count": count(found), "max_user_profiles": max_profiles}] if {
+	count(found) > max_profiles
+} else := ["ERROR", sprintf("execution role %s: %d user profile(s) known to run as it, but the roles of some profiles are unknown", [role.arn, count(found)]), {"user_profiles": found, "undescribed_user_profiles": unknown_profiles[account.account_id], "undescribed_domains": undescribed_domains[account.account_id]}] if {
+	count(unknown_profiles[account.account_id]) + count(undescribed_domains[account.account_id]) > 0
+} else := ["PASS", sprintf("%d user profile(s) run as execution role %s", [count(found), role.arn]), {"user_profiles": found, "user_profile_count": count(found)}]

@@ -12,7 +12,7 @@ metadata := {
 	"remediation": "Limit the trust policy's Principal to the sagemaker.amazonaws.com service (and named principals of this account), or add conditions such as aws:PrincipalOrgID or sts:ExternalId.",
 }
 
-results contains lib.role_result(account, role, verdict(role)) if {
+results[role.arn] := lib.role_result(account, role, verdict(role, broad(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"
@@ -40,8 +40,8 @@ broad(role) := [{"statement_index": i, "principal": p} |
 	principal_account(p) != own
 ]
 
-verdict(role) := lib.role_unreadable(role) if lib.role_unreadable(role)
+verdict(role, found) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s can be assumed by %s without a condition", [role.arn, concat(", ", {b.principal | some b in broad(role)})]), {"principals": broad(role)}] if {
-	count(broad(role)) > 0
+else := ["FAIL", sprintf("execution role %s can be assumed by %s without a condition", [role.arn, concat(", ", {b.principal | some b in found})]), {"principals": found}] if {
+	count(found) > 0
 } else := ["PASS", sprintf("execution role %s trusts only principals of its own account or services", [role.arn]), {}]

@@ -13,13 +13,13 @@ metadata := {
 
 operations := ["DescribeSecurityGroups"]
 
-results contains lib.domain_result(account, region, domain, verdict(account, region, domain)) if {
+results[domain.arn] := lib.domain_result(account, region, domain, verdict(account, region, domain, uses(domain))) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results contains r if some r in lib.domain_scope_errors
+results[r.resource_arn] := r if some r in lib.domain_scope_errors
 
 # Security groups of a settings object that may be null.
 groups_of(settings) := object.get(settings, "security_groups", []) if is_object(settings)
@@ -29,8 +29,8 @@ else := []
 # Every group the domain uses, with where each comes from.
 uses(domain) := (({[g, "DefaultUserSettings"] | some g in groups_of(object.get(domain, "default_user_settings", null))} | {[g, "DefaultSpaceSettings"] | some g in groups_of(object.get(domain, "default_space_settings", null))}) | {[g, sprintf("user profile %s", [p.name])] | some p in domain.user_profiles; some g in groups_of(object.get(p, "user_settings", null))}) | {[g, "SecurityGroupIdForDomainBoundary"] | g := object.get(domain, "security_group_id_for_domain_boundary", null); g != null}
 
-open_rules(region, domain) := [o |
-	group_ids := {g | some [g, _] in uses(domain)}
+open_rules(region, used) := [o |
+	group_ids := {g | some [g, _] in used}
 	some group in region.network.security_groups
 	group.group_id in group_ids
 	some rule in group.ingress
@@ -43,18 +43,18 @@ open_rules(region, domain) := [o |
 		"from_port": rule.from_port,
 		"to_port": rule.to_port,
 		"cidr": cidr,
-		"used_by": sort([u | some [g, u] in uses(domain); g == group.group_id]),
+		"used_by": sort([u | some [g, u] in used; g == group.group_id]),
 	}
 ]
 
 undescribed_profiles(domain) := [p.name | some p in domain.user_profiles; not p.described]
 
-verdict(account, region, domain) := ["ERROR", sprintf("DescribeDomain failed for %s: its security groups are unknown", [domain.domain_id]), {}] if {
+verdict(account, region, domain, used) := ["ERROR", sprintf("DescribeDomain failed for %s: its security groups are unknown", [domain.domain_id]), {}] if {
 	not domain.described
 } else := ["ERROR", sprintf("domain %s: %s, so its groups' rules are unknown", [domain.domain_id, lib.describe_errors(lib.scope_errors(account.account_id, region.region, operations))]), {}] if {
 	lib.collection_failed(account.account_id, region.region, operations)
-} else := ["FAIL", sprintf("domain %s uses security group(s) %s open to the internet", [domain.domain_id, concat(", ", {o.group_id | some o in open_rules(region, domain)})]), {"open_ingress": open_rules(region, domain)}] if {
-	count(open_rules(region, domain)) > 0
+} else := ["FAIL", sprintf("domain %s uses security group(s) %s open to the internet", [domain.domain_id, concat(", ", {o.group_id | some o in open_rules(region, used)})]), {"open_ingress": open_rules(region, used)}] if {
+	count(open_rules(region, used)) > 0
 } else := ["ERROR", sprintf("domain %s: user profile(s) %s could not be described, so their security groups are unknown", [domain.domain_id, concat(", ", undescribed_profiles(domain))]), {"undescribed_user_profiles": undescribed_profiles(domain)}] if {
 	count(undescribed_profiles(domain)) > 0
-} else := ["PASS", sprintf("domain %s: none of its %d security group(s) allows ingress from anywhere", [domain.domain_id, count({g | some [g, _] in uses(domain)})]), {"security_groups": sort({g | some [g, _] in uses(domain)})}]
+} else := ["PASS", sprintf("domain %s: none of its %d security group(s) allows ingress from anywhere", [domain.domain_id, count({g | some [g, _] in used})]), {"security_groups": sort({g | some [g, _] in used})}]

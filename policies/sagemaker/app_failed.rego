@@ -11,32 +11,38 @@ metadata := {
 	"remediation": "Read FailureReason (evidence). Failed apps disappear from the domain once their cause is fixed and the app is recreated, or with AWS Support's help; delete the other apps first (`sagemaker-auditor teardown-plan`).",
 }
 
-results contains r if {
+# Thousands of apps pass: their results are kept minimal (account, region and domain come
+# from the ARN), the work goes into the failing ones.
+results[app.arn] := {"resource_arn": app.arn, "status": "PASS", "message": "not failed"} if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 	some app in domain.apps
 	# Deleted apps are history, not resources.
-	app.status != "Deleted"
-	failed := app.status == "Failed"
+	not app.status in {"Deleted", "Failed"}
+}
+
+results[app.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	app.status == "Failed"
+	by := owner(app)
 	r := {
-		"resource_type": "app",
 		"resource_arn": app.arn,
-		"account_id": account.account_id,
-		"region": region.region,
-		"domain_id": domain.domain_id,
-		"status": {true: "FAIL", false: "PASS"}[failed],
-		"message": sprintf("%s app %s of %s is %s", [app.app_type, app.name, owner(app), app.status]),
+		"status": "FAIL",
+		"message": sprintf("%s app %s of %s is Failed: %s", [app.app_type, app.name, by, object.get(app, "failure_reason", null)]),
 		"evidence": {
 			"app_type": app.app_type,
-			"owner": owner(app),
+			"owner": by,
 			"status": app.status,
 			"failure_reason": object.get(app, "failure_reason", null),
 		},
 	}
 }
 
-results contains r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
+results[r.resource_arn] := r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
 
 owner(app) := sprintf("space %s", [app.space_name]) if is_string(object.get(app, "space_name", null))
 

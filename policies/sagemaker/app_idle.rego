@@ -13,31 +13,52 @@ metadata := {
 
 idle_hours := data.config.app_idle.idle_hours
 
-results contains r if {
+# Apps that are not running on a billed instance pass cheaply (no function calls: this runs
+# for every app); the work goes into the rest.
+free_instance_types := {null, "", "system"}
+
+results[app.arn] := {"resource_arn": app.arn, "status": "PASS", "message": "not running"} if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 	some app in domain.apps
-	app.status != "Deleted"
-	verdict := judge(app)
-	r := {
-		"resource_type": "app",
-		"resource_arn": app.arn,
-		"account_id": account.account_id,
-		"region": region.region,
-		"domain_id": domain.domain_id,
-		"status": verdict[0],
-		"message": verdict[1],
-		"evidence": verdict[2],
-	}
+	not app.status in {"Deleted", "InService"}
 }
 
-results contains r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
-
-billed(app) if {
-	type := object.get(app, "instance_type", null)
-	not type in {null, "", "system"}
+results[app.arn] := {"resource_arn": app.arn, "status": "PASS", "message": "runs on a free instance"} if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	app.status == "InService"
+	object.get(app, "instance_type", null) in free_instance_types
 }
+
+results[app.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	app.status == "InService"
+	not object.get(app, "instance_type", null) in free_instance_types
+	last := last_activity(app)
+	hours := (lib.now_ns - time.parse_rfc3339_ns(last[0])) / 3600000000000
+	verdict := judge(app, last, hours)
+	r := {"resource_arn": app.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
+}
+
+results[app.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	app.status == "InService"
+	not object.get(app, "instance_type", null) in free_instance_types
+	not last_activity(app)
+	r := {"resource_arn": app.arn, "status": "ERROR", "message": sprintf("%s app %s: neither its last activity nor its creation time is known", [app.app_type, app.name]), "evidence": {"instance_type": app.instance_type}}
+}
+
+results[r.resource_arn] := r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
 
 # When the user last did something, and which field said so.
 last_activity(app) := [t, "last_user_activity_timestamp"] if {
@@ -48,21 +69,10 @@ last_activity(app) := [t, "last_user_activity_timestamp"] if {
 	t != null
 }
 
-hours_since(t) := (lib.now_ns - time.parse_rfc3339_ns(t)) / 3600000000000
-
-judge(app) := ["PASS", sprintf("%s app %s is %s", [app.app_type, app.name, app.status]), {"status": app.status}] if {
-	app.status != "InService"
-} else := ["PASS", sprintf("%s app %s runs on the free %s instance", [app.app_type, app.name, object.get(app, "instance_type", "default")]), {"instance_type": object.get(app, "instance_type", null)}] if {
-	not billed(app)
-} else := ["ERROR", sprintf("%s app %s: neither its last activity nor its creation time is known", [app.app_type, app.name]), {"instance_type": app.instance_type}] if {
-	not last_activity(app)
-} else := judge_billed(app, last_activity(app))
-
-judge_billed(app, last) := ["ERROR", sprintf("%s app %s on %s: DescribeApp failed, so its last activity is unknown and its creation is %.0f hours ago", [app.app_type, app.name, app.instance_type, hours_since(last[0])]), {"instance_type": app.instance_type, "creation_time": last[0]}] if {
+judge(app, last, hours) := ["ERROR", sprintf("%s app %s on %s: DescribeApp failed, so its last activity is unknown and its creation is %.0f hours ago", [app.app_type, app.name, app.instance_type, hours]), {"instance_type": app.instance_type, "creation_time": last[0]}] if {
 	# Without DescribeApp only CreationTime is known; an old one proves nothing.
 	not app.described
-	hours_since(last[0]) > idle_hours
-} else := ["FAIL", sprintf("%s app %s on %s has been idle for %.0f hours (threshold %v)", [app.app_type, app.name, app.instance_type, hours, idle_hours]), {"instance_type": app.instance_type, "hours_idle": round(hours), "idle_since": last[0], "idle_since_field": last[1], "idle_hours_threshold": idle_hours}] if {
-	hours := hours_since(last[0])
 	hours > idle_hours
-} else := ["PASS", sprintf("%s app %s on %s was active %.0f hours ago", [app.app_type, app.name, app.instance_type, hours_since(last[0])]), {"instance_type": app.instance_type, "last_activity": last[0]}]
+} else := ["FAIL", sprintf("%s app %s on %s has been idle for %.0f hours (threshold %v)", [app.app_type, app.name, app.instance_type, hours, idle_hours]), {"instance_type": app.instance_type, "hours_idle": round(hours), "idle_since": last[0], "idle_since_field": last[1], "idle_hours_threshold": idle_hours}] if {
+	hours > idle_hours
+} else := ["PASS", "active within idle_hours", {"instance_type": app.instance_type, "last_activity": last[0]}]

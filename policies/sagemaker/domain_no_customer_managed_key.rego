@@ -11,13 +11,13 @@ metadata := {
 	"remediation": "KmsKeyId can only be set when a domain is created: create a replacement domain with --kms-key-id <customer managed key> and move users to it.",
 }
 
-results contains lib.domain_result(account, region, domain, verdict(domain)) if {
+results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results contains r if some r in lib.domain_scope_errors
+results[r.resource_arn] := r if some r in lib.domain_scope_errors
 
 key(domain) := object.get(domain, "kms_key_id", null)
 

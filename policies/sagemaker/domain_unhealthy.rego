@@ -11,13 +11,13 @@ metadata := {
 	"remediation": "Read FailureReason (evidence), fix its cause (often a missing permission, subnet or security group), then retry the update or deletion; `sagemaker-auditor teardown-plan` lists what blocks a deletion.",
 }
 
-results contains lib.domain_result(account, region, domain, verdict(domain)) if {
+results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results contains r if some r in lib.domain_scope_errors
+results[r.resource_arn] := r if some r in lib.domain_scope_errors
 
 verdict(domain) := ["FAIL", sprintf("domain %s is %s: %s", [domain.domain_id, domain.status, reason(domain)]), {"status": domain.status, "failure_reason": object.get(domain, "failure_reason", null)}] if {
 	domain.status in lib.failed_statuses

@@ -11,25 +11,27 @@ metadata := {
 	"remediation": "Read FailureReason (evidence), fix its cause (typically the execution role or a security group), then retry UpdateUserProfile or DeleteUserProfile.",
 }
 
-results contains r if {
+results[profile.arn] := {"resource_arn": profile.arn, "status": "PASS", "message": profile.status} if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 	some profile in domain.user_profiles
+	not profile.status in lib.failed_statuses
+}
+
+results[profile.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some profile in domain.user_profiles
+	profile.status in lib.failed_statuses
 	r := {
-		"resource_type": "user_profile",
 		"resource_arn": profile.arn,
-		"account_id": account.account_id,
-		"region": region.region,
-		"domain_id": domain.domain_id,
-		"status": status(profile),
-		"message": sprintf("user profile %s of domain %s is %s", [profile.name, domain.domain_id, profile.status]),
+		"status": "FAIL",
+		"message": sprintf("user profile %s of domain %s is %s: %s", [profile.name, domain.domain_id, profile.status, object.get(profile, "failure_reason", null)]),
 		"evidence": {"status": profile.status, "failure_reason": object.get(profile, "failure_reason", null)},
 	}
 }
 
-results contains r if some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])
+results[r.resource_arn] := r if some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])
 
-status(profile) := "FAIL" if profile.status in lib.failed_statuses
-
-else := "PASS"

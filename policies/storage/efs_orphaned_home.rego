@@ -17,7 +17,7 @@ price := data.config.efs_orphaned_home.price_per_gb_month
 
 domain_operations := ["ListDomains"]
 
-results contains r if {
+results[r.resource_arn] := r if {
 	some account in input.accounts
 	some region in account.regions
 	some fs in region.efs_file_systems
@@ -35,7 +35,7 @@ results contains r if {
 	}
 }
 
-results contains r if some r in lib.scope_error_results("efs_file_system", "elasticfilesystem", "file-system/", ["DescribeFileSystems"])
+results[r.resource_arn] := r if some r in lib.scope_error_results("efs_file_system", "elasticfilesystem", "file-system/", ["DescribeFileSystems"])
 
 # The domain id a tag value names: `arn:...:domain/d-xxx`, or a bare `d-xxx`.
 tagged_domain(value) := id if {

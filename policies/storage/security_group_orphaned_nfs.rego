@@ -13,7 +13,7 @@ metadata := {
 
 domain_operations := ["ListDomains"]
 
-results contains r if {
+results[r.resource_arn] := r if {
 	some account in input.accounts
 	some region in account.regions
 	some group in region.network.security_groups
@@ -33,7 +33,7 @@ results contains r if {
 	}
 }
 
-results contains r if some r in lib.scope_error_results("security_group", "ec2", "security-group/", ["DescribeSecurityGroups"])
+results[r.resource_arn] := r if some r in lib.scope_error_results("security_group", "ec2", "security-group/", ["DescribeSecurityGroups"])
 
 exists(region, id) if {
 	some d in region.domains

@@ -217,7 +217,10 @@ impl PolicySet {
                             | RuleHead::Set { refr, .. }
                             | RuleHead::Func { refr, .. } => refr,
                         };
-                        Some((refr.span().text().to_string(), span.line))
+                        // `results[arn] := ...` and `a.b := ...` are rules of `results`, `a`.
+                        let text = refr.span().text();
+                        let name = text.split(['[', '.']).next().unwrap_or(text);
+                        Some((name.trim().to_string(), span.line))
                     }
                     Rule::Default { .. } => None,
                 })
@@ -271,7 +274,7 @@ impl PolicySet {
             if line_of("results").is_none() {
                 return Err(problem(
                     1,
-                    "a check needs a `results` rule (a set of {resource_arn, status, message, evidence})".into(),
+                    "a check needs a `results` rule: a set of {resource_arn, status, message, evidence}, or an object of them by resource ARN".into(),
                 ));
             }
             if let Some(other) = packages.insert(package.clone(), file.display.clone()) {
@@ -357,6 +360,7 @@ impl PolicySet {
                     })
                     .collect(),
                 duration: started.elapsed(),
+                check_durations: Vec::new(),
             };
         }
 
@@ -365,7 +369,8 @@ impl PolicySet {
             .map_or(1, |n| n.get())
             .min(self.checks.len())
             .max(1);
-        let mut outcomes: Vec<(usize, Result<Vec<CheckResult>, String>)> =
+        #[allow(clippy::type_complexity)]
+        let mut outcomes: Vec<(usize, Result<Vec<CheckResult>, String>, Duration)> =
             std::thread::scope(|scope| {
                 let handles: Vec<_> = (0..workers)
                     .map(|_| {
@@ -378,7 +383,9 @@ impl PolicySet {
                                 let Some(check) = self.checks.get(i) else {
                                     break;
                                 };
-                                done.push((i, eval_check(&mut engine, check)));
+                                let started = Instant::now();
+                                let outcome = eval_check(&mut engine, check);
+                                done.push((i, outcome, started.elapsed()));
                             }
                             done
                         })
@@ -389,15 +396,17 @@ impl PolicySet {
                     .flat_map(|h| h.join().unwrap_or_default())
                     .collect()
             });
-        outcomes.sort_by_key(|(i, _)| *i);
+        outcomes.sort_by_key(|(i, _, _)| *i);
 
         let mut evaluation = Evaluation {
             results: Vec::new(),
             errors: Vec::new(),
             duration: Duration::ZERO,
+            check_durations: Vec::new(),
         };
-        for (i, outcome) in outcomes {
+        for (i, outcome, took) in outcomes {
             let check_id = &self.checks[i].metadata.id;
+            evaluation.check_durations.push((check_id.clone(), took));
             match outcome {
                 Ok(results) => evaluation.results.extend(results),
                 Err(message) => {
@@ -540,7 +549,10 @@ pub struct Evaluation {
     /// Checks that could not be evaluated (time limit, a malformed result): they produce no
     /// results, and reports say so.
     pub errors: Vec<EvaluationError>,
+    /// Wall time of the whole evaluation, input conversion included.
     pub duration: Duration,
+    /// Wall time of each check (they run in parallel).
+    pub check_durations: Vec<(String, Duration)>,
 }
 
 #[derive(Debug, Clone)]
@@ -573,10 +585,16 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
     if value == Value::Undefined {
         return Ok(Vec::new());
     }
-    let json = value.to_json_str().map_err(|e| e.to_string())?;
+    // A set of results, or an object of results keyed by resource ARN (the faster form for
+    // checks over thousands of resources: keys are compared as strings, not as objects).
+    let results = match value {
+        Value::Object(map) => Value::from(map.values().cloned().collect::<Vec<Value>>()),
+        other => other,
+    };
+    let json = results.to_json_str().map_err(|e| e.to_string())?;
     let raw: Vec<RawResult> = serde_json::from_str(&json).map_err(|e| {
         format!(
-            "`results` must be a set of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}}: {e}"
+            "`results` must be a set of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}} (or an object of them by resource ARN): {e}"
         )
     })?;
     Ok(raw
@@ -599,7 +617,7 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
                     .region
                     .or_else(|| region.filter(|r| !r.is_empty()).map(str::to_string))
                     .unwrap_or_else(|| crate::collect::GLOBAL.to_string()),
-                domain_id: r.domain_id,
+                domain_id: r.domain_id.or_else(|| sagemaker_domain_id(&r.resource_arn)),
                 message: r.message,
                 evidence: if r.evidence.is_null() {
                     serde_json::json!({})
@@ -610,6 +628,23 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
             }
         })
         .collect())
+}
+
+/// The domain id in the ARN of a SageMaker domain, user profile, space or app
+/// (`...:domain/d-x`, `...:user-profile/d-x/name`, ...).
+fn sagemaker_domain_id(arn: &str) -> Option<String> {
+    let resource = arn.strip_prefix("arn:")?.splitn(6, ':').nth(5)?;
+    if arn.split(':').nth(2) != Some("sagemaker") {
+        return None;
+    }
+    let mut path = resource.split('/');
+    match path.next()? {
+        "domain" | "user-profile" | "space" | "app" => path
+            .next()
+            .filter(|id| id.starts_with("d-"))
+            .map(str::to_string),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ async fn scan_saves_a_snapshot_that_scans_offline_to_the_same_inventory() {
     );
     assert_eq!(code, 0);
     assert!(
-        table.contains("1 domains") && table.contains("Collection: complete"),
+        table.contains("of 1 account(s), 2 region(s)") && !table.contains("INCOMPLETE"),
         "{table}"
     );
 }

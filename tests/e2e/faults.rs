@@ -90,6 +90,31 @@ async fn access_denied_on_list_apps_is_recorded_and_the_rest_completes() {
             .iter()
             .all(|r| r.state == RoleState::Found)
     );
+
+    // Judged: only the app checks lack their input, and they say so instead of passing.
+    let config = sagemaker_auditor::config::Config::default();
+    let judge = sagemaker_auditor::scan::Judge::load(&config, &[]).unwrap();
+    let report = judge.report(&s, &config, chrono::Utc::now().date_naive());
+    let app_wide = format!("arn:aws:sagemaker:{REGION}:000000000003:app/*");
+    for check in ["app_failed", "app_idle"] {
+        let results: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.check_id == check)
+            .map(|f| (f.status, f.resource_arn.as_str()))
+            .collect();
+        assert_eq!(
+            results,
+            vec![(sagemaker_auditor::report::Status::Error, app_wide.as_str())]
+        );
+    }
+    let errors: std::collections::BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == sagemaker_auditor::report::Status::Error)
+        .map(|f| f.check_id.as_str())
+        .collect();
+    assert_eq!(errors, ["app_failed", "app_idle"].into());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
