@@ -172,8 +172,8 @@ fn bench(c: &mut Criterion) {
     let mut slowest = evaluation.check_durations.clone();
     slowest.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
     println!(
-        "policy evaluation alone: {:?}; per check (in parallel):",
-        evaluation.duration
+        "policy evaluation alone: {:?}, of which input conversion {:?}; per check (in parallel):",
+        evaluation.duration, evaluation.input_duration
     );
     for (id, d) in slowest {
         println!("  {id:<36} {d:?}");

@@ -25,6 +25,8 @@ domain_result(account, region, domain, verdict) := {
 role_result(account, role, verdict) := {
 	"resource_type": "iam_role",
 	"resource_arn": role.arn,
+	# The scanned account that uses the role (a cross-account role's ARN names another).
+	"account_id": account.account_id,
 	"region": "global",
 	"status": "PASS",
 	"message": verdict[1],

@@ -348,6 +348,7 @@ impl PolicySet {
                     .add_data(data_config(config))
                     .map_err(|e| e.to_string())
             });
+        let input_duration = started.elapsed();
         if let Err(message) = prepared {
             return Evaluation {
                 results: Vec::new(),
@@ -360,6 +361,7 @@ impl PolicySet {
                     })
                     .collect(),
                 duration: started.elapsed(),
+                input_duration,
                 check_durations: Vec::new(),
             };
         }
@@ -402,6 +404,7 @@ impl PolicySet {
             results: Vec::new(),
             errors: Vec::new(),
             duration: Duration::ZERO,
+            input_duration,
             check_durations: Vec::new(),
         };
         for (i, outcome, took) in outcomes {
@@ -551,6 +554,8 @@ pub struct Evaluation {
     pub errors: Vec<EvaluationError>,
     /// Wall time of the whole evaluation, input conversion included.
     pub duration: Duration,
+    /// Of which: turning the snapshot into the engine's input.
+    pub input_duration: Duration,
     /// Wall time of each check (they run in parallel).
     pub check_durations: Vec<(String, Duration)>,
 }
@@ -633,10 +638,11 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
 /// The domain id in the ARN of a SageMaker domain, user profile, space or app
 /// (`...:domain/d-x`, `...:user-profile/d-x/name`, ...).
 fn sagemaker_domain_id(arn: &str) -> Option<String> {
-    let resource = arn.strip_prefix("arn:")?.splitn(6, ':').nth(5)?;
-    if arn.split(':').nth(2) != Some("sagemaker") {
+    let mut fields = arn.splitn(6, ':');
+    if fields.next() != Some("arn") || fields.nth(1) != Some("sagemaker") {
         return None;
     }
+    let resource = fields.nth(2)?;
     let mut path = resource.split('/');
     match path.next()? {
         "domain" | "user-profile" | "space" | "app" => path

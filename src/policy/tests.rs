@@ -231,3 +231,27 @@ fn results_take_account_and_region_from_the_arn_when_not_given() {
     assert_eq!(result.resource_type, "domain");
     assert_eq!(result.status, ResultStatus::Pass);
 }
+
+#[test]
+fn domain_ids_come_from_sagemaker_arns_only() {
+    let id = |arn: &str| sagemaker_domain_id(arn);
+    assert_eq!(
+        id("arn:aws:sagemaker:us-east-1:123456789012:domain/d-abc").as_deref(),
+        Some("d-abc")
+    );
+    assert_eq!(
+        id("arn:aws:sagemaker:us-east-1:123456789012:app/d-abc/alice/jupyterlab/default")
+            .as_deref(),
+        Some("d-abc")
+    );
+    assert_eq!(
+        id("arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-abc/alice").as_deref(),
+        Some("d-abc")
+    );
+    assert_eq!(
+        id("arn:aws:sagemaker:us-east-1:123456789012:endpoint/d-abc"),
+        None
+    );
+    assert_eq!(id("arn:aws:iam::123456789012:role/d-abc"), None);
+    assert_eq!(id("not an arn"), None);
+}

@@ -320,3 +320,23 @@ impl Report {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Users' history, waivers and Security Hub updates key on this id: it must never change
+    /// for the same check and resource.
+    #[test]
+    fn finding_ids_are_a_fixed_function_of_check_and_resource() {
+        let arn =
+            "arn:aws:sagemaker:us-east-1:123456789012:app/d-1/alice/kernelgateway/datascience-1";
+        assert_eq!(
+            finding_id("app_idle", arn),
+            "e1e4a140b9eab0abc5c8125d6a38bcfe"
+        );
+        assert_ne!(finding_id("app_failed", arn), finding_id("app_idle", arn));
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(finding_id("ab", "c"), finding_id("a", "bc"));
+    }
+}

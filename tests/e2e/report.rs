@@ -83,6 +83,13 @@ fn json_report_follows_the_contract() {
             assert!(f.get(key).is_some(), "{key} missing in {f}");
         }
         assert_eq!(f["id"].as_str().unwrap().len(), 32);
+        // Every finding on a domain, profile, space or app names its domain, PASS ones too.
+        let arn = f["resource_arn"].as_str().unwrap();
+        if arn.contains(":sagemaker:") && !arn.ends_with('*') {
+            let domain = f["domain_id"].as_str().unwrap_or_else(|| panic!("{f}"));
+            assert!(arn.contains(&format!("/{domain}")), "{f}");
+        }
+        assert_eq!(f["account_id"], "123456789012", "{f}");
     }
     // Evidence lets a reader act: the orphaned EFS says how big it is and what it costs.
     let efs = findings
