@@ -178,6 +178,25 @@ fn bench(c: &mut Criterion) {
     for (id, d) in slowest {
         println!("  {id:<36} {d:?}");
     }
+    let started = Instant::now();
+    let built = sagemaker_auditor::report::findings::build(
+        sagemaker_auditor::report::findings::ReportInput {
+            snapshot: &snapshot,
+            policies: &judge.policies,
+            evaluation,
+            waivers: &config.waivers,
+            compliance: &judge.compliance,
+            today,
+        },
+    );
+    println!(
+        "building the report of {} findings: {:?}",
+        built.findings.len(),
+        started.elapsed()
+    );
+    let started = Instant::now();
+    drop(built);
+    println!("dropping it: {:?}", started.elapsed());
 
     let mut group = c.benchmark_group("evaluate");
     group.sample_size(10);
