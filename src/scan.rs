@@ -2,9 +2,8 @@
 //! report the findings.
 
 use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
-
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use chrono::{NaiveDate, Utc};
 

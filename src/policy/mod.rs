@@ -146,16 +146,7 @@ struct PolicyFile {
 impl PolicySet {
     /// The built-in policies plus every `.rego` under `dirs`.
     pub fn load(dirs: &[PathBuf]) -> Result<Self, PolicyError> {
-        let mut files: Vec<PolicyFile> = BUILTIN
-            .iter()
-            .filter(|(rel, _)| rel.ends_with(".rego"))
-            .map(|(rel, text)| PolicyFile {
-                display: format!("policies/{rel}"),
-                rel: (*rel).to_string(),
-                text: (*text).to_string(),
-                builtin: true,
-            })
-            .collect();
+        let mut files = builtin_files(|rel| rel.ends_with(".rego"));
         for dir in dirs {
             read_dir(dir, dir, &mut files)?;
         }
@@ -169,17 +160,9 @@ impl PolicySet {
             read_dir(dir, dir, &mut files)?;
         }
         // Helpers of the built-in library stay available to users' policies.
-        files.extend(
-            BUILTIN
-                .iter()
-                .filter(|(rel, _)| rel.starts_with("lib/") && !rel.ends_with("_test.rego"))
-                .map(|(rel, text)| PolicyFile {
-                    display: format!("policies/{rel}"),
-                    rel: (*rel).to_string(),
-                    text: (*text).to_string(),
-                    builtin: true,
-                }),
-        );
+        files.extend(builtin_files(|rel| {
+            rel.starts_with("lib/") && rel.ends_with(".rego") && !rel.ends_with("_test.rego")
+        }));
         Self::from_files(files)
     }
 
@@ -457,6 +440,20 @@ impl PolicySet {
             })
             .collect()
     }
+}
+
+/// The built-in files whose path (under `policies/`) passes `keep`.
+fn builtin_files(keep: impl Fn(&str) -> bool) -> Vec<PolicyFile> {
+    BUILTIN
+        .iter()
+        .filter(|(rel, _)| keep(rel))
+        .map(|(rel, text)| PolicyFile {
+            display: format!("policies/{rel}"),
+            rel: (*rel).to_string(),
+            text: (*text).to_string(),
+            builtin: true,
+        })
+        .collect()
 }
 
 fn data_config(config: &serde_json::Value) -> Value {

@@ -144,7 +144,11 @@ pub fn finding_id(check_id: &str, resource_arn: &str) -> String {
         .chain_update([0u8])
         .chain_update(resource_arn.as_bytes())
         .finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    hex(&digest[..16])
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Everything a report is made from.
@@ -274,7 +278,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
     Report {
         schema_version: REPORT_SCHEMA_VERSION.into(),
         scan: ScanInfo {
-            id: id_digest[..8].iter().map(|b| format!("{b:02x}")).collect(),
+            id: hex(&id_digest[..8]),
             started_at: snapshot.started_at,
             finished_at: snapshot.finished_at,
             scanner_version: snapshot.scanner_version.clone(),
