@@ -1,6 +1,5 @@
 //! The command line: parsed with clap, dispatched to the pipeline.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,6 +35,15 @@ pub enum LogFormat {
 pub enum Command {
     /// Take one snapshot (or load one), judge it with the policies, report the findings.
     Scan(ScanArgs),
+    /// The daemon: scans on the config's schedule, keeps the finding history, serves
+    /// /metrics, /healthz, /readyz and /api/findings. SIGHUP reloads the config.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Another directory of policies (repeatable), besides the config's `policy_dirs`.
+        #[arg(long = "policy-dir", value_name = "DIR")]
+        policy_dirs: Vec<PathBuf>,
+    },
     /// Check a config file and the policies it loads, without calling AWS.
     Validate {
         #[arg(long, value_name = "FILE")]
@@ -134,28 +142,17 @@ impl From<FailOn> for Severity {
     }
 }
 
-pub fn init_logging(cli: &Cli) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("sagemaker_auditor=info,warn"));
-    let json = match cli.log_format {
-        LogFormat::Json => true,
-        LogFormat::Text => false,
-        LogFormat::Auto => !std::io::stderr().is_terminal(),
-    };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second initialisation (tests) is harmless: keep the first subscriber.
-    let _ = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
-
 pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
+    let logs = crate::telemetry::init(cli.log_format, "info");
     match cli.command {
+        Command::Serve {
+            config,
+            policy_dirs,
+        } => {
+            let loaded = crate::serve::Loaded::load(&config, &policy_dirs)?;
+            logs.set_level(&loaded.config.serve.log_level);
+            crate::serve::run(config, policy_dirs, loaded, logs).await
+        }
         Command::Scan(args) => crate::scan::run(args).await,
         Command::Validate {
             config,

@@ -1,16 +1,22 @@
 //! sagemaker-auditor: snapshots SageMaker domains with everything around them and judges them.
 //!
 //! The pipeline, one module a stage: [`config`] → [`collect`] (the only code that talks to
-//! AWS) → [`snapshot`] (our own serde model) → [`policy`] (Rego checks) → [`report`].
+//! AWS) → [`snapshot`] (our own serde model) → [`policy`] (Rego checks) → [`report`];
+//! [`serve`] runs it on a schedule with the finding history ([`state`]) and publishes
+//! metrics and the latest report ([`exporter`]).
 
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod exporter;
 pub mod fsutil;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod serve;
 pub mod snapshot;
+pub mod state;
+pub mod telemetry;
 
 /// Errors that end a command, each mapped to the documented exit code.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +27,11 @@ pub enum Error {
     Snapshot(#[from] snapshot::SnapshotError),
     #[error(transparent)]
     Policy(#[from] policy::PolicyError),
+    #[error(transparent)]
+    State(#[from] state::StateError),
+    /// The daemon cannot start or keep running (exit 1).
+    #[error("serve: {0}")]
+    Serve(String),
     /// The command line or environment cannot work (exit 2).
     #[error("{0}")]
     Usage(String),
@@ -44,7 +55,7 @@ impl Error {
             Self::Config(_) | Self::Usage(_) | Self::Policy(_) => 2,
             Self::Snapshot(snapshot::SnapshotError::Write { .. }) => 1,
             Self::Snapshot(_) => 2,
-            Self::ScanFailed(_) | Self::Write { .. } => 1,
+            Self::ScanFailed(_) | Self::Write { .. } | Self::State(_) | Self::Serve(_) => 1,
         }
     }
 }

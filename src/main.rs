@@ -5,7 +5,6 @@ use sagemaker_auditor::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    sagemaker_auditor::cli::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -19,6 +19,7 @@ use crate::snapshot::Snapshot;
 use crate::{Error, Result};
 
 pub async fn run(args: ScanArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -45,6 +46,7 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     }
 
     let report = judge.report(&snapshot, &config, Utc::now().date_naive());
+    log_completed(&snapshot, &report, started.elapsed().as_secs_f64());
     let to_terminal = std::io::stdout().is_terminal() && args.output.is_none();
     let format = args.format.unwrap_or(if to_terminal {
         OutputFormat::Table
@@ -119,7 +121,7 @@ impl Judge {
             compliance: &self.compliance,
             today,
         });
-        tracing::info!(
+        tracing::debug!(
             checks = self.policies.checks().len(),
             findings = report.findings.len(),
             fail = report.summary.fail,
@@ -181,7 +183,7 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
     .await;
     let counts = snapshot.resource_counts();
     let calls: u64 = snapshot.api_calls.iter().map(|c| c.calls).sum();
-    tracing::info!(
+    tracing::debug!(
         accounts = snapshot.accounts.len(),
         domains = counts.domains,
         user_profiles = counts.user_profiles,
@@ -194,4 +196,33 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
         "scan finished"
     );
     Ok(snapshot)
+}
+
+/// The one line a scan logs: what it read, what it found, how long it took.
+pub fn log_completed(snapshot: &Snapshot, report: &Report, seconds: f64) {
+    let counts = snapshot.resource_counts();
+    let history = report.history.as_ref();
+    tracing::info!(
+        scan_id = %report.scan.id,
+        outcome = crate::state::Outcome::of(report).as_str(),
+        accounts = snapshot.accounts.len(),
+        regions = report.scan.regions.len(),
+        domains = counts.domains,
+        user_profiles = counts.user_profiles,
+        spaces = counts.spaces,
+        apps = counts.apps,
+        execution_roles = counts.execution_roles,
+        api_calls = snapshot.api_calls.iter().map(|c| c.calls).sum::<u64>(),
+        collection_errors = snapshot.collection_errors.len(),
+        evaluation_errors = report.evaluation_errors.len(),
+        pass = report.summary.pass,
+        fail = report.summary.fail,
+        muted = report.summary.muted,
+        error = report.summary.error,
+        new = history.map_or(0, |h| h.new.len()),
+        resolved = history.map_or(0, |h| h.resolved.len()),
+        kept_open = history.map_or(0, |h| h.kept_open.len()),
+        duration_ms = (seconds * 1000.0) as u64,
+        "scan completed"
+    );
 }

@@ -34,6 +34,7 @@ pub struct Config {
     /// Directories of users' own policies, besides the built-in ones.
     pub policy_dirs: Vec<PathBuf>,
     pub waivers: Vec<Waiver>,
+    pub serve: ServeConfig,
     /// Line of each `[checks.<id>]` table, to report an id no loaded check has.
     check_table_lines: BTreeMap<String, usize>,
 }
@@ -49,6 +50,33 @@ pub struct Waiver {
     pub expires: chrono::NaiveDate,
     /// Line of the `[[waivers]]` entry in the config file.
     pub line: usize,
+}
+
+/// `[serve]`: settings of the daemon only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeConfig {
+    /// Address of /metrics, /healthz, /readyz and /api/findings.
+    pub listen: std::net::SocketAddr,
+    /// The SQLite finding history.
+    pub state_file: PathBuf,
+    /// A `tracing` filter (`info`, `sagemaker_auditor=debug,warn`); `RUST_LOG` wins when set.
+    pub log_level: String,
+    /// A scan running longer is abandoned and counted as failed.
+    pub scan_timeout: Duration,
+    /// On SIGTERM, how long the scan in flight may still take before it is abandoned.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),
+            state_file: PathBuf::from("state.db"),
+            log_level: "info".into(),
+            scan_timeout: Duration::from_secs(3600),
+            shutdown_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,6 +191,7 @@ impl Default for Config {
             checks: ChecksConfig::default(),
             policy_dirs: Vec::new(),
             waivers: Vec::new(),
+            serve: ServeConfig::default(),
             check_table_lines: BTreeMap::new(),
         }
     }
@@ -266,6 +295,62 @@ impl Validator<'_> {
     }
 }
 
+impl Validator<'_> {
+    fn serve(&self, raw: Option<&raw::RawServe>) -> Result<ServeConfig, ConfigError> {
+        let mut serve = ServeConfig::default();
+        let Some(raw) = raw else {
+            return Ok(serve);
+        };
+        if let Some(listen) = &raw.listen {
+            serve.listen = match listen.get_ref().parse() {
+                Ok(addr) => addr,
+                Err(_) => {
+                    return self.invalid(
+                        "serve.listen",
+                        listen.span(),
+                        format!(
+                            "{:?} is not an IP address and port (like \"127.0.0.1:9464\" or \"[::]:9464\")",
+                            listen.get_ref()
+                        ),
+                    );
+                }
+            };
+        }
+        if let Some(file) = &raw.state_file {
+            if file.get_ref().trim().is_empty() {
+                return self.invalid("serve.state_file", file.span(), "must not be empty".into());
+            }
+            serve.state_file = PathBuf::from(file.get_ref());
+        }
+        if let Some(level) = &raw.log_level {
+            if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(level.get_ref()) {
+                return self.invalid(
+                    "serve.log_level",
+                    level.span(),
+                    format!(
+                        "{:?} is not a log filter (like \"info\" or \"sagemaker_auditor=debug,warn\"): {e}",
+                        level.get_ref()
+                    ),
+                );
+            }
+            serve.log_level = level.get_ref().clone();
+        }
+        serve.scan_timeout = Duration::from_secs(self.int_in(
+            "serve.scan_timeout_seconds",
+            raw.scan_timeout_seconds.as_ref(),
+            10..=86_400,
+            serve.scan_timeout.as_secs(),
+        )?);
+        serve.shutdown_timeout = Duration::from_secs(self.int_in(
+            "serve.shutdown_timeout_seconds",
+            raw.shutdown_timeout_seconds.as_ref(),
+            0..=3600,
+            serve.shutdown_timeout.as_secs(),
+        )?);
+        Ok(serve)
+    }
+}
+
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`.
 pub fn is_region_name(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
@@ -290,9 +375,13 @@ impl Config {
         })?;
         let mut config = Self::parse(&display, &text)?;
         config.source = Some(path.to_path_buf());
-        // Policy directories are relative to the config file.
+        // Paths in the file are relative to the file, wherever the program runs from.
         let base = path.parent().unwrap_or(Path::new(""));
-        for dir in &mut config.policy_dirs {
+        for dir in config
+            .policy_dirs
+            .iter_mut()
+            .chain([&mut config.output.directory, &mut config.serve.state_file])
+        {
             if dir.is_relative() {
                 *dir = base.join(&*dir);
             }
@@ -591,8 +680,11 @@ impl Config {
             });
         }
 
+        let serve = v.serve(raw.serve.as_ref())?;
+
         Ok(Self {
             source: None,
+            serve,
             policy_dirs,
             waivers,
             check_table_lines: BTreeMap::new(),

@@ -19,6 +19,18 @@ pub struct RawConfig {
     pub checks: Option<RawChecks>,
     pub policy_dirs: Option<Spanned<Vec<Spanned<String>>>>,
     pub waivers: Option<Vec<Spanned<RawWaiver>>>,
+    pub serve: Option<RawServe>,
+}
+
+/// `[serve]`: the daemon's own settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServe {
+    pub listen: Option<Spanned<String>>,
+    pub state_file: Option<Spanned<String>>,
+    pub log_level: Option<Spanned<String>>,
+    pub scan_timeout_seconds: Option<Spanned<i64>>,
+    pub shutdown_timeout_seconds: Option<Spanned<i64>>,
 }
 
 /// `[[waivers]]`: every field is required, so a waiver always says why and until when.

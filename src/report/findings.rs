@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Waiver;
 use crate::policy::{CheckResult, Evaluation, EvaluationError, PolicySet, ResultStatus, Severity};
 use crate::report::compliance::{Compliance, ControlRef};
+use crate::report::history::History;
 use crate::snapshot::{CollectionError, Snapshot};
 
 pub const REPORT_SCHEMA_VERSION: &str = "1";
@@ -26,6 +27,10 @@ pub struct Report {
     pub waivers: Vec<WaiverStatus>,
     /// Checks that could not be evaluated: they produced no findings at all this scan.
     pub evaluation_errors: Vec<EvaluationErrorEntry>,
+    /// What changed since the previous scan; only `serve`, which keeps the finding history,
+    /// writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<History>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -307,6 +312,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
             })
             .collect(),
         evaluation_errors: evaluation.errors.into_iter().map(Into::into).collect(),
+        history: None,
     }
 }
 

@@ -3,7 +3,9 @@
 
 pub mod asff;
 pub mod compliance;
+pub mod files;
 pub mod findings;
+pub mod history;
 pub mod inventory;
 pub mod ocsf;
 pub mod table;

@@ -1,0 +1,419 @@
+//! Every metric `serve` exports, named in this one place (DESIGN.md §3; prefix
+//! `sagemaker_audit_`). Labels are bounded: check ids, severities, statuses, account ids,
+//! regions, resource types, services and operations; never an ARN or an error message.
+//!
+//! The gauges describe the last completed scan. They are replaced label set by label set,
+//! never reset first, so a scrape during an update never sees an empty set (which would
+//! resolve and re-fire every alert).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use prometheus::{
+    Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+
+use crate::report::{Report, Status};
+use crate::snapshot::Snapshot;
+use crate::state::Outcome;
+
+const PREFIX: &str = "sagemaker_audit";
+
+/// Findings of the last completed scan; pass and error results are counted too, so
+/// coverage can be graphed.
+pub const FINDINGS: &str = "findings";
+pub const RESOURCES: &str = "resources";
+pub const SCAN_DURATION_SECONDS: &str = "scan_duration_seconds";
+pub const SCANS_TOTAL: &str = "scans_total";
+pub const LAST_SUCCESS_TIMESTAMP_SECONDS: &str = "last_success_timestamp_seconds";
+pub const API_CALLS_TOTAL: &str = "api_calls_total";
+pub const COLLECTION_ERRORS_TOTAL: &str = "collection_errors_total";
+pub const ORPHANED_EFS_BYTES: &str = "orphaned_efs_bytes";
+pub const BUILD_INFO: &str = "build_info";
+pub const SCANS_SKIPPED_TOTAL: &str = "scans_skipped_total";
+pub const SCAN_IN_PROGRESS: &str = "scan_in_progress";
+pub const CONFIG_RELOADS_TOTAL: &str = "config_reloads_total";
+pub const FINDINGS_OPENED_TOTAL: &str = "findings_opened_total";
+pub const FINDINGS_RESOLVED_TOTAL: &str = "findings_resolved_total";
+pub const EVALUATION_ERRORS: &str = "evaluation_errors";
+
+/// Every metric name, prefixed, for the tests that hold the alert rules and the dashboard to
+/// names that exist.
+pub fn names() -> Vec<String> {
+    let mut names: Vec<String> = [
+        FINDINGS,
+        RESOURCES,
+        LAST_SUCCESS_TIMESTAMP_SECONDS,
+        ORPHANED_EFS_BYTES,
+        BUILD_INFO,
+        SCAN_IN_PROGRESS,
+        EVALUATION_ERRORS,
+        SCANS_TOTAL,
+        API_CALLS_TOTAL,
+        COLLECTION_ERRORS_TOTAL,
+        SCANS_SKIPPED_TOTAL,
+        CONFIG_RELOADS_TOTAL,
+        FINDINGS_OPENED_TOTAL,
+        FINDINGS_RESOLVED_TOTAL,
+    ]
+    .iter()
+    .map(|n| format!("{PREFIX}_{n}"))
+    .collect();
+    for suffix in ["bucket", "sum", "count"] {
+        names.push(format!("{PREFIX}_{SCAN_DURATION_SECONDS}_{suffix}"));
+    }
+    names
+}
+
+pub struct Metrics {
+    registry: Registry,
+    findings: IntGaugeVec,
+    resources: IntGaugeVec,
+    orphaned_efs_bytes: IntGaugeVec,
+    evaluation_errors: IntGaugeVec,
+    scan_duration: Histogram,
+    scans: IntCounterVec,
+    last_success: Gauge,
+    api_calls: IntCounterVec,
+    collection_errors: IntCounterVec,
+    scans_skipped: IntCounter,
+    scan_in_progress: IntGauge,
+    config_reloads: IntCounterVec,
+    findings_opened: IntCounterVec,
+    findings_resolved: IntCounterVec,
+    /// Label sets of the gauges as last published, to remove the ones that disappear.
+    published: Mutex<Published>,
+}
+
+#[derive(Default)]
+struct Published {
+    findings: BTreeSet<Vec<String>>,
+    resources: BTreeSet<Vec<String>>,
+    orphaned_efs_bytes: BTreeSet<Vec<String>>,
+    evaluation_errors: BTreeSet<Vec<String>>,
+}
+
+fn opts(name: &str, help: &str) -> Opts {
+    Opts::new(name, help).namespace(PREFIX)
+}
+
+/// Registers a collector; only a programming error (a duplicate name) can make it fail.
+fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
+    if let Err(e) = registry.register(Box::new(c.clone())) {
+        tracing::error!(error = %e, "metric registration failed");
+    }
+    c
+}
+
+/// Label values as the metrics print them: IAM has no region.
+fn region_label(region: &str) -> &str {
+    if region.is_empty() { "global" } else { region }
+}
+
+impl Metrics {
+    #[allow(clippy::expect_used)] // Metric definitions are constants: an error is a bug.
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let r = &registry;
+        let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
+            register(
+                r,
+                IntGaugeVec::new(opts(name, help), labels).expect("valid metric"),
+            )
+        };
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            register(
+                r,
+                IntCounterVec::new(opts(name, help), labels).expect("valid metric"),
+            )
+        };
+        let build_info = gauge_vec(
+            BUILD_INFO,
+            "The running sagemaker-auditor version (always 1).",
+            &["version"],
+        );
+        build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        let scans = counter_vec(
+            SCANS_TOTAL,
+            "Scans by outcome: success, partial (some calls failed or some checks errored) or failure (no report).",
+            &["outcome"],
+        );
+        for outcome in ["success", "partial", "failure"] {
+            scans.with_label_values(&[outcome]);
+        }
+        let config_reloads = counter_vec(
+            CONFIG_RELOADS_TOTAL,
+            "Config and policy reloads (SIGHUP) by outcome; a failed reload keeps the running config.",
+            &["outcome"],
+        );
+        for outcome in ["success", "failure"] {
+            config_reloads.with_label_values(&[outcome]);
+        }
+        Self {
+            findings: gauge_vec(
+                FINDINGS,
+                "Check results of the last completed scan (status: pass, fail, muted, error).",
+                &["check_id", "severity", "status", "account_id", "region"],
+            ),
+            resources: gauge_vec(
+                RESOURCES,
+                "Resources in the last completed scan.",
+                &["resource_type", "account_id", "region"],
+            ),
+            orphaned_efs_bytes: gauge_vec(
+                ORPHANED_EFS_BYTES,
+                "Metered bytes of home EFS file systems whose domain no longer exists (efs_orphaned_home FAIL or MUTED).",
+                &["account_id", "region"],
+            ),
+            evaluation_errors: gauge_vec(
+                EVALUATION_ERRORS,
+                "Checks that could not be evaluated in the last completed scan (1 per check).",
+                &["check_id"],
+            ),
+            scan_duration: register(
+                r,
+                Histogram::with_opts(
+                    HistogramOpts::new(
+                        SCAN_DURATION_SECONDS,
+                        "Wall time of scans, collection and evaluation.",
+                    )
+                    .namespace(PREFIX)
+                    .buckets(vec![
+                        1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+                    ]),
+                )
+                .expect("valid metric"),
+            ),
+            scans,
+            last_success: register(
+                r,
+                Gauge::with_opts(opts(
+                    LAST_SUCCESS_TIMESTAMP_SECONDS,
+                    "Unix time of the last scan that produced a report (outcome success or partial).",
+                ))
+                .expect("valid metric"),
+            ),
+            api_calls: counter_vec(
+                API_CALLS_TOTAL,
+                "AWS API operations invoked (one per page), by outcome: success or the error kind.",
+                &["service", "operation", "outcome"],
+            ),
+            collection_errors: counter_vec(
+                COLLECTION_ERRORS_TOTAL,
+                "AWS calls that failed after retries, leaving part of a scan uncollected.",
+                &["service"],
+            ),
+            scans_skipped: register(
+                r,
+                IntCounter::with_opts(opts(
+                    SCANS_SKIPPED_TOTAL,
+                    "Scheduled scans skipped because the previous one was still running.",
+                ))
+                .expect("valid metric"),
+            ),
+            scan_in_progress: register(
+                r,
+                IntGauge::with_opts(opts(SCAN_IN_PROGRESS, "1 while a scan runs."))
+                    .expect("valid metric"),
+            ),
+            config_reloads,
+            findings_opened: counter_vec(
+                FINDINGS_OPENED_TOTAL,
+                "Findings that started failing (new in the history).",
+                &["check_id", "severity"],
+            ),
+            findings_resolved: counter_vec(
+                FINDINGS_RESOLVED_TOTAL,
+                "Findings the history marked resolved.",
+                &["check_id", "severity"],
+            ),
+            published: Mutex::new(Published::default()),
+            registry,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .unwrap_or_default()
+    }
+
+    pub fn scan_started(&self) {
+        self.scan_in_progress.set(1);
+    }
+
+    pub fn scan_skipped(&self) {
+        self.scans_skipped.inc();
+    }
+
+    pub fn config_reloaded(&self, ok: bool) {
+        self.config_reloads
+            .with_label_values(&[if ok { "success" } else { "failure" }])
+            .inc();
+    }
+
+    /// A scan that produced no report: only the counters move; the gauges keep describing
+    /// the last completed scan.
+    pub fn scan_failed(&self, seconds: f64, snapshot: Option<&Snapshot>) {
+        self.scan_in_progress.set(0);
+        self.scan_duration.observe(seconds);
+        self.scans
+            .with_label_values(&[Outcome::Failure.as_str()])
+            .inc();
+        if let Some(s) = snapshot {
+            self.count_calls(s);
+        }
+    }
+
+    fn count_calls(&self, snapshot: &Snapshot) {
+        for c in &snapshot.api_calls {
+            self.api_calls
+                .with_label_values(&[&c.service, &c.operation, &c.outcome])
+                .inc_by(c.calls);
+        }
+        for e in &snapshot.collection_errors {
+            self.collection_errors
+                .with_label_values(&[&e.service])
+                .inc();
+        }
+    }
+
+    /// Publishes a completed scan: its report (with history) and the snapshot it judged.
+    pub fn scan_completed(&self, seconds: f64, snapshot: &Snapshot, report: &Report) {
+        self.count_calls(snapshot);
+        let outcome = Outcome::of(report);
+        self.scans.with_label_values(&[outcome.as_str()]).inc();
+        self.scan_duration.observe(seconds);
+        self.last_success
+            .set(report.scan.finished_at.timestamp_millis() as f64 / 1000.0);
+
+        let mut findings: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+        let mut orphaned: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+        let efs_sizes: BTreeMap<&str, i64> = snapshot
+            .accounts
+            .iter()
+            .flat_map(|a| &a.regions)
+            .flat_map(|r| &r.efs_file_systems)
+            .map(|fs| (fs.arn.as_str(), fs.size_in_bytes))
+            .collect();
+        for f in &report.findings {
+            let key = vec![
+                f.check_id.clone(),
+                f.severity.as_str().to_string(),
+                f.status.as_str().to_ascii_lowercase(),
+                f.account_id.clone(),
+                region_label(&f.region).to_string(),
+            ];
+            *findings.entry(key).or_default() += 1;
+            if f.check_id == "efs_orphaned_home" && matches!(f.status, Status::Fail | Status::Muted)
+            {
+                *orphaned
+                    .entry(vec![
+                        f.account_id.clone(),
+                        region_label(&f.region).to_string(),
+                    ])
+                    .or_default() += efs_sizes.get(f.resource_arn.as_str()).copied().unwrap_or(0);
+            }
+        }
+        // Every scanned account and region gets a zero, so "no orphaned bytes" is a value.
+        for account in &snapshot.accounts {
+            for region in &account.regions {
+                orphaned
+                    .entry(vec![account.account_id.clone(), region.region.clone()])
+                    .or_default();
+            }
+        }
+
+        let mut resources: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+        for account in &snapshot.accounts {
+            let a = &account.account_id;
+            let mut add = |kind: &str, region: &str, n: usize| {
+                *resources
+                    .entry(vec![kind.to_string(), a.clone(), region.to_string()])
+                    .or_default() += n as i64;
+            };
+            add("iam_role", "global", account.execution_roles.len());
+            for region in &account.regions {
+                let r = &region.region;
+                add("domain", r, region.domains.len());
+                for d in &region.domains {
+                    add("user_profile", r, d.user_profiles.len());
+                    add("space", r, d.spaces.len());
+                    add(
+                        "app",
+                        r,
+                        d.apps.iter().filter(|app| app.status != "Deleted").count(),
+                    );
+                }
+                add("efs_file_system", r, region.efs_file_systems.len());
+                add("security_group", r, region.network.security_groups.len());
+            }
+        }
+
+        let errors: BTreeMap<Vec<String>, i64> = report
+            .evaluation_errors
+            .iter()
+            .map(|e| (vec![e.check_id.clone()], 1))
+            .collect();
+
+        if let Some(history) = &report.history {
+            let by_id: BTreeMap<&str, &crate::report::Finding> =
+                report.findings.iter().map(|f| (f.id.as_str(), f)).collect();
+            for f in history.new.iter().filter_map(|id| by_id.get(id.as_str())) {
+                self.findings_opened
+                    .with_label_values(&[&f.check_id, f.severity.as_str()])
+                    .inc();
+            }
+            for r in &history.resolved {
+                self.findings_resolved
+                    .with_label_values(&[&r.check_id, r.severity.as_str()])
+                    .inc();
+            }
+        }
+
+        let mut published = self
+            .published
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        replace(&self.findings, &mut published.findings, findings);
+        replace(&self.resources, &mut published.resources, resources);
+        replace(
+            &self.orphaned_efs_bytes,
+            &mut published.orphaned_efs_bytes,
+            orphaned,
+        );
+        replace(
+            &self.evaluation_errors,
+            &mut published.evaluation_errors,
+            errors,
+        );
+        self.scan_in_progress.set(0);
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Sets every value, then removes the label sets that are gone.
+fn replace(
+    gauge: &IntGaugeVec,
+    previous: &mut BTreeSet<Vec<String>>,
+    values: BTreeMap<Vec<String>, i64>,
+) {
+    for (labels, value) in &values {
+        let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+        gauge.with_label_values(&labels).set(*value);
+    }
+    for gone in previous.iter().filter(|l| !values.contains_key(*l)) {
+        let labels: Vec<&str> = gone.iter().map(String::as_str).collect();
+        let _ = gauge.remove_label_values(&labels);
+    }
+    *previous = values.into_keys().collect();
+}

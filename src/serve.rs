@@ -1,0 +1,377 @@
+//! `serve`: the daemon. A cron schedule (tokio-cron-scheduler) asks for scans; one worker
+//! runs them, never two at once; each completed scan is recorded in the finding history,
+//! written to the report directory and published as metrics and `/api/findings`.
+//!
+//! Signals: SIGTERM and SIGINT stop it (the scan in flight gets `shutdown_timeout` to
+//! finish, then is abandoned; every write is atomic, so nothing is left half-written);
+//! SIGHUP reloads the config and policies, and an invalid new config is refused while the
+//! old one keeps running.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::config::Config;
+use crate::exporter::Exporter;
+use crate::report::Report;
+use crate::scan::{Judge, log_completed, take_snapshot};
+use crate::snapshot::Snapshot;
+use crate::state::{Outcome, Store};
+use crate::telemetry::LogControl;
+use crate::{Error, Result};
+
+/// The config and the policies it loads, replaced as a whole by a reload.
+pub struct Loaded {
+    pub config: Config,
+    pub judge: Judge,
+}
+
+impl Loaded {
+    pub fn load(path: &std::path::Path, policy_dirs: &[PathBuf]) -> Result<Self> {
+        let config = Config::load(path)?;
+        let judge = Judge::load(&config, policy_dirs)?;
+        Ok(Self { config, judge })
+    }
+}
+
+/// What the worker, the scheduler and the signal loop share.
+struct Daemon {
+    loaded: Mutex<Arc<Loaded>>,
+    exporter: Arc<Exporter>,
+    store: Arc<Mutex<Store>>,
+    /// A scan is queued or running: a tick arriving now is skipped.
+    busy: AtomicBool,
+    ticks: mpsc::Sender<()>,
+}
+
+impl Daemon {
+    fn loaded(&self) -> Arc<Loaded> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Asks for a scan unless one is queued or running; returns whether it was queued.
+    fn request_scan(&self, why: &str) -> bool {
+        if self.busy.swap(true, Ordering::AcqRel) {
+            self.exporter.metrics.scan_skipped();
+            tracing::warn!(
+                trigger = why,
+                "scan skipped: the previous scan is still running"
+            );
+            return false;
+        }
+        if self.ticks.try_send(()).is_err() {
+            self.busy.store(false, Ordering::Release);
+            return false;
+        }
+        true
+    }
+}
+
+pub async fn run(
+    config_path: PathBuf,
+    policy_dirs: Vec<PathBuf>,
+    loaded: Loaded,
+    logs: LogControl,
+) -> Result<ExitCode> {
+    let serve = loaded.config.serve.clone();
+    let store = Store::open(&serve.state_file)?;
+    let listener = tokio::net::TcpListener::bind(serve.listen)
+        .await
+        .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;
+    let exporter = Arc::new(Exporter::default());
+    let (tick_tx, tick_rx) = mpsc::channel(1);
+    let daemon = Arc::new(Daemon {
+        loaded: Mutex::new(Arc::new(loaded)),
+        exporter: exporter.clone(),
+        store: Arc::new(Mutex::new(store)),
+        busy: AtomicBool::new(false),
+        ticks: tick_tx,
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let http = {
+        let mut stop = stop_rx.clone();
+        let app = crate::exporter::http::router(exporter.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stopped(&mut stop).await })
+                .await
+        })
+    };
+    tracing::info!(
+        listen = %serve.listen,
+        state_file = %serve.state_file.display(),
+        schedule = %daemon.loaded().config.schedule,
+        version = env!("CARGO_PKG_VERSION"),
+        "serving"
+    );
+
+    let mut scheduler = Schedule::start(daemon.clone()).await?;
+    let worker = tokio::spawn(worker(daemon.clone(), tick_rx, stop_rx.clone()));
+    daemon.request_scan("start-up");
+
+    let signal_err = |e: std::io::Error| Error::Serve(format!("cannot handle signals: {e}"));
+    let mut sigterm = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(signal_err)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(signal_err)?;
+    let reason = loop {
+        tokio::select! {
+            _ = sigterm.recv() => break "SIGTERM",
+            _ = sigint.recv() => break "SIGINT",
+            _ = sighup.recv() => reload(&daemon, &config_path, &policy_dirs, &logs, &mut scheduler).await,
+        }
+    };
+
+    let grace = daemon.loaded().config.serve.shutdown_timeout;
+    tracing::info!(signal = reason, grace_seconds = grace.as_secs(), "stopping");
+    scheduler.stop().await;
+    let _ = stop_tx.send(true);
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "the scan worker ended abnormally");
+    }
+    match http.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server failed"),
+        Err(e) => tracing::error!(error = %e, "the HTTP server ended abnormally"),
+    }
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reload(
+    daemon: &Daemon,
+    config_path: &std::path::Path,
+    policy_dirs: &[PathBuf],
+    logs: &LogControl,
+    scheduler: &mut Schedule,
+) {
+    let path = config_path.to_path_buf();
+    let dirs = policy_dirs.to_vec();
+    // Policy compilation is CPU work: keep it off the async threads.
+    let loaded = tokio::task::spawn_blocking(move || Loaded::load(&path, &dirs)).await;
+    let loaded = match loaded {
+        Ok(Ok(l)) => l,
+        Ok(Err(e)) => {
+            daemon.exporter.metrics.config_reloaded(false);
+            tracing::error!(error = %e, "reload refused: the new config or policies are invalid; the running config stays");
+            return;
+        }
+        Err(e) => {
+            daemon.exporter.metrics.config_reloaded(false);
+            tracing::error!(error = %e, "reload failed; the running config stays");
+            return;
+        }
+    };
+    let old = daemon.loaded();
+    if loaded.config.serve.listen != old.config.serve.listen
+        || loaded.config.serve.state_file != old.config.serve.state_file
+    {
+        tracing::warn!(
+            "serve.listen and serve.state_file take effect at the next restart, not on reload"
+        );
+    }
+    let schedule_changed = loaded.config.schedule != old.config.schedule;
+    logs.set_level(&loaded.config.serve.log_level);
+    let checks = loaded.judge.policies.checks().len();
+    *daemon.loaded.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
+    if schedule_changed && let Err(e) = scheduler.restart().await {
+        tracing::error!(error = %e, "cannot apply the new schedule; the old one stays");
+    }
+    daemon.exporter.metrics.config_reloaded(true);
+    tracing::info!(
+        checks,
+        schedule = %daemon.loaded().config.schedule,
+        "config reloaded; it applies from the next scan"
+    );
+}
+
+/// The cron job that asks the worker for scans.
+struct Schedule {
+    scheduler: JobScheduler,
+    daemon: Arc<Daemon>,
+}
+
+fn scheduler_error(e: tokio_cron_scheduler::JobSchedulerError) -> Error {
+    Error::Serve(format!("scheduler: {e}"))
+}
+
+impl Schedule {
+    async fn start(daemon: Arc<Daemon>) -> Result<Self> {
+        let schedule = daemon.loaded().config.schedule.clone();
+        let d = daemon.clone();
+        let job = Job::new(schedule.as_str(), move |_, _| {
+            d.request_scan("schedule");
+        })
+        .map_err(scheduler_error)?;
+        let scheduler = JobScheduler::new().await.map_err(scheduler_error)?;
+        scheduler.add(job).await.map_err(scheduler_error)?;
+        scheduler.start().await.map_err(scheduler_error)?;
+        Ok(Self { scheduler, daemon })
+    }
+
+    /// Starts a scheduler with the current schedule, then stops the old one.
+    async fn restart(&mut self) -> Result<()> {
+        let new = Self::start(self.daemon.clone()).await?;
+        let mut old = std::mem::replace(self, new);
+        old.stop().await;
+        Ok(())
+    }
+
+    async fn stop(&mut self) {
+        if let Err(e) = self.scheduler.shutdown().await {
+            tracing::warn!(error = %e, "scheduler shutdown");
+        }
+    }
+}
+
+/// Resolves once the stop flag is set (or its sender is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Runs the requested scans one at a time until told to stop.
+async fn worker(
+    daemon: Arc<Daemon>,
+    mut ticks: mpsc::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            _ = stopped(&mut stop) => return,
+            tick = ticks.recv() => if tick.is_none() { return },
+        }
+        let loaded = daemon.loaded();
+        let jitter = loaded.config.jitter;
+        if !jitter.is_zero() {
+            let delay = Duration::from_millis(fastrand::u64(0..=jitter.as_millis() as u64));
+            tracing::debug!(
+                delay_ms = delay.as_millis() as u64,
+                "jitter before the scan"
+            );
+            tokio::select! {
+                _ = stopped(&mut stop) => return,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+        let scan = scan_once(daemon.clone(), loaded.clone());
+        tokio::pin!(scan);
+        tokio::select! {
+            _ = &mut scan => {}
+            _ = stopped(&mut stop) => {
+                let grace = loaded.config.serve.shutdown_timeout;
+                tracing::info!(grace_seconds = grace.as_secs(), "waiting for the scan in flight");
+                if tokio::time::timeout(grace, &mut scan).await.is_err() {
+                    tracing::warn!("scan abandoned at shutdown: nothing of it was recorded or published");
+                }
+                return;
+            }
+        }
+        daemon.busy.store(false, Ordering::Release);
+    }
+}
+
+/// One scan: collect, judge, record in the history, write the report files, publish.
+async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
+    let metrics = &daemon.exporter.metrics;
+    metrics.scan_started();
+    let started = Instant::now();
+    let config = &loaded.config;
+    let snapshot =
+        match tokio::time::timeout(config.serve.scan_timeout, take_snapshot(config, &[])).await {
+            Err(_) => {
+                return failed(
+                    &daemon,
+                    started,
+                    None,
+                    format!(
+                        "timed out after {} s (serve.scan_timeout_seconds)",
+                        config.serve.scan_timeout.as_secs()
+                    ),
+                );
+            }
+            Ok(Err(e)) => return failed(&daemon, started, None, e.to_string()),
+            Ok(Ok(s)) => s,
+        };
+    if snapshot.accounts.is_empty() {
+        let reasons: Vec<String> = snapshot
+            .collection_errors
+            .iter()
+            .map(|e| format!("{} {}: {}", e.service, e.operation, e.message))
+            .collect();
+        let reason = format!("no account could be read ({})", reasons.join("; "));
+        return failed(&daemon, started, Some(&snapshot), reason);
+    }
+
+    let snapshot = Arc::new(snapshot);
+    let work = {
+        let (snapshot, loaded, store) = (snapshot.clone(), loaded.clone(), daemon.store.clone());
+        // Evaluation and SQLite are blocking work: off the async threads, so /metrics stays
+        // responsive during a scan.
+        tokio::task::spawn_blocking(move || judge_and_record(&snapshot, &loaded, &store))
+    };
+    let report = match work.await {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => return failed(&daemon, started, Some(&snapshot), e),
+        Err(e) => return failed(&daemon, started, Some(&snapshot), e.to_string()),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    metrics.scan_completed(seconds, &snapshot, &report);
+    log_completed(&snapshot, &report, seconds);
+    daemon.exporter.publish(report);
+}
+
+fn judge_and_record(
+    snapshot: &Snapshot,
+    loaded: &Loaded,
+    store: &Mutex<Store>,
+) -> Result<Report, String> {
+    let config = &loaded.config;
+    let mut report = loaded
+        .judge
+        .report(snapshot, config, Utc::now().date_naive());
+    let retention = chrono::Duration::days(config.output.retention_days.into());
+    let cutoff = report.scan.finished_at - retention;
+    {
+        let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+        store.record(&mut report).map_err(|e| e.to_string())?;
+        match store.prune(cutoff) {
+            Ok((scans, findings)) if scans + findings > 0 => {
+                tracing::info!(scans, findings, "history pruned")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "history pruning failed"),
+        }
+    }
+    let dir = &config.output.directory;
+    let path = crate::report::files::write(dir, config.output.format, &report)
+        .map_err(|e| format!("{}: cannot write the report: {e}", dir.display()))?;
+    tracing::debug!(path = %path.display(), "report written");
+    match crate::report::files::prune(dir, cutoff) {
+        Ok(n) if n > 0 => tracing::info!(deleted = n, "old reports pruned"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, dir = %dir.display(), "report pruning failed"),
+    }
+    Ok(report)
+}
+
+fn failed(daemon: &Daemon, started: Instant, snapshot: Option<&Snapshot>, reason: String) {
+    let seconds = started.elapsed().as_secs_f64();
+    daemon.exporter.metrics.scan_failed(seconds, snapshot);
+    tracing::error!(
+        outcome = Outcome::Failure.as_str(),
+        duration_ms = (seconds * 1000.0) as u64,
+        reason = %reason,
+        "scan failed; metrics and reports still describe the last completed scan"
+    );
+}
