@@ -417,3 +417,136 @@ fn replace(
     }
     *previous = values.into_keys().collect();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::findings::{ScanInfo, Summary, finding_id};
+    use crate::report::{Finding, Report};
+
+    fn finding(check_id: &str, arn: &str, region: &str, status: Status) -> Finding {
+        Finding {
+            id: finding_id(check_id, arn),
+            check_id: check_id.into(),
+            title: String::new(),
+            severity: crate::policy::Severity::High,
+            status,
+            resource_type: "domain".into(),
+            resource_arn: arn.into(),
+            account_id: "123456789012".into(),
+            region: region.into(),
+            domain_id: None,
+            message: String::new(),
+            evidence: serde_json::Value::Null,
+            remediation: String::new(),
+            compliance: vec![],
+            waiver: None,
+            first_seen: chrono::Utc::now(),
+            last_seen: chrono::Utc::now(),
+            attribution: None,
+        }
+    }
+
+    fn report(findings: Vec<Finding>) -> Report {
+        Report {
+            schema_version: "1".into(),
+            scan: ScanInfo {
+                id: "s".into(),
+                started_at: chrono::Utc::now(),
+                finished_at: chrono::Utc::now(),
+                scanner_version: "test".into(),
+                accounts: vec!["123456789012".into()],
+                regions: vec!["us-east-1".into()],
+                collection_errors: vec![],
+            },
+            summary: Summary::default(),
+            findings,
+            waivers: vec![],
+            evaluation_errors: vec![],
+            history: None,
+        }
+    }
+
+    fn sample(text: &str, prefix: &str) -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn gauges_describe_the_last_scan_only() {
+        let snapshot = Snapshot::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/snapshot.json"
+        )))
+        .unwrap();
+        let m = Metrics::new();
+        let public = "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1";
+        let role = "arn:aws:iam::123456789012:role/r";
+        m.scan_completed(
+            1.0,
+            &snapshot,
+            &report(vec![
+                finding(
+                    "domain_public_internet_access",
+                    public,
+                    "us-east-1",
+                    Status::Fail,
+                ),
+                finding("execution_role_full_access_policy", role, "", Status::Muted),
+            ]),
+        );
+        let text = m.render();
+        assert_eq!(
+            sample(&text, "sagemaker_audit_findings{"),
+            [
+                r#"sagemaker_audit_findings{account_id="123456789012",check_id="domain_public_internet_access",region="us-east-1",severity="high",status="fail"} 1"#,
+                r#"sagemaker_audit_findings{account_id="123456789012",check_id="execution_role_full_access_policy",region="global",severity="high",status="muted"} 1"#,
+            ]
+        );
+        assert!(text.contains(r#"sagemaker_audit_scans_total{outcome="success"} 1"#));
+
+        // Fixed: the FAIL series disappears instead of staying at its last value.
+        m.scan_completed(
+            1.0,
+            &snapshot,
+            &report(vec![finding(
+                "domain_public_internet_access",
+                public,
+                "us-east-1",
+                Status::Pass,
+            )]),
+        );
+        let text = m.render();
+        assert_eq!(
+            sample(&text, "sagemaker_audit_findings{"),
+            [
+                r#"sagemaker_audit_findings{account_id="123456789012",check_id="domain_public_internet_access",region="us-east-1",severity="high",status="pass"} 1"#
+            ]
+        );
+        assert!(text.contains(r#"sagemaker_audit_scans_total{outcome="success"} 2"#));
+        assert!(text.contains("sagemaker_audit_scan_duration_seconds_count 2"));
+        // A failed scan moves the counters and leaves the gauges alone.
+        m.scan_failed(3.0, None);
+        let after = m.render();
+        assert!(after.contains(r#"sagemaker_audit_scans_total{outcome="failure"} 1"#));
+        assert_eq!(
+            sample(&after, "sagemaker_audit_findings{"),
+            sample(&text, "sagemaker_audit_findings{")
+        );
+    }
+
+    #[test]
+    fn every_metric_name_is_listed() {
+        let text = Metrics::new().render();
+        let names = names();
+        for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+            let name = line.split(' ').nth(2).unwrap();
+            assert!(
+                names.iter().any(|n| n.starts_with(name)),
+                "{name} is missing from names()"
+            );
+        }
+    }
+}

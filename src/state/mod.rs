@@ -278,7 +278,10 @@ impl Store {
                             .map_err(err)?;
                         match open.get(&f.id) {
                             Some(row) => f.first_seen = parse_time(&row.first_seen),
-                            None => history.new.push(f.id.clone()),
+                            None => {
+                                f.first_seen = now;
+                                history.new.push(f.id.clone());
+                            }
                         }
                         f.last_seen = now;
                     }
@@ -522,3 +525,6 @@ impl<'a> Scope<'a> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

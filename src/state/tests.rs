@@ -1,0 +1,334 @@
+//! The history's rules: what opens, keeps open and resolves a finding.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::*;
+use crate::report::findings::{EvaluationErrorEntry, ScanInfo, Summary, finding_id};
+use crate::report::{Finding, Report, Status};
+use crate::snapshot::{CollectionError, ErrorKind};
+
+const ACCOUNT: &str = "123456789012";
+const DOMAIN_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:domain/d-public";
+const APP_ARN: &str =
+    "arn:aws:sagemaker:us-east-1:123456789012:app/d-1/alice/jupyterserver/default";
+
+fn t0() -> DateTime<Utc> {
+    "2026-11-01T10:00:00Z".parse().unwrap()
+}
+
+fn finding(check_id: &str, resource_type: &str, arn: &str, status: Status) -> Finding {
+    Finding {
+        id: finding_id(check_id, arn),
+        check_id: check_id.into(),
+        title: "t".into(),
+        severity: Severity::High,
+        status,
+        resource_type: resource_type.into(),
+        resource_arn: arn.into(),
+        account_id: ACCOUNT.into(),
+        region: "us-east-1".into(),
+        domain_id: None,
+        message: String::new(),
+        evidence: serde_json::Value::Null,
+        remediation: String::new(),
+        compliance: vec![],
+        waiver: None,
+        first_seen: t0(),
+        last_seen: t0(),
+        attribution: None,
+    }
+}
+
+fn public(status: Status) -> Finding {
+    finding(
+        "domain_public_internet_access",
+        "domain",
+        DOMAIN_ARN,
+        status,
+    )
+}
+
+fn idle(status: Status) -> Finding {
+    finding("app_idle", "app", APP_ARN, status)
+}
+
+fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
+    Report {
+        schema_version: "1".into(),
+        scan: ScanInfo {
+            id: format!("scan-{}", at.timestamp()),
+            started_at: at - Duration::seconds(5),
+            finished_at: at,
+            scanner_version: "test".into(),
+            accounts: vec![ACCOUNT.into()],
+            regions: vec!["us-east-1".into()],
+            collection_errors: vec![],
+        },
+        summary: Summary::default(),
+        findings,
+        waivers: vec![],
+        evaluation_errors: vec![],
+        history: None,
+    }
+}
+
+fn collection_error(service: &str, operation: &str) -> CollectionError {
+    CollectionError {
+        account_id: ACCOUNT.into(),
+        region: "us-east-1".into(),
+        service: service.into(),
+        operation: operation.into(),
+        error: ErrorKind::AccessDenied,
+        error_code: Some("AccessDeniedException".into()),
+        message: "denied".into(),
+        resource: None,
+    }
+}
+
+fn store() -> (Store, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "sma-state-{}-{}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    let path = dir.join("nested/history.db");
+    (Store::open(&path).unwrap(), dir)
+}
+
+fn at(hours: i64) -> DateTime<Utc> {
+    t0() + Duration::hours(hours)
+}
+
+fn history(r: &Report) -> &History {
+    r.history.as_ref().unwrap()
+}
+
+#[test]
+fn a_failing_finding_keeps_its_first_seen_and_resolves_when_it_passes() {
+    let (mut s, dir) = store();
+    let mut first = report(at(0), vec![public(Status::Fail)]);
+    s.record(&mut first).unwrap();
+    assert_eq!(history(&first).new, [public(Status::Fail).id]);
+    assert_eq!(first.findings[0].first_seen, at(0));
+
+    let mut second = report(at(1), vec![public(Status::Fail)]);
+    s.record(&mut second).unwrap();
+    assert!(history(&second).new.is_empty());
+    assert_eq!(second.findings[0].first_seen, at(0));
+    assert_eq!(second.findings[0].last_seen, at(1));
+
+    let mut fixed = report(at(2), vec![public(Status::Pass)]);
+    s.record(&mut fixed).unwrap();
+    let resolved = &history(&fixed).resolved;
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].first_seen, at(0));
+    assert_eq!(resolved[0].last_seen, at(1));
+    assert_eq!(resolved[0].resolved_at, at(2));
+    let row = s.finding(&public(Status::Fail).id).unwrap().unwrap();
+    assert_eq!(row.resolved_at, Some(at(2)));
+    assert_eq!(s.scan_count().unwrap(), 3);
+
+    // Failing again later is a new occurrence with a new first_seen.
+    let mut again = report(at(3), vec![public(Status::Fail)]);
+    s.record(&mut again).unwrap();
+    assert_eq!(history(&again).new.len(), 1);
+    assert_eq!(again.findings[0].first_seen, at(3));
+    assert_eq!(
+        s.finding(&public(Status::Fail).id)
+            .unwrap()
+            .unwrap()
+            .resolved_at,
+        None
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_muted_finding_stays_open() {
+    let (mut s, dir) = store();
+    s.record(&mut report(at(0), vec![public(Status::Fail)]))
+        .unwrap();
+    let mut muted = report(at(1), vec![public(Status::Muted)]);
+    s.record(&mut muted).unwrap();
+    assert!(history(&muted).resolved.is_empty());
+    assert_eq!(muted.findings[0].first_seen, at(0));
+    let row = s.finding(&public(Status::Fail).id).unwrap().unwrap();
+    assert_eq!((row.status.as_str(), row.resolved_at), ("MUTED", None));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_resource_gone_from_a_fully_read_scope_is_resolved() {
+    let (mut s, dir) = store();
+    s.record(&mut report(at(0), vec![public(Status::Fail)]))
+        .unwrap();
+    let mut gone = report(at(1), vec![]);
+    s.record(&mut gone).unwrap();
+    assert_eq!(history(&gone).resolved.len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_failed_list_call_in_the_scope_resolves_nothing() {
+    let (mut s, dir) = store();
+    s.record(&mut report(
+        at(0),
+        vec![public(Status::Fail), idle(Status::Fail)],
+    ))
+    .unwrap();
+    let mut denied = report(at(1), vec![]);
+    denied.scan.collection_errors = vec![collection_error("sagemaker", "ListDomains")];
+    s.record(&mut denied).unwrap();
+    let h = history(&denied);
+    assert!(h.resolved.is_empty());
+    assert_eq!(h.kept_open.len(), 2);
+    assert!(
+        h.kept_open
+            .iter()
+            .all(|k| k.reason == "collection_error" && k.service.as_deref() == Some("sagemaker"))
+    );
+    // A failure of another service, or in another region, does not hold them.
+    let mut other = report(at(2), vec![]);
+    let mut elsewhere = collection_error("sagemaker", "ListDomains");
+    elsewhere.region = "eu-west-1".into();
+    other.scan.collection_errors = vec![collection_error("efs", "DescribeFileSystems"), elsewhere];
+    s.record(&mut other).unwrap();
+    assert_eq!(history(&other).resolved.len(), 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_error_result_or_a_check_that_did_not_run_resolves_nothing() {
+    let (mut s, dir) = store();
+    s.record(&mut report(
+        at(0),
+        vec![public(Status::Fail), idle(Status::Fail)],
+    ))
+    .unwrap();
+    // The app list failed: the check reports ERROR on a pattern covering the app.
+    let pattern = "arn:aws:sagemaker:us-east-1:123456789012:app/*";
+    let mut r = report(
+        at(1),
+        vec![
+            finding("app_idle", "app", pattern, Status::Error),
+            public(Status::Error),
+        ],
+    );
+    s.record(&mut r).unwrap();
+    let h = history(&r);
+    assert!(h.resolved.is_empty(), "{h:?}");
+    assert_eq!(h.kept_open.len(), 2);
+    assert!(h.kept_open.iter().all(|k| k.reason == "error_result"));
+    // The ERROR result keeps the open finding's dates.
+    let public_error = r
+        .findings
+        .iter()
+        .find(|f| f.resource_arn == DOMAIN_ARN)
+        .unwrap();
+    assert_eq!(
+        (public_error.first_seen, public_error.last_seen),
+        (at(0), at(0))
+    );
+
+    let mut broken = report(at(2), vec![public(Status::Fail)]);
+    broken.evaluation_errors = vec![EvaluationErrorEntry {
+        check_id: "app_idle".into(),
+        message: "timeout".into(),
+    }];
+    s.record(&mut broken).unwrap();
+    let h = history(&broken);
+    assert!(h.resolved.is_empty());
+    assert_eq!(h.kept_open[0].reason, "evaluation_error");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn findings_of_an_account_or_region_not_scanned_are_left_alone() {
+    let (mut s, dir) = store();
+    s.record(&mut report(at(0), vec![public(Status::Fail)]))
+        .unwrap();
+    let mut elsewhere = report(at(1), vec![]);
+    elsewhere.scan.regions = vec!["eu-west-1".into()];
+    s.record(&mut elsewhere).unwrap();
+    assert_eq!(history(&elsewhere).kept_open[0].reason, "not_scanned");
+    let mut other_account = report(at(2), vec![]);
+    other_account.scan.accounts = vec!["210987654321".into()];
+    s.record(&mut other_account).unwrap();
+    assert_eq!(history(&other_account).kept_open[0].reason, "not_scanned");
+    assert_eq!(
+        s.finding(&public(Status::Fail).id)
+            .unwrap()
+            .unwrap()
+            .resolved_at,
+        None
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn iam_findings_are_held_by_a_failed_iam_call_only() {
+    let (mut s, dir) = store();
+    let role = "arn:aws:iam::123456789012:role/service-role/ds";
+    let mut f = finding(
+        "execution_role_full_access_policy",
+        "iam_role",
+        role,
+        Status::Fail,
+    );
+    f.region = "global".into();
+    s.record(&mut report(at(0), vec![f])).unwrap();
+    let mut r = report(at(1), vec![]);
+    let mut e = collection_error("iam", "GetAccountAuthorizationDetails");
+    e.region = "global".into();
+    r.scan.collection_errors = vec![e, collection_error("sagemaker", "ListDomains")];
+    s.record(&mut r).unwrap();
+    assert_eq!(history(&r).kept_open[0].service.as_deref(), Some("iam"));
+    let mut clean = report(at(2), vec![]);
+    clean.scan.collection_errors = vec![collection_error("sagemaker", "ListDomains")];
+    s.record(&mut clean).unwrap();
+    assert_eq!(history(&clean).resolved.len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn pruning_drops_old_scans_and_old_resolved_findings_only() {
+    let (mut s, dir) = store();
+    s.record(&mut report(
+        at(0),
+        vec![public(Status::Fail), idle(Status::Fail)],
+    ))
+    .unwrap();
+    s.record(&mut report(at(1), vec![public(Status::Fail)]))
+        .unwrap();
+    s.record(&mut report(at(50), vec![public(Status::Fail)]))
+        .unwrap();
+    // The idle app resolved at hour 1; the public domain is still open since hour 0.
+    assert_eq!(s.prune(at(24)).unwrap(), (2, 1));
+    assert!(s.finding(&idle(Status::Fail).id).unwrap().is_none());
+    assert!(s.finding(&public(Status::Fail).id).unwrap().is_some());
+    assert_eq!(s.scan_count().unwrap(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_history_survives_a_reopen_and_is_private() {
+    let (mut s, dir) = store();
+    s.record(&mut report(at(0), vec![public(Status::Fail)]))
+        .unwrap();
+    let path = s.path.clone();
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.scan_count().unwrap(), 1);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // A file from a newer program is refused, not damaged.
+    s.conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(s);
+    let err = Store::open(&path).err().unwrap();
+    assert!(err.to_string().contains("schema version 99"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
