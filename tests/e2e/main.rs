@@ -6,6 +6,8 @@
 
 mod cli;
 mod contracts;
+mod daemon;
+mod deploy;
 mod faults;
 mod findings;
 mod fixtures;

@@ -1,0 +1,391 @@
+//! `serve` with real parts: the daemon on a two-second schedule against the emulator, scraped
+//! by a real Prometheus (Debian's package) evaluating the shipped alert rules.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use aws_sdk_sagemaker::types::AppNetworkAccessType;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::Value;
+
+use sagemaker_auditor::report::findings::finding_id;
+use sagemaker_auditor::state::Store;
+
+use crate::fixtures;
+use crate::util::{self, Account, Running};
+
+const REGION: &str = "us-east-1";
+
+struct Daemon {
+    process: Running,
+    port: u16,
+    dir: PathBuf,
+}
+
+fn config_text(port: u16, schedule: &str) -> String {
+    format!(
+        r#"regions = ["{REGION}"]
+endpoint_url = "{}"
+max_attempts = 2
+schedule = "{schedule}"
+
+[output]
+directory = "reports"
+retention_days = 7
+
+[serve]
+listen = "127.0.0.1:{port}"
+state_file = "state/history.db"
+shutdown_timeout_seconds = 20
+"#,
+        util::emulator().url
+    )
+}
+
+/// Starts `serve` for `account` in a fresh directory and waits until it is ready (a first
+/// scan completed).
+fn start_daemon(name: &str, account: &Account, schedule: &str) -> Daemon {
+    let dir = util::temp_dir(name);
+    let port = util::free_port();
+    std::fs::write(dir.join("config.toml"), config_text(port, schedule)).unwrap();
+    let config = dir.join("config.toml");
+    let process = util::spawn(
+        util::bin(),
+        &[
+            "--log-format",
+            "json",
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &account
+            .env()
+            .into_iter()
+            .chain([("RUST_LOG", "sagemaker_auditor=info,warn".to_string())])
+            .collect::<Vec<_>>(),
+        dir.join("daemon.log"),
+    );
+    let daemon = Daemon { process, port, dir };
+    util::wait_for(
+        "the daemon's first scan (/readyz)",
+        Duration::from_secs(120),
+        || match util::http_get(port, "/readyz") {
+            Ok((200, _)) => Some(()),
+            _ => None,
+        },
+    );
+    daemon
+}
+
+impl Daemon {
+    fn get(&self, path: &str) -> (u16, String) {
+        util::http_get(self.port, path).unwrap()
+    }
+
+    fn findings(&self, query: &str) -> Value {
+        let (status, body) = self.get(&format!("/api/findings{query}"));
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// The value of one sample line of /metrics, e.g. `sagemaker_audit_scans_total{outcome="success"}`.
+    fn metric(&self, series: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+    }
+}
+
+struct Prometheus {
+    _process: Running,
+    port: u16,
+}
+
+fn start_prometheus(dir: &Path, target_port: u16) -> Prometheus {
+    let port = util::free_port();
+    let rules = util::repo_root().join("deploy/prometheus/alerts.yaml");
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - {}\nscrape_configs:\n  - job_name: sagemaker-auditor\n    static_configs:\n      - targets: ['127.0.0.1:{target_port}']\n",
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let process = util::spawn(
+        &util::system_tool("prometheus"),
+        &[
+            &format!("--config.file={}", config.display()),
+            &format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
+            &format!("--web.listen-address=127.0.0.1:{port}"),
+        ],
+        &[],
+        dir.join("prometheus.log"),
+    );
+    util::wait_for(
+        "Prometheus to be ready",
+        Duration::from_secs(60),
+        || match util::http_get(port, "/-/ready") {
+            Ok((200, _)) => Some(()),
+            _ => None,
+        },
+    );
+    Prometheus {
+        _process: process,
+        port,
+    }
+}
+
+impl Prometheus {
+    fn api(&self, path: &str) -> Value {
+        let (status, body) = util::http_get(self.port, path).unwrap();
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// Alerts named `name` for `account` in `state` (`firing`, `pending`).
+    fn alerts(&self, name: &str, account: &str) -> Vec<Value> {
+        let alerts = self.api("/api/v1/alerts");
+        alerts["data"]["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["labels"]["alertname"] == name && a["labels"]["account_id"] == account)
+            .cloned()
+            .collect()
+    }
+
+    fn query(&self, promql: &str) -> Vec<Value> {
+        let q = utf8_percent_encode(promql, NON_ALPHANUMERIC).to_string();
+        self.api(&format!("/api/v1/query?query={q}"))["data"]["result"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+/// The issue's scenario end to end: a public domain raises the alert in a real Prometheus;
+/// the domain is fixed in the emulator; the history resolves the finding, the gauge drops
+/// and the alert clears.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_public_domain_alerts_in_prometheus_and_clears_once_fixed() {
+    let (account, domain) = fixtures::small_account("000000000012").await;
+    let id = account.id.clone();
+    let daemon = start_daemon("daemon-prometheus", &account, "*/2 * * * * *");
+
+    // Our exposition passes promtool's own linter.
+    let (_, exposition) = daemon.get("/metrics");
+    let mut promtool = std::process::Command::new(util::system_tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(exposition.as_bytes())
+        .unwrap();
+    let out = promtool.wait_with_output().unwrap();
+    assert!(
+        out.status.success() && out.stdout.is_empty() && out.stderr.is_empty(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let domain_arn = format!("arn:aws:sagemaker:{REGION}:{id}:domain/{domain}");
+    let public_id = finding_id("domain_public_internet_access", &domain_arn);
+    let report = daemon.findings("?check_id=domain_public_internet_access");
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(findings[0]["status"], "FAIL");
+    assert_eq!(findings[0]["id"], public_id.as_str());
+
+    let prometheus = start_prometheus(&daemon.dir, daemon.port);
+    let alert = util::wait_for(
+        "SageMakerDomainPublicInternetAccess to fire",
+        Duration::from_secs(90),
+        || {
+            prometheus
+                .alerts("SageMakerDomainPublicInternetAccess", &id)
+                .into_iter()
+                .find(|a| a["state"] == "firing")
+        },
+    );
+    assert_eq!(alert["labels"]["region"], REGION);
+    assert_eq!(alert["labels"]["severity"], "warning");
+    let fail_series = format!(
+        r#"sagemaker_audit_findings{{check_id="domain_public_internet_access",status="fail",account_id="{id}"}}"#
+    );
+    assert_eq!(prometheus.query(&fail_series).len(), 1);
+
+    // Fix the domain.
+    account
+        .sagemaker()
+        .update_domain()
+        .domain_id(&domain)
+        .app_network_access_type(AppNetworkAccessType::VpcOnly)
+        .send()
+        .await
+        .unwrap();
+
+    // The history resolves it...
+    let history_file = daemon.dir.join("state/history.db");
+    let resolved = util::wait_for(
+        "the history to resolve the finding",
+        Duration::from_secs(60),
+        || {
+            let store = Store::open(&history_file).ok()?;
+            let row = store.finding(&public_id).ok()??;
+            row.resolved_at.map(|at| (row, at))
+        },
+    );
+    assert_eq!(resolved.0.check_id, "domain_public_internet_access");
+    assert!(resolved.1 > resolved.0.first_seen);
+    // ...and the report of the scan that saw it fixed says so.
+    let reports: Vec<Value> = std::fs::read_dir(daemon.dir.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("report-")
+        })
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    assert!(
+        reports.iter().any(|r| r["history"]["resolved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == public_id.as_str())),
+        "no report lists {public_id} as resolved"
+    );
+    let now = daemon.findings("?check_id=domain_public_internet_access");
+    assert_eq!(now["findings"][0]["status"], "PASS");
+
+    // The gauge drops in Prometheus and the alert clears.
+    util::wait_for(
+        "the FAIL series to disappear",
+        Duration::from_secs(60),
+        || prometheus.query(&fail_series).is_empty().then_some(()),
+    );
+    let pass_series = fail_series.replace("\"fail\"", "\"pass\"");
+    assert_eq!(prometheus.query(&pass_series)[0]["value"][1], "1");
+    util::wait_for("the alert to clear", Duration::from_secs(60), || {
+        prometheus
+            .alerts("SageMakerDomainPublicInternetAccess", &id)
+            .is_empty()
+            .then_some(())
+    });
+    assert!(
+        daemon
+            .metric(r#"sagemaker_audit_findings_resolved_total{check_id="domain_public_internet_access",severity="high"}"#)
+            .unwrap()
+            >= 1.0
+    );
+
+    let mut daemon = daemon;
+    daemon.process.signal("TERM");
+    let code = daemon.process.wait_exit(Duration::from_secs(40));
+    assert_eq!(code, Some(0), "{}", daemon.process.log_text());
+}
+
+/// SIGHUP: an invalid config is refused and counted while scans go on; a valid one applies.
+/// /api/findings filters; SIGTERM ends cleanly with every report file whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn reload_filters_and_graceful_stop() {
+    let (account, _domain) = fixtures::small_account("000000000013").await;
+    let mut daemon = start_daemon("daemon-reload", &account, "*/2 * * * * *");
+    let config = daemon.dir.join("config.toml");
+    let good = std::fs::read_to_string(&config).unwrap();
+
+    // Filters.
+    let fails = daemon.findings("?status=fail&severity=high,CRITICAL");
+    let list = fails["findings"].as_array().unwrap();
+    assert!(!list.is_empty());
+    assert!(
+        list.iter()
+            .all(|f| f["status"] == "FAIL"
+                && (f["severity"] == "high" || f["severity"] == "critical"))
+    );
+    let all = daemon.findings("");
+    assert!(all["findings"].as_array().unwrap().len() > list.len());
+    assert_eq!(all["summary"], fails["summary"]);
+    let (status, body) = daemon.get("/api/findings?status=broken");
+    assert_eq!(status, 400);
+    assert!(body.contains("pass, fail, muted, error"), "{body}");
+    let (status, _) = daemon.get("/api/findings?colour=red");
+    assert_eq!(status, 400);
+    assert_eq!(daemon.get("/healthz").0, 200);
+
+    // A broken config: refused, counted, scans continue.
+    std::fs::write(
+        &config,
+        good.replace("max_attempts = 2", "max_attempts = 0"),
+    )
+    .unwrap();
+    daemon.process.signal("HUP");
+    util::wait_for(
+        "the refused reload to be counted",
+        Duration::from_secs(30),
+        || {
+            (daemon.metric(r#"sagemaker_audit_config_reloads_total{outcome="failure"}"#)? == 1.0)
+                .then_some(())
+        },
+    );
+    let scans = |d: &Daemon| {
+        d.metric(r#"sagemaker_audit_scans_total{outcome="success"}"#)
+            .unwrap_or(0.0)
+    };
+    let before = scans(&daemon);
+    util::wait_for(
+        "scans to go on with the old config",
+        Duration::from_secs(30),
+        || (scans(&daemon) >= before + 2.0).then_some(()),
+    );
+    let log = daemon.process.log_text();
+    assert!(
+        log.contains("reload refused") && log.contains("max_attempts"),
+        "{log}"
+    );
+
+    // A valid one with a new schedule: applied.
+    std::fs::write(&config, good.replace("*/2 * * * * *", "*/3 * * * * *")).unwrap();
+    daemon.process.signal("HUP");
+    util::wait_for("the reload to be applied", Duration::from_secs(30), || {
+        (daemon.metric(r#"sagemaker_audit_config_reloads_total{outcome="success"}"#)? == 1.0)
+            .then_some(())
+    });
+    let before = scans(&daemon);
+    util::wait_for("scans on the new schedule", Duration::from_secs(30), || {
+        (scans(&daemon) >= before + 1.0).then_some(())
+    });
+
+    daemon.process.signal("TERM");
+    assert_eq!(
+        daemon.process.wait_exit(Duration::from_secs(40)),
+        Some(0),
+        "{}",
+        daemon.process.log_text()
+    );
+    let log = daemon.process.log_text();
+    assert!(log.contains("\"stopped\""), "{log}");
+    // Every report left behind is whole, and no temporary file remains.
+    for entry in std::fs::read_dir(daemon.dir.join("reports")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert!(!name.starts_with('.'), "temporary file left: {name}");
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(report["schema_version"], "1");
+    }
+    let store = Store::open(&daemon.dir.join("state/history.db")).unwrap();
+    assert!(store.scan_count().unwrap() >= 4);
+}

@@ -1,0 +1,137 @@
+//! The artefacts of `deploy/`, checked with the real tools: promtool for the alert rules,
+//! our own `validate` for the shipped configs, and every metric they name must exist.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use crate::util;
+
+fn run(program: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(util::repo_root())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn alert_rules_pass_promtool_and_their_unit_tests() {
+    let promtool = util::system_tool("promtool");
+    let (ok, out) = run(
+        &promtool,
+        &["check", "rules", "deploy/prometheus/alerts.yaml"],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("SUCCESS: 9 rules found"), "{out}");
+    let (ok, out) = run(
+        &promtool,
+        &["test", "rules", "deploy/prometheus/alerts_test.yaml"],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("SUCCESS"), "{out}");
+}
+
+/// `sagemaker_audit_...` names in a text.
+fn metric_names(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("sagemaker_audit_") {
+        let tail = &rest[i..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    names
+}
+
+#[test]
+fn alerts_and_dashboard_name_only_metrics_we_export() {
+    let known: BTreeSet<String> = sagemaker_auditor::exporter::metrics::names()
+        .into_iter()
+        .collect();
+    for file in [
+        "deploy/prometheus/alerts.yaml",
+        "deploy/grafana/sagemaker-auditor.json",
+    ] {
+        let text = std::fs::read_to_string(util::repo_root().join(file)).unwrap();
+        let used = metric_names(&text);
+        assert!(used.len() >= 5, "{file} names only {used:?}");
+        let unknown: Vec<_> = used.difference(&known).collect();
+        assert!(
+            unknown.is_empty(),
+            "{file} names unknown metrics {unknown:?}"
+        );
+    }
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(util::repo_root().join("deploy/grafana/sagemaker-auditor.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(dashboard["panels"].as_array().unwrap().len() >= 10);
+}
+
+#[test]
+fn shipped_configs_validate() {
+    for config in [
+        "deploy/kubernetes/config.toml",
+        "deploy/systemd/config.toml",
+        "examples/config.toml",
+    ] {
+        let path = util::repo_root().join(config);
+        let (code, out, err) =
+            util::run_bin(&["validate", "--config", path.to_str().unwrap()], &[]);
+        assert_eq!(code, 0, "{config}: {out}{err}");
+        assert!(out.contains("valid"), "{config}: {out}");
+    }
+}
+
+#[test]
+fn kubernetes_manifests_are_complete() {
+    let dir = util::repo_root().join("deploy/kubernetes");
+    let kustomization = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap();
+    let mut kinds = BTreeSet::new();
+    for line in kustomization.lines() {
+        let item = line.trim().trim_start_matches("- ").trim();
+        if item.ends_with(".yaml") || item.ends_with(".toml") {
+            let text = std::fs::read_to_string(dir.join(item))
+                .unwrap_or_else(|e| panic!("kustomization.yaml lists {item}: {e}"));
+            if let Some(kind) = text.lines().find_map(|l| l.strip_prefix("kind: ")) {
+                kinds.insert(kind.trim().to_string());
+            }
+        }
+    }
+    for kind in [
+        "Deployment",
+        "Service",
+        "ServiceMonitor",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "PersistentVolumeClaim",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} in {kinds:?}");
+    }
+    let sa = std::fs::read_to_string(dir.join("serviceaccount.yaml")).unwrap();
+    assert!(sa.contains("eks.amazonaws.com/role-arn"));
+    let deployment = std::fs::read_to_string(dir.join("deployment.yaml")).unwrap();
+    for needed in [
+        "/readyz",
+        "/healthz",
+        "runAsNonRoot: true",
+        "readOnlyRootFilesystem: true",
+    ] {
+        assert!(
+            deployment.contains(needed),
+            "deployment.yaml lacks {needed}"
+        );
+    }
+}
