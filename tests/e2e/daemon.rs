@@ -389,3 +389,89 @@ async fn reload_filters_and_graceful_stop() {
     let store = Store::open(&daemon.dir.join("state/history.db")).unwrap();
     assert!(store.scan_count().unwrap() >= 4);
 }
+
+/// CPU ticks (user + system) the process has used, from /proc/<pid>/stat.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+fn status_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(key)?
+                .trim()
+                .strip_suffix(" kB")?
+                .parse()
+                .ok()
+        })
+        .unwrap()
+}
+
+/// The seeded reference account under the daemon: every scan reports what the one-shot scan
+/// reports (the golden file's counts). Prints the daemon's memory and CPU per scan; with
+/// `SMA_MEASURE_LOAD=1` also loads /metrics with `hey` (200 requests/s for 30 s).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reference_account_under_the_daemon() {
+    let account = util::account("000000000014").await;
+    crate::reference::seed(&account).await;
+    let daemon = start_daemon("daemon-reference", &account, "*/5 * * * * *");
+    let golden =
+        std::fs::read_to_string(util::repo_root().join("tests/golden/reference-findings.txt"))
+            .unwrap();
+    let count = |status: &str| golden.lines().filter(|l| l.starts_with(status)).count() as u64;
+    let summary = daemon.findings("")["summary"].clone();
+    assert_eq!(summary["fail"], count("FAIL"), "{summary}");
+    assert_eq!(summary["pass"], count("PASS"), "{summary}");
+    assert_eq!(summary["error"], count("ERROR"), "{summary}");
+    assert_eq!(
+        daemon.findings("")["history"]["new"]
+            .as_array()
+            .unwrap()
+            .len() as u64,
+        count("FAIL")
+    );
+
+    let pid = daemon.process.pid();
+    let scans = || {
+        daemon
+            .metric(r#"sagemaker_audit_scans_total{outcome="success"}"#)
+            .unwrap_or(0.0) as u64
+    };
+    let (first, ticks0) = (scans(), cpu_ticks(pid));
+    let target = first + 4;
+    util::wait_for("four more scans", Duration::from_secs(120), || {
+        (scans() >= target).then_some(())
+    });
+    let (last, ticks1) = (scans(), cpu_ticks(pid));
+    // The second scan onwards: nothing new, nothing resolved.
+    let report = daemon.findings("");
+    assert!(report["history"]["new"].as_array().unwrap().is_empty());
+    assert!(report["history"]["resolved"].as_array().unwrap().is_empty());
+    let clk_tck = 100.0; // Linux's USER_HZ
+    eprintln!(
+        "daemon on the reference account: {:.3} CPU s per scan over {} scans; RSS {} KiB, peak {} KiB",
+        (ticks1 - ticks0) as f64 / clk_tck / (last - first) as f64,
+        last - first,
+        status_kib(pid, "VmRSS:"),
+        status_kib(pid, "VmHWM:"),
+    );
+    if std::env::var_os("SMA_MEASURE_LOAD").is_some() {
+        let out = std::process::Command::new("hey")
+            .args(["-z", "30s", "-q", "100", "-c", "2"])
+            .arg(format!("http://127.0.0.1:{}/metrics", daemon.port))
+            .output()
+            .expect("hey (apt-get install hey)");
+        eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+        eprintln!(
+            "after the load: RSS {} KiB, peak {} KiB",
+            status_kib(pid, "VmRSS:"),
+            status_kib(pid, "VmHWM:")
+        );
+    }
+}
