@@ -375,3 +375,45 @@ fn failed(daemon: &Daemon, started: Instant, snapshot: Option<&Snapshot>, reason
         "scan failed; metrics and reports still describe the last completed scan"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_while_a_scan_is_queued_or_running_is_skipped_and_counted() {
+        let dir = std::env::temp_dir().join(format!("sma-serve-{}", std::process::id()));
+        let config = Config::default();
+        let judge = Judge::load(&config, &[]).unwrap();
+        let (ticks, mut queued) = mpsc::channel(1);
+        let daemon = Daemon {
+            loaded: Mutex::new(Arc::new(Loaded { config, judge })),
+            exporter: Arc::new(Exporter::default()),
+            store: Arc::new(Mutex::new(Store::open(&dir.join("h.db")).unwrap())),
+            busy: AtomicBool::new(false),
+            ticks,
+        };
+        let skipped = |d: &Daemon| {
+            d.exporter
+                .metrics
+                .render()
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("sagemaker_audit_scans_skipped_total ")?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .unwrap()
+        };
+        assert!(daemon.request_scan("start-up"));
+        assert!(!daemon.request_scan("schedule"), "queued: skip");
+        assert!(queued.try_recv().is_ok());
+        assert!(!daemon.request_scan("schedule"), "running: skip");
+        assert_eq!(skipped(&daemon), 2);
+        // The worker clears the flag when the scan ends; the next tick runs.
+        daemon.busy.store(false, Ordering::Release);
+        assert!(daemon.request_scan("schedule"));
+        assert_eq!(skipped(&daemon), 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

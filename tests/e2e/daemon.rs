@@ -475,3 +475,22 @@ async fn the_reference_account_under_the_daemon() {
         );
     }
 }
+
+/// A broken config stops `serve` before it binds or scans: exit 2 naming file and line.
+#[test]
+fn serve_refuses_to_start_on_a_broken_config() {
+    let dir = util::temp_dir("daemon-broken");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        "schedule = \"0 */5 * * * *\"\n\n[serve]\nlisten = \"localhost\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = util::run_bin(&["serve", "--config", config.to_str().unwrap()], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("config.toml:4") && err.contains("serve.listen"),
+        "{err}"
+    );
+    assert!(!dir.join("state.db").exists());
+}

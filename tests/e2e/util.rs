@@ -222,8 +222,15 @@ pub async fn account(id: &str) -> Account {
     }
 }
 
+/// The binary under test; `SMA_BIN` points the tests at another build (a release binary
+/// for measurements).
 pub fn bin() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_sagemaker-auditor"))
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        std::env::var_os("SMA_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sagemaker-auditor")))
+    })
 }
 
 /// Runs the binary with `env`, returning (exit code, stdout, stderr).
