@@ -421,50 +421,17 @@ fn replace(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::findings::{ScanInfo, Summary, finding_id};
+    use crate::report::test_fixtures::{finding as make, report as make_report};
     use crate::report::{Finding, Report};
 
     fn finding(check_id: &str, arn: &str, region: &str, status: Status) -> Finding {
-        Finding {
-            id: finding_id(check_id, arn),
-            check_id: check_id.into(),
-            title: String::new(),
-            severity: crate::policy::Severity::High,
-            status,
-            resource_type: "domain".into(),
-            resource_arn: arn.into(),
-            account_id: "123456789012".into(),
-            region: region.into(),
-            domain_id: None,
-            message: String::new(),
-            evidence: serde_json::Value::Null,
-            remediation: String::new(),
-            compliance: vec![],
-            waiver: None,
-            first_seen: chrono::Utc::now(),
-            last_seen: chrono::Utc::now(),
-            attribution: None,
-        }
+        let mut f = make(check_id, "domain", arn, status);
+        f.region = region.into();
+        f
     }
 
     fn report(findings: Vec<Finding>) -> Report {
-        Report {
-            schema_version: "1".into(),
-            scan: ScanInfo {
-                id: "s".into(),
-                started_at: chrono::Utc::now(),
-                finished_at: chrono::Utc::now(),
-                scanner_version: "test".into(),
-                accounts: vec!["123456789012".into()],
-                regions: vec!["us-east-1".into()],
-                collection_errors: vec![],
-            },
-            summary: Summary::default(),
-            findings,
-            waivers: vec![],
-            evaluation_errors: vec![],
-            history: None,
-        }
+        make_report(chrono::Utc::now(), findings)
     }
 
     fn sample(text: &str, prefix: &str) -> Vec<String> {

@@ -9,5 +9,7 @@ pub mod history;
 pub mod inventory;
 pub mod ocsf;
 pub mod table;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 
 pub use findings::{Finding, Report, Status};

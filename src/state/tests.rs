@@ -3,40 +3,17 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::*;
-use crate::report::findings::{EvaluationErrorEntry, ScanInfo, Summary, finding_id};
+use crate::report::findings::EvaluationErrorEntry;
+use crate::report::test_fixtures::{ACCOUNT, finding, report};
 use crate::report::{Finding, Report, Status};
 use crate::snapshot::{CollectionError, ErrorKind};
 
-const ACCOUNT: &str = "123456789012";
 const DOMAIN_ARN: &str = "arn:aws:sagemaker:us-east-1:123456789012:domain/d-public";
 const APP_ARN: &str =
     "arn:aws:sagemaker:us-east-1:123456789012:app/d-1/alice/jupyterserver/default";
 
 fn t0() -> DateTime<Utc> {
     "2026-11-01T10:00:00Z".parse().unwrap()
-}
-
-fn finding(check_id: &str, resource_type: &str, arn: &str, status: Status) -> Finding {
-    Finding {
-        id: finding_id(check_id, arn),
-        check_id: check_id.into(),
-        title: "t".into(),
-        severity: Severity::High,
-        status,
-        resource_type: resource_type.into(),
-        resource_arn: arn.into(),
-        account_id: ACCOUNT.into(),
-        region: "us-east-1".into(),
-        domain_id: None,
-        message: String::new(),
-        evidence: serde_json::Value::Null,
-        remediation: String::new(),
-        compliance: vec![],
-        waiver: None,
-        first_seen: t0(),
-        last_seen: t0(),
-        attribution: None,
-    }
 }
 
 fn public(status: Status) -> Finding {
@@ -50,26 +27,6 @@ fn public(status: Status) -> Finding {
 
 fn idle(status: Status) -> Finding {
     finding("app_idle", "app", APP_ARN, status)
-}
-
-fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
-    Report {
-        schema_version: "1".into(),
-        scan: ScanInfo {
-            id: format!("scan-{}", at.timestamp()),
-            started_at: at - Duration::seconds(5),
-            finished_at: at,
-            scanner_version: "test".into(),
-            accounts: vec![ACCOUNT.into()],
-            regions: vec!["us-east-1".into()],
-            collection_errors: vec![],
-        },
-        summary: Summary::default(),
-        findings,
-        waivers: vec![],
-        evaluation_errors: vec![],
-        history: None,
-    }
 }
 
 fn collection_error(service: &str, operation: &str) -> CollectionError {
