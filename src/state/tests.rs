@@ -29,6 +29,14 @@ fn idle(status: Status) -> Finding {
     finding("app_idle", "app", APP_ARN, status)
 }
 
+/// When the public-domain finding was resolved, per the store.
+fn public_resolved_at(s: &Store) -> Option<DateTime<Utc>> {
+    s.finding(&public(Status::Fail).id)
+        .unwrap()
+        .unwrap()
+        .resolved_at
+}
+
 fn collection_error(service: &str, operation: &str) -> CollectionError {
     CollectionError {
         account_id: ACCOUNT.into(),
@@ -81,8 +89,7 @@ fn a_failing_finding_keeps_its_first_seen_and_resolves_when_it_passes() {
     assert_eq!(resolved[0].first_seen, at(0));
     assert_eq!(resolved[0].last_seen, at(1));
     assert_eq!(resolved[0].resolved_at, at(2));
-    let row = s.finding(&public(Status::Fail).id).unwrap().unwrap();
-    assert_eq!(row.resolved_at, Some(at(2)));
+    assert_eq!(public_resolved_at(&s), Some(at(2)));
     assert_eq!(s.scan_count().unwrap(), 3);
 
     // Failing again later is a new occurrence with a new first_seen.
@@ -90,13 +97,7 @@ fn a_failing_finding_keeps_its_first_seen_and_resolves_when_it_passes() {
     s.record(&mut again).unwrap();
     assert_eq!(history(&again).new.len(), 1);
     assert_eq!(again.findings[0].first_seen, at(3));
-    assert_eq!(
-        s.finding(&public(Status::Fail).id)
-            .unwrap()
-            .unwrap()
-            .resolved_at,
-        None
-    );
+    assert_eq!(public_resolved_at(&s), None);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -212,13 +213,7 @@ fn findings_of_an_account_or_region_not_scanned_are_left_alone() {
     other_account.scan.accounts = vec!["210987654321".into()];
     s.record(&mut other_account).unwrap();
     assert_eq!(history(&other_account).kept_open[0].reason, "not_scanned");
-    assert_eq!(
-        s.finding(&public(Status::Fail).id)
-            .unwrap()
-            .unwrap()
-            .resolved_at,
-        None
-    );
+    assert_eq!(public_resolved_at(&s), None);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
