@@ -264,15 +264,21 @@ async fn worker(
                 _ = tokio::time::sleep(delay) => {}
             }
         }
-        let scan = scan_once(daemon.clone(), loaded.clone());
-        tokio::pin!(scan);
+        // Its own task, so a panic in a scan fails that scan, not the daemon.
+        let mut scan = tokio::spawn(scan_once(daemon.clone(), loaded.clone()));
         tokio::select! {
-            _ = &mut scan => {}
+            ended = &mut scan => {
+                if let Err(e) = ended {
+                    daemon.exporter.metrics.scan_failed(0.0, None);
+                    tracing::error!(error = %e, outcome = Outcome::Failure.as_str(), "scan failed: the scan task ended abnormally");
+                }
+            }
             _ = stopped(&mut stop) => {
                 let grace = loaded.config.serve.shutdown_timeout;
                 tracing::info!(grace_seconds = grace.as_secs(), "waiting for the scan in flight");
                 if tokio::time::timeout(grace, &mut scan).await.is_err() {
-                    tracing::warn!("scan abandoned at shutdown: nothing of it was recorded or published");
+                    scan.abort();
+                    tracing::warn!("scan abandoned at shutdown: not published (a history write in progress commits whole or not at all)");
                 }
                 return;
             }
