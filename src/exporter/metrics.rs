@@ -14,6 +14,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
+use crate::collect::GLOBAL;
 use crate::report::{Report, Status};
 use crate::snapshot::Snapshot;
 use crate::state::Outcome;
@@ -104,11 +105,6 @@ fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registr
         tracing::error!(error = %e, "metric registration failed");
     }
     c
-}
-
-/// Label values as the metrics print them: IAM has no region.
-fn region_label(region: &str) -> &str {
-    if region.is_empty() { "global" } else { region }
 }
 
 impl Metrics {
@@ -306,16 +302,13 @@ impl Metrics {
                 f.severity.as_str().to_string(),
                 f.status.as_str().to_ascii_lowercase(),
                 f.account_id.clone(),
-                region_label(&f.region).to_string(),
+                f.region.clone(),
             ];
             *findings.entry(key).or_default() += 1;
             if f.check_id == "efs_orphaned_home" && matches!(f.status, Status::Fail | Status::Muted)
             {
                 *orphaned
-                    .entry(vec![
-                        f.account_id.clone(),
-                        region_label(&f.region).to_string(),
-                    ])
+                    .entry(vec![f.account_id.clone(), f.region.clone()])
                     .or_default() += efs_sizes.get(f.resource_arn.as_str()).copied().unwrap_or(0);
             }
         }
@@ -336,7 +329,7 @@ impl Metrics {
                     .entry(vec![kind.to_string(), a.clone(), region.to_string()])
                     .or_default() += n as i64;
             };
-            add("iam_role", "global", account.execution_roles.len());
+            add("iam_role", GLOBAL, account.execution_roles.len());
             for region in &account.regions {
                 let r = &region.region;
                 add("domain", r, region.domains.len());
@@ -461,7 +454,12 @@ mod tests {
                     "us-east-1",
                     Status::Fail,
                 ),
-                finding("execution_role_full_access_policy", role, "", Status::Muted),
+                finding(
+                    "execution_role_full_access_policy",
+                    role,
+                    GLOBAL,
+                    Status::Muted,
+                ),
             ]),
         );
         let text = m.render();

@@ -618,8 +618,11 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
                     .account_id
                     .or_else(|| account.map(str::to_string))
                     .unwrap_or_default(),
+                // IAM ARNs have no region; every consumer (history scopes, metric labels)
+                // relies on such results saying `global`, as the collectors do.
                 region: r
                     .region
+                    .filter(|r| !r.is_empty())
                     .or_else(|| region.filter(|r| !r.is_empty()).map(str::to_string))
                     .unwrap_or_else(|| crate::collect::GLOBAL.to_string()),
                 domain_id: r.domain_id.or_else(|| sagemaker_domain_id(&r.resource_arn)),

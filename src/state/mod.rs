@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::collect::GLOBAL;
 use crate::policy::{Severity, glob_match};
 use crate::report::history::{History, KeptOpen, ResolvedFinding};
 use crate::report::{Report, Status};
@@ -138,11 +139,6 @@ fn service_of(resource_type: &str) -> Option<&'static str> {
         "efs_file_system" => Some("efs"),
         _ => None,
     }
-}
-
-/// IAM is global: its calls are recorded under region `global`, its findings carry none.
-fn scope_region(region: &str) -> &str {
-    if region.is_empty() { "global" } else { region }
 }
 
 impl Store {
@@ -461,13 +457,7 @@ impl<'a> Scope<'a> {
                 .scan
                 .collection_errors
                 .iter()
-                .map(|e| {
-                    (
-                        e.account_id.as_str(),
-                        scope_region(&e.region),
-                        e.service.as_str(),
-                    )
-                })
+                .map(|e| (e.account_id.as_str(), e.region.as_str(), e.service.as_str()))
                 .collect(),
             errored_checks: report
                 .evaluation_errors
@@ -483,9 +473,9 @@ impl<'a> Scope<'a> {
         &self,
         row: &OpenRow,
     ) -> Result<(), (&'static str, Option<&'static str>)> {
-        let region = scope_region(&row.region);
+        let region = row.region.as_str();
         if !self.accounts.contains(row.account_id.as_str())
-            || (region != "global" && !self.regions.contains(region))
+            || (region != GLOBAL && !self.regions.contains(region))
         {
             return Err(("not_scanned", None));
         }
