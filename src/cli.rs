@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
+use crate::config::{Config, Shard};
 use crate::policy::{PolicySet, Severity};
 use crate::scan::Judge;
 use crate::snapshot::Snapshot;
@@ -43,6 +43,9 @@ pub enum Command {
         /// Another directory of policies (repeatable), besides the config's `policy_dirs`.
         #[arg(long = "policy-dir", value_name = "DIR")]
         policy_dirs: Vec<PathBuf>,
+        /// Scan only the accounts of shard K of N (like 2/3); overrides `shard` of the config.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
     },
     /// Check a config file and the policies it loads, without calling AWS.
     Validate {
@@ -105,6 +108,10 @@ pub struct ScanArgs {
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Scan only the accounts of shard K of N (like 2/3): N replicas with K = 1..N split the
+    /// accounts between them. Overrides `shard` of the config.
+    #[arg(long, value_name = "K/N", conflicts_with = "from_snapshot")]
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,10 +155,16 @@ pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
         Command::Serve {
             config,
             policy_dirs,
+            shard,
         } => {
-            let loaded = crate::serve::Loaded::load(&config, &policy_dirs)?;
+            let sources = crate::serve::Sources {
+                config,
+                policy_dirs,
+                shard,
+            };
+            let loaded = crate::serve::Loaded::load(&sources)?;
             logs.set_level(&loaded.config.serve.log_level);
-            crate::serve::run(config, policy_dirs, loaded, logs).await
+            crate::serve::run(sources, loaded, logs).await
         }
         Command::Scan(args) => crate::scan::run(args).await,
         Command::Validate {

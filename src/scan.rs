@@ -20,10 +20,13 @@ use crate::{Error, Result};
 
 pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    if args.shard.is_some() {
+        config.accounts.shard = args.shard;
+    }
     // Policies are checked before any AWS call: a broken policy fails fast with exit 2.
     let judge = Judge::load(&config, &args.policy_dirs)?;
     let snapshot = match &args.from_snapshot {
@@ -33,7 +36,14 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     if let Some(path) = &args.save_snapshot {
         snapshot.save(path)?;
     }
-    if args.from_snapshot.is_none() && snapshot.accounts.is_empty() {
+    // Nothing read and nothing to show for it (no credentials, no endpoint): the scan could
+    // not run. Unreachable accounts still make a report (their ERROR findings), and an empty
+    // shard is an empty report.
+    if args.from_snapshot.is_none()
+        && snapshot.accounts.is_empty()
+        && snapshot.unreachable_accounts().is_empty()
+        && !snapshot.collection_errors.is_empty()
+    {
         let reasons: Vec<String> = snapshot
             .collection_errors
             .iter()
@@ -137,7 +147,17 @@ impl Judge {
 
 /// Collects a snapshot with the configured (or command-line) regions.
 pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Snapshot> {
-    for region in cli_regions {
+    let all_regions = if cli_regions.is_empty() {
+        config.all_regions
+    } else {
+        cli_regions.iter().any(|r| r == "all")
+    };
+    if all_regions && cli_regions.len() > 1 {
+        return Err(Error::Usage(
+            "--region all stands alone: it means every region enabled in each account".into(),
+        ));
+    }
+    for region in cli_regions.iter().filter(|r| *r != "all") {
         if !is_region_name(region) {
             return Err(Error::Usage(format!(
                 "--region {region:?} is not an AWS region name"
@@ -156,13 +176,13 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
         cli_regions
     };
     let mut regions: Vec<String> = Vec::new();
-    for region in requested {
+    for region in requested.iter().filter(|r| *r != "all") {
         // A region named twice is scanned once.
         if !regions.contains(region) {
             regions.push(region.clone());
         }
     }
-    if regions.is_empty() {
+    if regions.is_empty() && !all_regions {
         match clients.default_region() {
             Some(r) => regions.push(r),
             None => {
@@ -177,7 +197,9 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
         &clients,
         &CollectOptions {
             regions,
+            all_regions,
             concurrency: config.concurrency,
+            accounts: config.accounts.clone(),
         },
     )
     .await;

@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::config::Config;
+use crate::config::Shard;
 use crate::exporter::Exporter;
 use crate::report::Report;
 use crate::scan::{Judge, log_completed, take_snapshot};
@@ -33,10 +34,23 @@ pub struct Loaded {
     pub judge: Judge,
 }
 
+/// Where the daemon's settings come from: read at start and again on every SIGHUP.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub config: PathBuf,
+    /// `--policy-dir`, besides the config's `policy_dirs`.
+    pub policy_dirs: Vec<PathBuf>,
+    /// `--shard`, which wins over the config's `shard`.
+    pub shard: Option<Shard>,
+}
+
 impl Loaded {
-    pub fn load(path: &std::path::Path, policy_dirs: &[PathBuf]) -> Result<Self> {
-        let config = Config::load(path)?;
-        let judge = Judge::load(&config, policy_dirs)?;
+    pub fn load(sources: &Sources) -> Result<Self> {
+        let mut config = Config::load(&sources.config)?;
+        if sources.shard.is_some() {
+            config.accounts.shard = sources.shard;
+        }
+        let judge = Judge::load(&config, &sources.policy_dirs)?;
         Ok(Self { config, judge })
     }
 }
@@ -77,12 +91,7 @@ impl Daemon {
     }
 }
 
-pub async fn run(
-    config_path: PathBuf,
-    policy_dirs: Vec<PathBuf>,
-    loaded: Loaded,
-    logs: LogControl,
-) -> Result<ExitCode> {
+pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<ExitCode> {
     let serve = loaded.config.serve.clone();
     let store = Store::open(&serve.state_file)?;
     let listener = tokio::net::TcpListener::bind(serve.listen)
@@ -128,7 +137,7 @@ pub async fn run(
         tokio::select! {
             _ = sigterm.recv() => break "SIGTERM",
             _ = sigint.recv() => break "SIGINT",
-            _ = sighup.recv() => reload(&daemon, &config_path, &policy_dirs, &logs, &mut scheduler).await,
+            _ = sighup.recv() => reload(&daemon, &sources, &logs, &mut scheduler).await,
         }
     };
 
@@ -148,17 +157,10 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn reload(
-    daemon: &Daemon,
-    config_path: &std::path::Path,
-    policy_dirs: &[PathBuf],
-    logs: &LogControl,
-    scheduler: &mut Schedule,
-) {
-    let path = config_path.to_path_buf();
-    let dirs = policy_dirs.to_vec();
+async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler: &mut Schedule) {
+    let sources = sources.clone();
     // Policy compilation is CPU work: keep it off the async threads.
-    let loaded = tokio::task::spawn_blocking(move || Loaded::load(&path, &dirs)).await;
+    let loaded = tokio::task::spawn_blocking(move || Loaded::load(&sources)).await;
     let loaded = match loaded {
         Ok(Ok(l)) => l,
         Ok(Err(e)) => {

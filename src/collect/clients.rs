@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::{Intercept, SharedInterceptor};
@@ -106,6 +108,27 @@ impl AwsClients {
         &self.counter
     }
 
+    /// The same settings, counter and interceptors with other credentials (an assumed role)
+    /// and an identity cache of their own, so accounts never share credentials.
+    pub fn with_credentials(&self, provider: Arc<impl ProvideCredentials + 'static>) -> Self {
+        let sdk = self
+            .sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(ArcProvider(provider)))
+            .identity_cache(IdentityCache::lazy().build())
+            .build();
+        Self {
+            sdk,
+            counter: self.counter.clone(),
+            extra_interceptors: self.extra_interceptors.clone(),
+        }
+    }
+
+    /// The region of the global services' calls (and of `DescribeRegions`).
+    pub fn global_region_name(&self) -> String {
+        self.global_region().to_string()
+    }
+
     fn global_region(&self) -> Region {
         self.sdk
             .region()
@@ -131,6 +154,30 @@ impl AwsClients {
 
     pub fn sts(&self) -> aws_sdk_sts::Client {
         client!(self, aws_sdk_sts, self.global_region())
+    }
+
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        client!(self, aws_sdk_organizations, self.global_region())
+    }
+
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        client!(self, aws_sdk_cloudtrail, Region::new(region.to_string()))
+    }
+}
+
+/// A shared provider as an owned one ([`SharedCredentialsProvider`] wants ownership; the
+/// provider also stays with the account's scan).
+#[derive(Debug)]
+struct ArcProvider<P>(Arc<P>);
+
+impl<P: ProvideCredentials> ProvideCredentials for ArcProvider<P> {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.0.provide_credentials()
     }
 }
 
@@ -194,6 +241,8 @@ fn service_label(smithy_service: &str) -> String {
         s if s.contains("ec2") => "ec2".into(),
         s if s.contains("iam") => "iam".into(),
         s if s.contains("sts") || s.contains("securitytoken") => "sts".into(),
+        s if s.contains("organizations") => "organizations".into(),
+        s if s.contains("cloudtrail") => "cloudtrail".into(),
         other => other.to_string(),
     }
 }

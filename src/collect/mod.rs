@@ -2,6 +2,7 @@
 //! snapshot types; this module runs them for one account across its regions, concurrently and
 //! bounded, and gathers what failed into `collection_errors` instead of aborting.
 
+mod accounts;
 mod clients;
 mod ec2;
 mod efs;
@@ -22,6 +23,7 @@ use tokio::sync::Semaphore;
 pub use clients::{ApiCallCounter, AwsClients, ClientSettings};
 pub use iam::ManagedPolicyCache;
 
+use crate::config::AccountsConfig;
 use crate::snapshot::{
     AccountSnapshot, CollectionError, ErrorKind, ExecutionRole, RegionSnapshot, RoleState,
     SCHEMA_VERSION, Snapshot, role_bindings,
@@ -35,30 +37,89 @@ pub(crate) const STS_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
 pub const GLOBAL: &str = "global";
 
 /// What to scan and how hard to push.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CollectOptions {
     pub regions: Vec<String>,
-    /// AWS calls in flight at once, across regions and domains.
+    /// Every region enabled in each account instead of `regions`.
+    pub all_regions: bool,
+    /// AWS calls in flight at once, across accounts, regions and domains.
     pub concurrency: usize,
+    /// Which accounts (none listed: the default credentials' own), the shard, and the calls in
+    /// flight per account.
+    pub accounts: AccountsConfig,
 }
 
-/// Takes a snapshot of the account the credentials belong to, in every requested region.
+/// Takes a snapshot of the configured accounts (or the one the credentials belong to), in
+/// every requested region. One account's failure never stops the others.
 pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot {
     let started_at = Utc::now();
     // Clients may serve several scans (the daemon): report this scan's calls only.
     let calls_before = clients.counter().snapshot();
-    let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
+    let global = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let policy_cache = ManagedPolicyCache::default();
     let mut errors = Vec::new();
     let mut accounts = Vec::new();
+    let per_account = options.accounts.per_account_concurrency;
 
     match caller_identity(clients).await {
-        Ok(identity) => {
-            let ctx = Ctx::new(identity.account_id, identity.partition, permits);
-            accounts.push(collect_account(&ctx, clients, &options.regions, &policy_cache).await);
-            errors.extend(ctx.take_errors());
-        }
         Err(error) => errors.push(error),
+        Ok(identity) if !options.accounts.is_multi_account() => {
+            let in_shard = options
+                .accounts
+                .shard
+                .is_none_or(|s| s.contains(&identity.account_id));
+            if in_shard {
+                let ctx = Ctx::new(
+                    identity.account_id,
+                    identity.partition,
+                    &global,
+                    per_account,
+                );
+                if let Some(account) = scan_account(&ctx, clients, options, &policy_cache).await {
+                    accounts.push(account);
+                }
+                errors.extend(ctx.take_errors());
+            } else {
+                tracing::info!(account_id = %identity.account_id, shard = ?options.accounts.shard, "the account is not in this shard: nothing to scan");
+            }
+        }
+        Ok(identity) => {
+            let caller = Ctx::new(
+                identity.account_id.clone(),
+                identity.partition.clone(),
+                &global,
+                per_account,
+            );
+            let targets =
+                accounts::targets(&caller, &clients.organizations(), &options.accounts).await;
+            errors.extend(caller.take_errors());
+            let scans = targets.iter().map(|target| {
+                let ctx = Ctx::new(
+                    target.account_id.clone(),
+                    identity.partition.clone(),
+                    &global,
+                    per_account,
+                );
+                let policy_cache = &policy_cache;
+                async move {
+                    let account = match accounts::assume_role(&ctx, clients.sts(), target).await {
+                        Ok(role) => {
+                            let member = clients.with_credentials(role);
+                            scan_account(&ctx, &member, options, policy_cache).await
+                        }
+                        Err(error) => {
+                            ctx.push(error);
+                            None
+                        }
+                    };
+                    (account, ctx.take_errors())
+                }
+            });
+            for (account, account_errors) in futures::future::join_all(scans).await {
+                accounts.extend(account);
+                errors.extend(account_errors);
+            }
+        }
     }
 
     errors.sort();
@@ -72,6 +133,22 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
         collection_errors: errors,
         api_calls: clients.counter().since(&calls_before),
     }
+}
+
+/// One reachable account: its regions (listed, or read with `DescribeRegions`), then
+/// [`collect_account`]. `None` when its enabled regions cannot be read.
+async fn scan_account(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    options: &CollectOptions,
+    policy_cache: &ManagedPolicyCache,
+) -> Option<AccountSnapshot> {
+    let regions = if options.all_regions {
+        accounts::enabled_regions(ctx, &clients.ec2(&clients.global_region_name())).await?
+    } else {
+        options.regions.clone()
+    };
+    Some(collect_account(ctx, clients, &regions, policy_cache).await)
 }
 
 struct Identity {
@@ -192,25 +269,37 @@ async fn collect_region(ctx: &Ctx, clients: &AwsClients, region: &str) -> Region
 pub struct Ctx {
     pub account_id: String,
     pub partition: String,
-    permits: Arc<Semaphore>,
+    /// The scan's bound on calls in flight, shared by every account.
+    global: Arc<Semaphore>,
+    /// This account's own bound (AWS throttles per account and region).
+    account: Semaphore,
     errors: Mutex<Vec<CollectionError>>,
 }
 
 impl Ctx {
-    pub fn new(account_id: String, partition: String, permits: Arc<Semaphore>) -> Self {
+    pub fn new(
+        account_id: String,
+        partition: String,
+        global: &Arc<Semaphore>,
+        per_account: usize,
+    ) -> Self {
         Self {
             account_id,
             partition,
-            permits,
+            global: Arc::clone(global),
+            account: Semaphore::new(per_account.max(1)),
             errors: Mutex::new(Vec::new()),
         }
     }
 
-    /// Runs one AWS call (or one paginated listing) under the scan's concurrency bound.
+    /// Runs one AWS call (or one page of a listing) under the account's and the scan's
+    /// concurrency bounds; the account's first, so a busy account holds no global permit
+    /// while it waits.
     async fn call<T>(&self, fut: impl Future<Output = T>) -> T {
-        // The semaphore is never closed, so acquiring cannot fail; if it ever were, running
+        // The semaphores are never closed, so acquiring cannot fail; if it ever were, running
         // unbounded is better than dropping the call.
-        let _permit = self.permits.acquire().await.ok();
+        let _account = self.account.acquire().await.ok();
+        let _global = self.global.acquire().await.ok();
         fut.await
     }
 

@@ -2,6 +2,7 @@
 //! errors), then [`Config::from_raw`] validates it into the typed settings the program uses.
 //! Every error names the file, the line and the key.
 
+mod accounts;
 mod raw;
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,9 @@ use std::time::Duration;
 use serde::Serialize;
 use toml::Spanned;
 
+pub use accounts::{
+    AccountTarget, AccountsConfig, CloudTrailConfig, OrganizationConfig, Shard, is_account_id,
+};
 pub use raw::RawConfig;
 
 use std::collections::BTreeMap;
@@ -21,6 +25,11 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// Regions to scan; empty means the default chain's region.
     pub regions: Vec<String>,
+    /// `regions = ["all"]`: every region enabled in each account (EC2 `DescribeRegions`).
+    pub all_regions: bool,
+    /// Which accounts, reached how.
+    pub accounts: AccountsConfig,
+    pub cloudtrail: CloudTrailConfig,
     pub endpoint_url: Option<String>,
     /// AWS calls in flight at once.
     pub concurrency: usize,
@@ -177,6 +186,9 @@ impl Default for Config {
         Self {
             source: None,
             regions: Vec::new(),
+            all_regions: false,
+            accounts: AccountsConfig::default(),
+            cloudtrail: CloudTrailConfig::default(),
             endpoint_url: None,
             concurrency: 8,
             max_attempts: 5,
@@ -466,9 +478,22 @@ impl Config {
         let defaults = Self::default();
 
         let mut regions = Vec::new();
+        let mut all_regions = false;
         if let Some(list) = &raw.regions {
             for region in list.get_ref() {
                 let name = region.get_ref();
+                if name == "all" {
+                    if list.get_ref().len() > 1 {
+                        return v.invalid(
+                            "regions",
+                            region.span(),
+                            "\"all\" stands alone: it means every region enabled in each account"
+                                .into(),
+                        );
+                    }
+                    all_regions = true;
+                    continue;
+                }
                 if !is_region_name(name) {
                     return v.invalid(
                         "regions",
@@ -681,6 +706,8 @@ impl Config {
         }
 
         let serve = v.serve(raw.serve.as_ref())?;
+        let accounts = v.accounts(&raw)?;
+        let cloudtrail = v.cloudtrail(raw.cloudtrail.as_ref())?;
 
         Ok(Self {
             source: None,
@@ -689,6 +716,9 @@ impl Config {
             waivers,
             check_table_lines: BTreeMap::new(),
             regions,
+            all_regions,
+            accounts,
+            cloudtrail,
             endpoint_url,
             concurrency,
             max_attempts,

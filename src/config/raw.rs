@@ -20,6 +20,37 @@ pub struct RawConfig {
     pub policy_dirs: Option<Spanned<Vec<Spanned<String>>>>,
     pub waivers: Option<Vec<Spanned<RawWaiver>>>,
     pub serve: Option<RawServe>,
+    pub account_concurrency: Option<Spanned<i64>>,
+    pub shard: Option<Spanned<String>>,
+    pub accounts: Option<Vec<Spanned<RawAccount>>>,
+    pub organization: Option<Spanned<RawOrganization>>,
+    pub cloudtrail: Option<RawCloudTrail>,
+}
+
+/// `[[accounts]]`: a member account reached by assuming a role in it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccount {
+    pub id: Spanned<String>,
+    pub role_name: Spanned<String>,
+    pub external_id: Option<Spanned<String>>,
+}
+
+/// `[organization]`: every active account of the organisation, listed with Organizations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOrganization {
+    pub role_name: Spanned<String>,
+    pub external_id: Option<Spanned<String>>,
+    pub exclude: Option<Vec<Spanned<String>>>,
+}
+
+/// `[cloudtrail]`: attribution of findings and the report's `changes`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloudTrail {
+    pub enabled: Option<bool>,
+    pub lookback_days: Option<Spanned<i64>>,
 }
 
 /// `[serve]`: the daemon's own settings.

@@ -213,3 +213,96 @@ fn region_names() {
         assert!(!is_region_name(bad), "{bad}");
     }
 }
+
+#[test]
+fn accounts_organization_shard_and_cloudtrail_are_read() {
+    let c = Config::parse(
+        "test.toml",
+        r#"
+regions = ["all"]
+account_concurrency = 3
+shard = "2/4"
+
+[[accounts]]
+id = "111111111111"
+role_name = "SageMakerAuditor"
+
+[[accounts]]
+id = "222222222222"
+role_name = "audit/SageMakerAuditor"
+external_id = "sma-7f3a"
+
+[organization]
+role_name = "OrgAuditor"
+exclude = ["999999999999"]
+
+[cloudtrail]
+lookback_days = 30
+"#,
+    )
+    .unwrap();
+    assert!(c.all_regions && c.regions.is_empty());
+    let a = &c.accounts;
+    assert_eq!(a.per_account_concurrency, 3);
+    assert_eq!(a.shard, Some(Shard { index: 2, count: 4 }));
+    assert_eq!(a.members.len(), 2);
+    assert_eq!(a.members[1].role_name, "audit/SageMakerAuditor");
+    assert_eq!(a.members[1].external_id.as_deref(), Some("sma-7f3a"));
+    let org = a.organization.as_ref().unwrap();
+    assert_eq!(
+        (org.role_name.as_str(), &org.exclude[..]),
+        ("OrgAuditor", &["999999999999".to_string()][..])
+    );
+    assert!(c.cloudtrail.enabled);
+    assert_eq!(c.cloudtrail.lookback, Duration::from_secs(30 * 86_400));
+    // Nothing configured: the default credentials' own account, CloudTrail on, 7 days.
+    let d = Config::default();
+    assert!(!d.accounts.is_multi_account());
+    assert_eq!(d.cloudtrail.lookback, Duration::from_secs(7 * 86_400));
+}
+
+#[test]
+fn bad_accounts_name_their_key_and_line() {
+    for (text, line, key) in [
+        (
+            "[[accounts]]\nid = \"12345\"\nrole_name = \"R\"\n",
+            2,
+            "accounts.id",
+        ),
+        (
+            "[[accounts]]\nid = \"111111111111\"\nrole_name = \"arn:aws:iam::1:role/R\"\n",
+            3,
+            "accounts.role_name",
+        ),
+        (
+            "[[accounts]]\nid = \"111111111111\"\nrole_name = \"R\"\n[[accounts]]\nid = \"111111111111\"\nrole_name = \"R\"\n",
+            5,
+            "accounts.id",
+        ),
+        (
+            "[organization]\nrole_name = \"R\"\nexclude = [\"x\"]\n",
+            3,
+            "organization.exclude",
+        ),
+        (
+            "[organization]\nrole_name = \"R\"\nexternal_id = \"a b\"\n",
+            3,
+            "organization.external_id",
+        ),
+        ("shard = \"4/3\"\n", 1, "shard"),
+        ("regions = [\"all\", \"us-east-1\"]\n", 1, "regions"),
+        (
+            "[cloudtrail]\nlookback_days = 91\n",
+            2,
+            "cloudtrail.lookback_days",
+        ),
+        ("account_concurrency = 0\n", 1, "account_concurrency"),
+    ] {
+        let e = err(text);
+        assert!(e.starts_with(&format!("test.toml:{line}:")), "{text}: {e}");
+        assert!(e.contains(&format!("`{key}`")), "{text}: {e}");
+    }
+    // A missing role name is a parse error on the table.
+    let e = err("[[accounts]]\nid = \"111111111111\"\n");
+    assert!(e.contains("role_name"), "{e}");
+}

@@ -42,6 +42,11 @@ pub struct ScanInfo {
     pub scanner_version: String,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    /// The regions read in each account that was read (accounts' enabled regions differ
+    /// under `regions = ["all"]`). An account listed in `accounts` but not here could not be
+    /// read.
+    #[serde(default)]
+    pub scanned: BTreeMap<String, Vec<String>>,
     pub collection_errors: Vec<CollectionError>,
 }
 
@@ -236,6 +241,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
             })
         })
         .collect();
+    findings.extend(unreachable_account_findings(snapshot, policies, compliance));
     findings.sort_by(|a, b| {
         (b.severity, a.status, &a.check_id, &a.resource_arn).cmp(&(
             a.severity,
@@ -270,11 +276,20 @@ pub fn build(input: ReportInput<'_>) -> Report {
         .collect();
     regions.sort();
     regions.dedup();
-    let accounts: Vec<String> = snapshot
+    // Every account the scan set out to read, reached or not.
+    let mut accounts: Vec<String> = snapshot
         .accounts
         .iter()
         .map(|a| a.account_id.clone())
+        .chain(
+            snapshot
+                .unreachable_accounts()
+                .keys()
+                .map(|a| a.to_string()),
+        )
         .collect();
+    accounts.sort();
+    accounts.dedup();
     let id_digest = Sha256::new()
         .chain_update(snapshot.started_at.to_rfc3339().as_bytes())
         .chain_update(accounts.join(",").as_bytes())
@@ -289,6 +304,14 @@ pub fn build(input: ReportInput<'_>) -> Report {
             scanner_version: snapshot.scanner_version.clone(),
             accounts,
             regions,
+            scanned: snapshot
+                .accounts
+                .iter()
+                .map(|a| {
+                    let regions = a.regions.iter().map(|r| r.region.clone()).collect();
+                    (a.account_id.clone(), regions)
+                })
+                .collect(),
             collection_errors: snapshot.collection_errors.clone(),
         },
         summary,
@@ -314,6 +337,59 @@ pub fn build(input: ReportInput<'_>) -> Report {
         evaluation_errors: evaluation.errors.into_iter().map(Into::into).collect(),
         history: None,
     }
+}
+
+/// An account whose role could not be assumed was not read at all: every check reports
+/// ERROR for everything in it (`arn:*:*:*:<account>:*`), so nothing of it looks clean and the
+/// history resolves none of its findings.
+fn unreachable_account_findings(
+    snapshot: &Snapshot,
+    policies: &PolicySet,
+    compliance: &Compliance,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (account, errors) in snapshot.unreachable_accounts() {
+        let why: Vec<String> = errors
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} failed ({}): {}",
+                    e.service,
+                    e.operation,
+                    e.error.as_str(),
+                    e.message
+                )
+            })
+            .collect();
+        let resource_arn = format!("arn:*:*:*:{account}:*");
+        for check in policies.checks() {
+            let check_id = check.metadata.id.clone();
+            out.push(Finding {
+                id: finding_id(&check_id, &resource_arn),
+                title: check.metadata.title.clone(),
+                severity: check.metadata.severity,
+                status: Status::Error,
+                resource_type: "account".into(),
+                resource_arn: resource_arn.clone(),
+                account_id: account.to_string(),
+                region: crate::collect::GLOBAL.into(),
+                domain_id: None,
+                message: format!(
+                    "account {account} could not be scanned, so its resources are unknown: {}",
+                    why.join("; ")
+                ),
+                evidence: serde_json::json!({ "collection_errors": errors }),
+                remediation: check.metadata.remediation.clone(),
+                compliance: compliance.controls_for(&check_id),
+                check_id,
+                waiver: None,
+                first_seen: snapshot.finished_at,
+                last_seen: snapshot.finished_at,
+                attribution: None,
+            });
+        }
+    }
+    out
 }
 
 impl Report {

@@ -44,6 +44,7 @@ pub fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
             scanner_version: "test".into(),
             accounts: vec![ACCOUNT.into()],
             regions: vec!["us-east-1".into()],
+            scanned: [(ACCOUNT.to_string(), vec!["us-east-1".to_string()])].into(),
             collection_errors: vec![],
         },
         summary: Summary::default(),

@@ -368,6 +368,13 @@ pub struct CollectionError {
     pub resource: Option<String>,
 }
 
+impl CollectionError {
+    /// The error of an account whose scanner role could not be assumed.
+    pub fn is_account_unreachable(&self) -> bool {
+        self.service == "sts" && self.operation == "AssumeRole"
+    }
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -491,6 +498,20 @@ impl Snapshot {
         let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
         text.push('\n');
         text
+    }
+
+    /// Accounts the scan set out to read but could not reach (their role could not be
+    /// assumed), with the errors that say why. Nothing is known about them.
+    pub fn unreachable_accounts(&self) -> BTreeMap<&str, Vec<&CollectionError>> {
+        let mut out: BTreeMap<&str, Vec<&CollectionError>> = BTreeMap::new();
+        for e in &self.collection_errors {
+            if e.is_account_unreachable()
+                && !self.accounts.iter().any(|a| a.account_id == e.account_id)
+            {
+                out.entry(e.account_id.as_str()).or_default().push(e);
+            }
+        }
+        out
     }
 
     pub fn resource_counts(&self) -> ResourceCounts {

@@ -8,7 +8,7 @@
 //! account and region were scanned, no call of its service failed there, its check ran, and
 //! no ERROR result of its check covers it (a failed list reports ERROR on `.../app/*`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -429,8 +429,8 @@ struct OpenRow {
 
 /// What a scan read and failed to read, to tell a fixed finding from an unseen one.
 struct Scope<'a> {
-    accounts: BTreeSet<&'a str>,
-    regions: BTreeSet<&'a str>,
+    /// Regions read per account that was read.
+    scanned: &'a BTreeMap<String, Vec<String>>,
     /// (account, region, service) of every failed call.
     failed: BTreeSet<(&'a str, &'a str, &'a str)>,
     /// Checks that did not run.
@@ -451,8 +451,7 @@ impl<'a> Scope<'a> {
             }
         }
         Self {
-            accounts: report.scan.accounts.iter().map(String::as_str).collect(),
-            regions: report.scan.regions.iter().map(String::as_str).collect(),
+            scanned: &report.scan.scanned,
             failed: report
                 .scan
                 .collection_errors
@@ -474,9 +473,12 @@ impl<'a> Scope<'a> {
         row: &OpenRow,
     ) -> Result<(), (&'static str, Option<&'static str>)> {
         let region = row.region.as_str();
-        if !self.accounts.contains(row.account_id.as_str())
-            || (region != GLOBAL && !self.regions.contains(region))
-        {
+        // An account whose role could not be assumed is absent here: nothing of it was read.
+        let read = self
+            .scanned
+            .get(row.account_id.as_str())
+            .is_some_and(|regions| region == GLOBAL || regions.iter().any(|r| r == region));
+        if !read {
             return Err(("not_scanned", None));
         }
         if self.errored_checks.contains(row.check_id.as_str()) {

@@ -207,12 +207,35 @@ fn findings_of_an_account_or_region_not_scanned_are_left_alone() {
         .unwrap();
     let mut elsewhere = report(at(1), vec![]);
     elsewhere.scan.regions = vec!["eu-west-1".into()];
+    elsewhere.scan.scanned = [(ACCOUNT.to_string(), vec!["eu-west-1".to_string()])].into();
     s.record(&mut elsewhere).unwrap();
     assert_eq!(history(&elsewhere).kept_open[0].reason, "not_scanned");
     let mut other_account = report(at(2), vec![]);
     other_account.scan.accounts = vec!["210987654321".into()];
+    other_account.scan.scanned =
+        [("210987654321".to_string(), vec!["us-east-1".to_string()])].into();
     s.record(&mut other_account).unwrap();
     assert_eq!(history(&other_account).kept_open[0].reason, "not_scanned");
+    // Another account had us-east-1 read; this one only eu-west-1 (regions = ["all"]).
+    let mut mixed = report(at(3), vec![]);
+    mixed.scan.regions = vec!["eu-west-1".into(), "us-east-1".into()];
+    mixed.scan.accounts = vec![ACCOUNT.into(), "210987654321".into()];
+    mixed.scan.scanned = [
+        (ACCOUNT.to_string(), vec!["eu-west-1".to_string()]),
+        ("210987654321".to_string(), vec!["us-east-1".to_string()]),
+    ]
+    .into();
+    s.record(&mut mixed).unwrap();
+    assert_eq!(history(&mixed).kept_open[0].reason, "not_scanned");
+    // The account is listed (the scan set out to read it) but its role was not assumed.
+    let mut unreachable = report(at(4), vec![]);
+    unreachable.scan.scanned.clear();
+    unreachable.scan.collection_errors = vec![CollectionError {
+        region: "global".into(),
+        ..collection_error("sts", "AssumeRole")
+    }];
+    s.record(&mut unreachable).unwrap();
+    assert_eq!(history(&unreachable).kept_open[0].reason, "not_scanned");
     assert_eq!(public_resolved_at(&s), None);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -4,6 +4,7 @@
 // Test support code: a failed fixture step should stop the test right there.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
 mod cli;
 mod contracts;
 mod daemon;

@@ -25,6 +25,7 @@ pub async fn scan(clients: &sagemaker_auditor::collect::AwsClients, regions: &[&
     let options = sagemaker_auditor::collect::CollectOptions {
         regions: regions.iter().map(|r| r.to_string()).collect(),
         concurrency: 8,
+        ..Default::default()
     };
     sagemaker_auditor::collect::collect(clients, &options).await
 }

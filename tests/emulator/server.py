@@ -13,6 +13,9 @@ Added or corrected, as AWS behaves:
   `RetentionPolicy.HomeEfsFileSystem` (default `Retain`: EFS and groups outlive the domain).
 - CloudTrail `LookupEvents` over the SageMaker control-plane calls made here, with the
   caller's ARN, source IP and user agent.
+- STS `AssumeRole` judged as AWS does: the role must exist in the target account and its
+  trust policy must allow the caller (its account root, its ARN or `*`) with the external id
+  its `sts:ExternalId` condition asks for; otherwise `AccessDenied`. (moto grants any role.)
 
 States AWS reaches on its own (a failed app, a week of idleness) are set by tags with the
 `emulator:` prefix on the create call; they are consumed, not stored as tags:
@@ -27,6 +30,7 @@ import json
 import random
 import string
 import sys
+import urllib.parse
 import uuid
 
 from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
@@ -41,6 +45,9 @@ from moto.sagemaker.exceptions import (
 )
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
+from moto.iam.models import iam_backends
+from moto.sts.exceptions import STSClientError
+from moto.sts.responses import TokenResponse as STSResponse
 
 CONTROL_PREFIX = "emulator:"
 FAILED = ("Failed", "Update_Failed", "Delete_Failed")
@@ -644,6 +651,60 @@ for _fn in (
     create_app, describe_app, list_apps, delete_app,
 ):
     setattr(SageMakerResponse, _fn.__name__, _fn)
+
+
+# --- STS AssumeRole --------------------------------------------------------------------------
+
+_original_assume_role = STSResponse.assume_role
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _trusts(document, caller_account, caller_arn, external_id):
+    """Whether a trust policy lets the caller assume the role (Allow statements only)."""
+    if isinstance(document, str):
+        document = json.loads(urllib.parse.unquote(document))
+    for statement in _as_list(document.get("Statement", [])):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _as_list(statement.get("Action", []))
+        if not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            continue
+        principal = statement.get("Principal", {})
+        principals = _as_list(principal.get("AWS", [])) if isinstance(principal, dict) else [principal]
+        allowed = {"*", caller_account, f"arn:aws:iam::{caller_account}:root", caller_arn}
+        if not any(p in allowed for p in principals):
+            continue
+        wanted = statement.get("Condition", {}).get("StringEquals", {}).get("sts:ExternalId")
+        if wanted is not None and external_id not in _as_list(wanted):
+            continue
+        return True
+    return False
+
+
+def assume_role(self):
+    role_arn = self._get_param("RoleArn") or ""
+    parts = role_arn.split(":")
+    caller_account = self.current_account
+    _, caller_arn = _actor(caller_account, self.get_access_key())
+    denied = STSClientError(
+        "AccessDenied",
+        f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+    )
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        raise denied
+    name = parts[5].rsplit("/", 1)[-1]
+    role = next((r for r in iam_backends[parts[4]]["aws"].roles.values() if r.name == name), None)
+    if role is None or not _trusts(
+        role.assume_role_policy_document, caller_account, caller_arn, self._get_param("ExternalId")
+    ):
+        raise denied
+    return _original_assume_role(self)
+
+
+STSResponse.assume_role = assume_role
 
 
 def _exit_with_parent():

@@ -1,0 +1,227 @@
+//! Reaching the accounts of a multi-account scan: the organisation's member list, `AssumeRole`
+//! with credentials that refresh themselves, and each account's enabled regions.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, future};
+
+use super::{CollectionError, Ctx, GLOBAL, error};
+use crate::config::{AccountTarget, AccountsConfig};
+
+/// Session name every assumed role carries: CloudTrail in the member accounts shows it.
+const SESSION_NAME: &str = "sagemaker-auditor";
+/// Lifetime asked of assumed-role sessions (AssumeRole's default; every role allows it).
+const SESSION_SECONDS: i32 = 3600;
+/// Credentials are renewed this long before they expire, so no call carries expiring ones.
+const REFRESH_BEFORE: Duration = Duration::from_secs(300);
+
+/// One account to scan and the role that reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub account_id: String,
+    pub role_name: String,
+    pub external_id: Option<String>,
+}
+
+impl From<&AccountTarget> for Target {
+    fn from(a: &AccountTarget) -> Self {
+        Self {
+            account_id: a.id.clone(),
+            role_name: a.role_name.clone(),
+            external_id: a.external_id.clone(),
+        }
+    }
+}
+
+/// The accounts of `[[accounts]]` and `[organization]`, within the shard, sorted by id.
+/// An explicit `[[accounts]]` entry wins over the organisation's role for the same id.
+pub async fn targets(
+    caller: &Ctx,
+    organizations: &aws_sdk_organizations::Client,
+    config: &AccountsConfig,
+) -> Vec<Target> {
+    let mut targets: Vec<Target> = config.members.iter().map(Target::from).collect();
+    if let Some(org) = &config.organization {
+        for id in list_accounts(caller, organizations).await {
+            if org.exclude.contains(&id) || targets.iter().any(|t| t.account_id == id) {
+                continue;
+            }
+            targets.push(Target {
+                account_id: id,
+                role_name: org.role_name.clone(),
+                external_id: org.external_id.clone(),
+            });
+        }
+    }
+    if let Some(shard) = config.shard {
+        targets.retain(|t| shard.contains(&t.account_id));
+    }
+    targets.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    targets
+}
+
+/// Active member accounts (Organizations `ListAccounts`). A failure is recorded against the
+/// caller's account and yields the accounts of the pages read so far.
+async fn list_accounts(caller: &Ctx, organizations: &aws_sdk_organizations::Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut pages = organizations.list_accounts().into_paginator().send();
+    loop {
+        let page = match caller.call(pages.next()).await {
+            None => break,
+            Some(Ok(page)) => page,
+            Some(Err(err)) => {
+                caller.record(GLOBAL, "organizations", "ListAccounts", None, &err);
+                break;
+            }
+        };
+        for account in page.accounts() {
+            // `State` replaced `Status`; either says whether the account can be reached.
+            let active = match (account.state(), account.status()) {
+                (Some(state), _) => state.as_str() == "ACTIVE",
+                (None, Some(status)) => status.as_str() == "ACTIVE",
+                (None, None) => true,
+            };
+            if let Some(id) = account.id().filter(|_| active) {
+                ids.push(id.to_string());
+            }
+        }
+    }
+    ids
+}
+
+/// Assumed-role credentials that renew themselves [`REFRESH_BEFORE`] they expire. The first
+/// `AssumeRole` is made by [`assume_role`] (so a denial is known before any other call); the
+/// SDK's identity cache asks again only when these are about to expire.
+#[derive(Debug)]
+pub struct AssumedRole {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+    external_id: Option<String>,
+    current: Mutex<Option<Credentials>>,
+}
+
+impl AssumedRole {
+    async fn fetch(
+        &self,
+    ) -> Result<
+        Credentials,
+        aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>,
+    > {
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(SESSION_NAME)
+            .set_external_id(self.external_id.clone())
+            .duration_seconds(SESSION_SECONDS)
+            .send()
+            .await?;
+        let expiry = |c: &aws_sdk_sts::types::Credentials| {
+            SystemTime::try_from(*c.expiration()).unwrap_or_else(|_| SystemTime::now())
+        };
+        let creds = out.credentials().map(|c| {
+            Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                Some(expiry(c)),
+                "sagemaker-auditor-assume-role",
+            )
+        });
+        let creds = creds.ok_or_else(|| {
+            aws_sdk_sts::error::SdkError::construction_failure("AssumeRole returned no credentials")
+        })?;
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(creds.clone());
+        Ok(creds)
+    }
+
+    fn fresh(&self) -> Option<Credentials> {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        current
+            .as_ref()
+            .filter(|c| {
+                c.expiry()
+                    .is_none_or(|e| e > SystemTime::now() + REFRESH_BEFORE)
+            })
+            .cloned()
+    }
+}
+
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            if let Some(creds) = self.fresh() {
+                return Ok(creds);
+            }
+            self.fetch()
+                .await
+                .map_err(|e| CredentialsError::provider_error(Box::new(e)))
+        })
+    }
+}
+
+/// Assumes the target's role; the credentials are ready for an [`super::AwsClients`] when it
+/// succeeds, the failure is the account's collection error when it does not.
+pub async fn assume_role(
+    ctx: &Ctx,
+    sts: aws_sdk_sts::Client,
+    target: &Target,
+) -> Result<Arc<AssumedRole>, CollectionError> {
+    let role = Arc::new(AssumedRole {
+        sts,
+        role_arn: format!(
+            "arn:{}:iam::{}:role/{}",
+            ctx.partition, target.account_id, target.role_name
+        ),
+        external_id: target.external_id.clone(),
+        current: Mutex::new(None),
+    });
+    match ctx.call(role.fetch()).await {
+        Ok(_) => Ok(role),
+        Err(err) => {
+            let c = error::classify(&err);
+            tracing::warn!(
+                account_id = %target.account_id, role = %role.role_arn,
+                error = c.kind.as_str(), code = c.code.as_deref(),
+                "cannot assume the scanner role: {}", c.message
+            );
+            Err(CollectionError {
+                account_id: target.account_id.clone(),
+                region: GLOBAL.into(),
+                service: "sts".into(),
+                operation: "AssumeRole".into(),
+                error: c.kind,
+                error_code: c.code,
+                message: c.message,
+                resource: Some(role.role_arn.clone()),
+            })
+        }
+    }
+}
+
+/// The regions enabled in the account (EC2 `DescribeRegions` without `AllRegions`: regions
+/// that need no opt-in plus the opted-in ones), sorted; `None` when they cannot be read.
+pub async fn enabled_regions(ctx: &Ctx, ec2: &aws_sdk_ec2::Client) -> Option<Vec<String>> {
+    match ctx.call(ec2.describe_regions().send()).await {
+        Ok(out) => {
+            let mut regions: Vec<String> = out
+                .regions()
+                .iter()
+                .filter_map(|r| r.region_name().map(str::to_string))
+                .collect();
+            regions.sort();
+            regions.dedup();
+            Some(regions)
+        }
+        Err(err) => {
+            ctx.record(GLOBAL, "ec2", "DescribeRegions", None, &err);
+            None
+        }
+    }
+}
