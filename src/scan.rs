@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{OutputFormat, ScanArgs};
 use crate::collect::{AwsClients, ClientSettings, CollectOptions, collect};
@@ -31,31 +31,29 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     let judge = Judge::load(&config, &args.policy_dirs)?;
     let snapshot = match &args.from_snapshot {
         Some(path) => Snapshot::load(path)?,
-        None => take_snapshot(&config, &args.regions).await?,
+        None => {
+            let since = config
+                .cloudtrail
+                .enabled
+                .then(|| Utc::now() - config.cloudtrail.lookback);
+            take_snapshot(&config, &args.regions, since).await?
+        }
     };
     if let Some(path) = &args.save_snapshot {
         snapshot.save(path)?;
     }
-    // Nothing read and nothing to show for it (no credentials, no endpoint): the scan could
-    // not run. Unreachable accounts still make a report (their ERROR findings), and an empty
-    // shard is an empty report.
     if args.from_snapshot.is_none()
-        && snapshot.accounts.is_empty()
-        && snapshot.unreachable_accounts().is_empty()
-        && !snapshot.collection_errors.is_empty()
+        && let Some(reason) = nothing_read(&snapshot)
     {
-        let reasons: Vec<String> = snapshot
-            .collection_errors
-            .iter()
-            .map(|e| format!("{} {}: {}", e.service, e.operation, e.message))
-            .collect();
-        return Err(Error::ScanFailed(format!(
-            "no account could be read ({})",
-            reasons.join("; ")
-        )));
+        return Err(Error::ScanFailed(reason));
     }
 
-    let report = judge.report(&snapshot, &config, Utc::now().date_naive());
+    let mut report = judge.report(&snapshot, &config, Utc::now().date_naive());
+    // A live scan with CloudTrail on (or a saved snapshot that has events): everything in
+    // the window is both the attribution source and this report's changes.
+    if (args.from_snapshot.is_none() && config.cloudtrail.enabled) || !snapshot.events.is_empty() {
+        crate::report::changes::apply(&mut report, &snapshot.events, &snapshot.events);
+    }
     log_completed(&snapshot, &report, started.elapsed().as_secs_f64());
     let to_terminal = std::io::stdout().is_terminal() && args.output.is_none();
     let format = args.format.unwrap_or(if to_terminal {
@@ -145,8 +143,13 @@ impl Judge {
     }
 }
 
-/// Collects a snapshot with the configured (or command-line) regions.
-pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Snapshot> {
+/// Collects a snapshot with the configured (or command-line) regions, and the CloudTrail
+/// events since `events_since` when it is given.
+pub async fn take_snapshot(
+    config: &Config,
+    cli_regions: &[String],
+    events_since: Option<DateTime<Utc>>,
+) -> Result<Snapshot> {
     let all_regions = if cli_regions.is_empty() {
         config.all_regions
     } else {
@@ -200,6 +203,7 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
             all_regions,
             concurrency: config.concurrency,
             accounts: config.accounts.clone(),
+            events_since,
         },
     )
     .await;
@@ -218,6 +222,24 @@ pub async fn take_snapshot(config: &Config, cli_regions: &[String]) -> Result<Sn
         "scan finished"
     );
     Ok(snapshot)
+}
+
+/// Why a live scan produced nothing worth reporting (no account read, no unreachable account
+/// to report, and errors: no credentials, no endpoint), or `None`. Unreachable accounts make
+/// a report of their ERROR findings; an empty shard is an empty report.
+pub fn nothing_read(snapshot: &Snapshot) -> Option<String> {
+    if !snapshot.accounts.is_empty()
+        || !snapshot.unreachable_accounts().is_empty()
+        || snapshot.collection_errors.is_empty()
+    {
+        return None;
+    }
+    let reasons: Vec<String> = snapshot
+        .collection_errors
+        .iter()
+        .map(|e| format!("{} {}: {}", e.service, e.operation, e.message))
+        .collect();
+    Some(format!("no account could be read ({})", reasons.join("; ")))
 }
 
 /// The one line a scan logs: what it read, what it found, how long it took.

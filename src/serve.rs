@@ -22,11 +22,17 @@ use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
 use crate::report::Report;
-use crate::scan::{Judge, log_completed, take_snapshot};
+use crate::scan::{Judge, log_completed, nothing_read, take_snapshot};
+use crate::snapshot::ControlPlaneEvent;
 use crate::snapshot::Snapshot;
+use crate::state::ScanEvents;
 use crate::state::{Outcome, Store};
 use crate::telemetry::LogControl;
 use crate::{Error, Result};
+
+/// How late CloudTrail may deliver an event to LookupEvents: each scan's window reaches back
+/// this far before the previous scan started.
+const CLOUDTRAIL_DELAY: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The config and the policies it loads, replaced as a whole by a reload.
 pub struct Loaded {
@@ -295,29 +301,37 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     metrics.scan_started();
     let started = Instant::now();
     let config = &loaded.config;
-    let snapshot =
-        match tokio::time::timeout(config.serve.scan_timeout, take_snapshot(config, &[])).await {
-            Err(_) => {
-                return failed(
-                    &daemon,
-                    started,
-                    None,
-                    format!(
-                        "timed out after {} s (serve.scan_timeout_seconds)",
-                        config.serve.scan_timeout.as_secs()
-                    ),
-                );
-            }
-            Ok(Err(e)) => return failed(&daemon, started, None, e.to_string()),
-            Ok(Ok(s)) => s,
-        };
-    if snapshot.accounts.is_empty() {
-        let reasons: Vec<String> = snapshot
-            .collection_errors
-            .iter()
-            .map(|e| format!("{} {}: {}", e.service, e.operation, e.message))
-            .collect();
-        let reason = format!("no account could be read ({})", reasons.join("; "));
+    let events_since = config.cloudtrail.enabled.then(|| {
+        let floor = Utc::now() - config.cloudtrail.lookback;
+        let last = daemon
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_scan_started();
+        match last {
+            // Overlapping windows: CloudTrail may deliver an event after the scan that
+            // should have seen it; the history stores each event once.
+            Ok(Some(t)) => floor.max(t - CLOUDTRAIL_DELAY),
+            _ => floor,
+        }
+    });
+    let collect = take_snapshot(config, &[], events_since);
+    let snapshot = match tokio::time::timeout(config.serve.scan_timeout, collect).await {
+        Err(_) => {
+            return failed(
+                &daemon,
+                started,
+                None,
+                format!(
+                    "timed out after {} s (serve.scan_timeout_seconds)",
+                    config.serve.scan_timeout.as_secs()
+                ),
+            );
+        }
+        Ok(Err(e)) => return failed(&daemon, started, None, e.to_string()),
+        Ok(Ok(s)) => s,
+    };
+    if let Some(reason) = nothing_read(&snapshot) {
         return failed(&daemon, started, Some(&snapshot), reason);
     }
 
@@ -328,13 +342,14 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
         // responsive during a scan.
         tokio::task::spawn_blocking(move || judge_and_record(&snapshot, &loaded, &store))
     };
-    let report = match work.await {
-        Ok(Ok(report)) => report,
+    let (report, new_events) = match work.await {
+        Ok(Ok(done)) => done,
         Ok(Err(e)) => return failed(&daemon, started, Some(&snapshot), e),
         Err(e) => return failed(&daemon, started, Some(&snapshot), e.to_string()),
     };
     let seconds = started.elapsed().as_secs_f64();
     metrics.scan_completed(seconds, &snapshot, &report);
+    metrics.studio_logins(&new_events);
     log_completed(&snapshot, &report, seconds);
     daemon.exporter.publish(report);
 }
@@ -343,16 +358,23 @@ fn judge_and_record(
     snapshot: &Snapshot,
     loaded: &Loaded,
     store: &Mutex<Store>,
-) -> Result<Report, String> {
+) -> Result<(Report, Vec<ControlPlaneEvent>), String> {
     let config = &loaded.config;
     let mut report = loaded
         .judge
         .report(snapshot, config, Utc::now().date_naive());
     let retention = chrono::Duration::days(config.output.retention_days.into());
     let cutoff = report.scan.finished_at - retention;
+    let new_events;
     {
         let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-        store.record(&mut report).map_err(|e| e.to_string())?;
+        let events = config.cloudtrail.enabled.then(|| ScanEvents {
+            fetched: &snapshot.events,
+            keep_after: report.scan.finished_at - config.cloudtrail.lookback,
+        });
+        new_events = store
+            .record_scan(&mut report, events)
+            .map_err(|e| e.to_string())?;
         match store.prune(cutoff) {
             Ok((scans, findings)) if scans + findings > 0 => {
                 tracing::info!(scans, findings, "history pruned")
@@ -370,7 +392,7 @@ fn judge_and_record(
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, dir = %dir.display(), "report pruning failed"),
     }
-    Ok(report)
+    Ok((report, new_events))
 }
 
 fn failed(daemon: &Daemon, started: Instant, snapshot: Option<&Snapshot>, reason: String) {

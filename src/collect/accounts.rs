@@ -11,6 +11,11 @@ use aws_credential_types::provider::{ProvideCredentials, future};
 use super::{CollectionError, Ctx, GLOBAL, error};
 use crate::config::{AccountTarget, AccountsConfig};
 
+/// Called in each scanned account with `regions = ["all"]`.
+pub(crate) const MEMBER_ACTIONS: &[&str] = &["ec2:DescribeRegions"];
+/// Called by the scanner's own identity: `[[accounts]]` and `[organization]`.
+pub(crate) const HUB_ACTIONS: &[&str] = &["organizations:ListAccounts", "sts:AssumeRole"];
+
 /// Session name every assumed role carries: CloudTrail in the member accounts shows it.
 const SESSION_NAME: &str = "sagemaker-auditor";
 /// Lifetime asked of assumed-role sessions (AssumeRole's default; every role allows it).

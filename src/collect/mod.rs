@@ -4,6 +4,7 @@
 
 mod accounts;
 mod clients;
+mod cloudtrail;
 mod ec2;
 mod efs;
 mod error;
@@ -25,8 +26,8 @@ pub use iam::ManagedPolicyCache;
 
 use crate::config::AccountsConfig;
 use crate::snapshot::{
-    AccountSnapshot, CollectionError, ErrorKind, ExecutionRole, RegionSnapshot, RoleState,
-    SCHEMA_VERSION, Snapshot, role_bindings,
+    AccountSnapshot, CollectionError, ControlPlaneEvent, ErrorKind, ExecutionRole, RegionSnapshot,
+    RoleState, SCHEMA_VERSION, Snapshot, role_bindings,
 };
 
 /// The STS action the account identity needs (it is allowed without any policy, but
@@ -47,6 +48,9 @@ pub struct CollectOptions {
     /// Which accounts (none listed: the default credentials' own), the shard, and the calls in
     /// flight per account.
     pub accounts: AccountsConfig,
+    /// Read the SageMaker control-plane events CloudTrail recorded since then; `None`: do
+    /// not consult CloudTrail.
+    pub events_since: Option<DateTime<Utc>>,
 }
 
 /// Takes a snapshot of the configured accounts (or the one the credentials belong to), in
@@ -59,6 +63,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
     let policy_cache = ManagedPolicyCache::default();
     let mut errors = Vec::new();
     let mut accounts = Vec::new();
+    let mut events = Vec::new();
     let per_account = options.accounts.per_account_concurrency;
 
     match caller_identity(clients).await {
@@ -79,6 +84,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
                     accounts.push(account);
                 }
                 errors.extend(ctx.take_errors());
+                events.extend(ctx.take_events());
             } else {
                 tracing::info!(account_id = %identity.account_id, shard = ?options.accounts.shard, "the account is not in this shard: nothing to scan");
             }
@@ -112,17 +118,22 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
                             None
                         }
                     };
-                    (account, ctx.take_errors())
+                    (account, ctx.take_errors(), ctx.take_events())
                 }
             });
-            for (account, account_errors) in futures::future::join_all(scans).await {
+            for (account, account_errors, account_events) in futures::future::join_all(scans).await
+            {
                 accounts.extend(account);
                 errors.extend(account_errors);
+                events.extend(account_events);
             }
         }
     }
 
     errors.sort();
+    events.sort_by(|a: &ControlPlaneEvent, b| {
+        (b.event_time, &a.event_id).cmp(&(a.event_time, &b.event_id))
+    });
     Snapshot {
         schema_version: SCHEMA_VERSION.to_string(),
         scanner_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -132,6 +143,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
         managed_policies: policy_cache.into_map(),
         collection_errors: errors,
         api_calls: clients.counter().since(&calls_before),
+        events,
     }
 }
 
@@ -148,7 +160,7 @@ async fn scan_account(
     } else {
         options.regions.clone()
     };
-    Some(collect_account(ctx, clients, &regions, policy_cache).await)
+    Some(collect_account(ctx, clients, &regions, options.events_since, policy_cache).await)
 }
 
 struct Identity {
@@ -201,13 +213,14 @@ pub async fn collect_account(
     ctx: &Ctx,
     clients: &AwsClients,
     regions: &[String],
+    events_since: Option<DateTime<Utc>>,
     policy_cache: &ManagedPolicyCache,
 ) -> AccountSnapshot {
     let iam_client = clients.iam();
     let regions_fut = futures::future::join_all(
         regions
             .iter()
-            .map(|region| collect_region(ctx, clients, region)),
+            .map(|region| collect_region(ctx, clients, region, events_since)),
     );
     // IAM does not depend on the domains: its one listing runs while the regions are read.
     let (regions, role_list) = tokio::join!(regions_fut, iam::list_roles(ctx, &iam_client));
@@ -248,13 +261,29 @@ pub async fn collect_account(
     }
 }
 
-async fn collect_region(ctx: &Ctx, clients: &AwsClients, region: &str) -> RegionSnapshot {
+async fn collect_region(
+    ctx: &Ctx,
+    clients: &AwsClients,
+    region: &str,
+    events_since: Option<DateTime<Utc>>,
+) -> RegionSnapshot {
     let sagemaker = clients.sagemaker(region);
     let efs = clients.efs(region);
     let ec2 = clients.ec2(region);
-    let (domains, efs_file_systems) = tokio::join!(
+    let events = async {
+        if let Some(since) = events_since {
+            let found =
+                cloudtrail::collect_events(ctx, &clients.cloudtrail(region), region, since).await;
+            ctx.events
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(found);
+        }
+    };
+    let (domains, efs_file_systems, ()) = tokio::join!(
         sagemaker::collect_domains(ctx, &sagemaker, region),
         efs::collect_file_systems(ctx, &efs, region),
+        events,
     );
     let network = ec2::collect_network(ctx, &ec2, region, &domains).await;
     RegionSnapshot {
@@ -274,6 +303,7 @@ pub struct Ctx {
     /// This account's own bound (AWS throttles per account and region).
     account: Semaphore,
     errors: Mutex<Vec<CollectionError>>,
+    events: Mutex<Vec<ControlPlaneEvent>>,
 }
 
 impl Ctx {
@@ -289,6 +319,7 @@ impl Ctx {
             global: Arc::clone(global),
             account: Semaphore::new(per_account.max(1)),
             errors: Mutex::new(Vec::new()),
+            events: Mutex::new(Vec::new()),
         }
     }
 
@@ -336,6 +367,10 @@ impl Ctx {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(error);
+    }
+
+    pub fn take_events(&self) -> Vec<ControlPlaneEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn take_errors(&self) -> Vec<CollectionError> {

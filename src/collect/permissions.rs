@@ -12,11 +12,19 @@ pub fn required_actions() -> BTreeSet<&'static str> {
         super::iam::ACTIONS,
         super::ec2::ACTIONS,
         super::efs::ACTIONS,
+        super::cloudtrail::ACTIONS,
+        super::accounts::MEMBER_ACTIONS,
     ]
     .into_iter()
     .flatten()
     .copied()
     .collect()
+}
+
+/// What the scanner's own identity needs on top, to reach member accounts
+/// (`deploy/iam/scanner-hub.json`): assume their role, list the organisation.
+pub fn hub_actions() -> BTreeSet<&'static str> {
+    super::accounts::HUB_ACTIONS.iter().copied().collect()
 }
 
 /// The IAM action of an operation as the call counter names it (`efs`/`DescribeFileSystems`

@@ -38,6 +38,7 @@ pub const CONFIG_RELOADS_TOTAL: &str = "config_reloads_total";
 pub const FINDINGS_OPENED_TOTAL: &str = "findings_opened_total";
 pub const FINDINGS_RESOLVED_TOTAL: &str = "findings_resolved_total";
 pub const EVALUATION_ERRORS: &str = "evaluation_errors";
+pub const STUDIO_LOGINS_TOTAL: &str = "studio_logins_total";
 
 /// Every metric name, prefixed, for the tests that hold the alert rules and the dashboard to
 /// names that exist.
@@ -57,6 +58,7 @@ pub fn names() -> Vec<String> {
         CONFIG_RELOADS_TOTAL,
         FINDINGS_OPENED_TOTAL,
         FINDINGS_RESOLVED_TOTAL,
+        STUDIO_LOGINS_TOTAL,
     ]
     .iter()
     .map(|n| format!("{PREFIX}_{n}"))
@@ -83,6 +85,7 @@ pub struct Metrics {
     config_reloads: IntCounterVec,
     findings_opened: IntCounterVec,
     findings_resolved: IntCounterVec,
+    studio_logins: IntCounterVec,
     /// Label sets of the gauges as last published, to remove the ones that disappear.
     published: Mutex<Published>,
 }
@@ -226,8 +229,22 @@ impl Metrics {
                 "Findings the history marked resolved.",
                 &["check_id", "severity"],
             ),
+            studio_logins: counter_vec(
+                STUDIO_LOGINS_TOTAL,
+                "Studio sign-ins (CloudTrail CreatePresignedDomainUrl) by domain, counted once each as the daemon first sees them.",
+                &["account_id", "region", "domain_id"],
+            ),
             published: Mutex::new(Published::default()),
             registry,
+        }
+    }
+
+    /// Counts the Studio sign-ins among the CloudTrail events a scan saw first.
+    pub fn studio_logins(&self, new_events: &[crate::snapshot::ControlPlaneEvent]) {
+        for ((account, region, domain), n) in crate::report::changes::logins(new_events) {
+            self.studio_logins
+                .with_label_values(&[account, region, domain])
+                .inc_by(n);
         }
     }
 

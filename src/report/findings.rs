@@ -11,7 +11,7 @@ use crate::config::Waiver;
 use crate::policy::{CheckResult, Evaluation, EvaluationError, PolicySet, ResultStatus, Severity};
 use crate::report::compliance::{Compliance, ControlRef};
 use crate::report::history::History;
-use crate::snapshot::{CollectionError, Snapshot};
+use crate::snapshot::{CollectionError, ControlPlaneEvent, Snapshot};
 
 pub const REPORT_SCHEMA_VERSION: &str = "1";
 
@@ -31,6 +31,10 @@ pub struct Report {
     /// writes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<History>,
+    /// The SageMaker control-plane calls CloudTrail recorded since the previous scan (`scan`:
+    /// within the look-back), oldest first; absent when CloudTrail was not consulted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<ControlPlaneEvent>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -336,6 +340,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
             .collect(),
         evaluation_errors: evaluation.errors.into_iter().map(Into::into).collect(),
         history: None,
+        changes: None,
     }
 }
 

@@ -281,6 +281,7 @@ mod tests {
             managed_policies: Default::default(),
             collection_errors: vec![],
             api_calls: vec![],
+            events: vec![],
         }
     }
 

@@ -2,6 +2,7 @@
 //! snapshot's inventory.
 
 pub mod asff;
+pub mod changes;
 pub mod compliance;
 pub mod files;
 pub mod findings;

@@ -52,5 +52,6 @@ pub fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
         waivers: vec![],
         evaluation_errors: vec![],
         history: None,
+        changes: None,
     }
 }

@@ -34,6 +34,46 @@ pub struct Snapshot {
     pub collection_errors: Vec<CollectionError>,
     /// Every AWS operation the scan invoked, by outcome.
     pub api_calls: Vec<ApiCallCount>,
+    /// SageMaker control-plane events CloudTrail recorded in the look-back window (newest
+    /// first); empty when CloudTrail was not consulted.
+    #[serde(default)]
+    pub events: Vec<ControlPlaneEvent>,
+}
+
+/// One CloudTrail event of `sagemaker.amazonaws.com`: who did what to which resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlPlaneEvent {
+    pub event_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub event_time: DateTime<Utc>,
+    /// `CreateDomain`, `UpdateDomain`, `DeleteApp`, `CreatePresignedDomainUrl`, …
+    pub event_name: String,
+    /// ARNs of the domains, user profiles, spaces and apps it names (from the event's
+    /// resources and request parameters).
+    pub resources: Vec<String>,
+    /// `requestParameters.domainId`, when the call named a domain.
+    pub domain_id: Option<String>,
+    /// `userIdentity.arn`: the role session or user that made the call.
+    pub actor_arn: Option<String>,
+    /// `userIdentity.type`: `AssumedRole`, `IAMUser`, `Root`, …
+    pub actor_type: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub read_only: bool,
+}
+
+impl ControlPlaneEvent {
+    /// A Studio sign-in: a presigned URL was created for a user profile.
+    pub fn is_login(&self) -> bool {
+        self.event_name == "CreatePresignedDomainUrl"
+    }
+
+    /// A call that changed something (not a read, not a sign-in).
+    pub fn is_change(&self) -> bool {
+        !self.read_only && !self.is_login()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

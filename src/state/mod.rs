@@ -18,9 +18,10 @@ use crate::collect::GLOBAL;
 use crate::policy::{Severity, glob_match};
 use crate::report::history::{History, KeptOpen, ResolvedFinding};
 use crate::report::{Report, Status};
+use crate::snapshot::ControlPlaneEvent;
 
 /// Bumped with every schema change; `open` migrates older files forward.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans (
@@ -51,7 +52,23 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS findings_open ON findings (resolved_at);
 CREATE INDEX IF NOT EXISTS scans_finished ON scans (finished_at);
+-- Version 2: the CloudTrail events of the look-back window, each once (scans overlap their
+-- windows, CloudTrail delivers late).
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY,
+    event_time TEXT NOT NULL,
+    event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (event_time);
 ";
+
+/// The CloudTrail side of a scan, for [`Store::record_scan`].
+pub struct ScanEvents<'a> {
+    /// What the scan's LookupEvents returned (its window overlaps the previous one).
+    pub fetched: &'a [ControlPlaneEvent],
+    /// Older events are forgotten: the look-back.
+    pub keep_after: DateTime<Utc>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -207,6 +224,17 @@ impl Store {
     /// open, fixed ones resolved. Sets the report's `first_seen`/`last_seen` from the history
     /// and its `history` section.
     pub fn record(&mut self, report: &mut Report) -> Result<(), StateError> {
+        self.record_scan(report, None).map(|_| ())
+    }
+
+    /// [`Store::record`], and in the same transaction the scan's CloudTrail events: those
+    /// not seen before are the report's `changes` (and are returned), every stored one of the
+    /// look-back is a source of its findings' `attribution`.
+    pub fn record_scan(
+        &mut self,
+        report: &mut Report,
+        events: Option<ScanEvents<'_>>,
+    ) -> Result<Vec<ControlPlaneEvent>, StateError> {
         let err = |source| StateError::Sqlite {
             path: self.path.display().to_string(),
             source,
@@ -214,6 +242,42 @@ impl Store {
         let now = report.scan.finished_at;
         let now_text = time_text(now);
         let tx = self.conn.transaction().map_err(err)?;
+
+        let mut new_events = Vec::new();
+        if let Some(events) = events {
+            let mut known = Vec::new();
+            {
+                let mut insert = tx
+                    .prepare(
+                        "INSERT OR IGNORE INTO events (event_id, event_time, event) VALUES (?1, ?2, ?3)",
+                    )
+                    .map_err(err)?;
+                for event in events.fetched {
+                    let json = serde_json::to_string(event).unwrap_or_default();
+                    if insert
+                        .execute(params![event.event_id, time_text(event.event_time), json])
+                        .map_err(err)?
+                        > 0
+                    {
+                        new_events.push(event.clone());
+                    }
+                }
+                let keep_after = time_text(events.keep_after);
+                tx.execute("DELETE FROM events WHERE event_time < ?1", [&keep_after])
+                    .map_err(err)?;
+                let mut select = tx.prepare("SELECT event FROM events").map_err(err)?;
+                let rows = select
+                    .query_map([], |r| r.get::<_, String>(0))
+                    .map_err(err)?;
+                for row in rows {
+                    // A row this program wrote; one it cannot read is skipped, not fatal.
+                    if let Ok(event) = serde_json::from_str(&row.map_err(err)?) {
+                        known.push(event);
+                    }
+                }
+            }
+            crate::report::changes::apply(report, &known, &new_events);
+        }
 
         let mut open: HashMap<String, OpenRow> = HashMap::new();
         {
@@ -363,7 +427,21 @@ impl Store {
         .map_err(err)?;
         tx.commit().map_err(err)?;
         report.history = Some(history);
-        Ok(())
+        Ok(new_events)
+    }
+
+    /// When the last scan that produced a report started: the daemon asks CloudTrail for
+    /// events from a little before it.
+    pub fn last_scan_started(&self) -> Result<Option<DateTime<Utc>>, StateError> {
+        self.conn
+            .query_row(
+                "SELECT started_at FROM scans WHERE outcome != 'failure' ORDER BY started_at DESC LIMIT 1",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|t| t.map(|t| parse_time(&t)))
+            .map_err(self.err())
     }
 
     /// Deletes scans, and findings resolved, before `cutoff`. Open findings are kept

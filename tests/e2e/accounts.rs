@@ -253,6 +253,21 @@ async fn organization_members_in_all_their_regions() {
             .map(|c| c["calls"].as_u64().unwrap())
             .sum()
     };
+    // Every call is declared: in the member policy, or the scanner's own (hub) policy.
+    let declared: BTreeSet<&str> = sagemaker_auditor::collect::permissions::required_actions()
+        .union(&sagemaker_auditor::collect::permissions::hub_actions())
+        .copied()
+        .collect();
+    for c in snapshot["api_calls"].as_array().unwrap() {
+        let action = sagemaker_auditor::collect::permissions::action_of(
+            c["service"].as_str().unwrap(),
+            c["operation"].as_str().unwrap(),
+        );
+        assert!(
+            declared.contains(action.as_str()),
+            "{action} called, not declared"
+        );
+    }
     assert_eq!(calls("ListAccounts"), 1);
     assert_eq!(calls("AssumeRole"), 2);
     assert_eq!(calls("DescribeRegions"), 2);

@@ -22,10 +22,9 @@ fn committed_snapshot_schema_is_current() {
     );
 }
 
-#[test]
-fn readonly_policy_grants_exactly_what_the_collectors_call() {
-    let text = std::fs::read_to_string(repo_root().join("deploy/iam/scanner-readonly.json"))
-        .expect("policy file");
+/// The actions a committed IAM policy grants, each once, none by wildcard.
+fn granted_actions(file: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo_root().join(file)).expect("policy file");
     let doc: serde_json::Value = serde_json::from_str(&text).expect("policy is JSON");
     let mut granted = BTreeSet::new();
     for statement in doc["Statement"].as_array().expect("statements") {
@@ -43,16 +42,29 @@ fn readonly_policy_grants_exactly_what_the_collectors_call() {
             assert!(granted.insert(action.to_string()), "{action} granted twice");
         }
     }
-    let declared: BTreeSet<String> = permissions::required_actions()
-        .into_iter()
-        .map(String::from)
-        .collect();
+    granted
+}
+
+fn assert_grants_exactly(file: &str, declared: BTreeSet<&str>) {
+    let granted = granted_actions(file);
+    let declared: BTreeSet<String> = declared.into_iter().map(String::from).collect();
     let missing: Vec<_> = declared.difference(&granted).collect();
     let extra: Vec<_> = granted.difference(&declared).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "policy lacks {missing:?}; grants unused {extra:?}"
+        "{file} lacks {missing:?}; grants unused {extra:?}"
     );
+}
+
+#[test]
+fn readonly_policy_grants_exactly_what_the_collectors_call() {
+    // In every scanned account.
+    assert_grants_exactly(
+        "deploy/iam/scanner-readonly.json",
+        permissions::required_actions(),
+    );
+    // The scanner's own identity, to reach the member accounts.
+    assert_grants_exactly("deploy/iam/scanner-hub.json", permissions::hub_actions());
 }
 
 #[test]

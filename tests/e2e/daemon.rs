@@ -205,6 +205,28 @@ async fn a_public_domain_alerts_in_prometheus_and_clears_once_fixed() {
     assert_eq!(findings.len(), 1, "{report:#}");
     assert_eq!(findings[0]["status"], "FAIL");
     assert_eq!(findings[0]["id"], public_id.as_str());
+    // Who made it public (CloudTrail): the fixture's user created it so.
+    assert_eq!(findings[0]["attribution"]["event_name"], "CreateDomain");
+
+    // Two Studio sign-ins, counted once each however many scans' windows overlap them.
+    for _ in 0..2 {
+        account
+            .sagemaker()
+            .create_presigned_domain_url()
+            .domain_id(&domain)
+            .user_profile_name("user")
+            .send()
+            .await
+            .unwrap();
+    }
+    let logins = format!(
+        r#"sagemaker_audit_studio_logins_total{{account_id="{id}",domain_id="{domain}",region="{REGION}"}}"#
+    );
+    util::wait_for(
+        "the sign-ins to be counted",
+        Duration::from_secs(60),
+        || (daemon.metric(&logins) == Some(2.0)).then_some(()),
+    );
 
     let prometheus = start_prometheus(&daemon.dir, daemon.port);
     let alert = util::wait_for(
@@ -269,6 +291,20 @@ async fn a_public_domain_alerts_in_prometheus_and_clears_once_fixed() {
     );
     let now = daemon.findings("?check_id=domain_public_internet_access");
     assert_eq!(now["findings"][0]["status"], "PASS");
+    // The fix is in the `changes` of exactly one report, with its actor, although every
+    // scan's CloudTrail window overlaps the previous one.
+    let updates: Vec<&Value> = reports
+        .iter()
+        .flat_map(|r| r["changes"].as_array().unwrap())
+        .filter(|c| c["event_name"] == "UpdateDomain")
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:#?}");
+    assert!(
+        updates[0]["actor_arn"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("arn:aws:iam::{id}:user/auditor-"))
+    );
 
     // The gauge drops in Prometheus and the alert clears.
     util::wait_for(
@@ -290,6 +326,9 @@ async fn a_public_domain_alerts_in_prometheus_and_clears_once_fixed() {
             .unwrap()
             >= 1.0
     );
+
+    // Many scans later, the sign-ins are still counted once.
+    assert_eq!(daemon.metric(&logins), Some(2.0));
 
     let mut daemon = daemon;
     daemon.process.signal("TERM");

@@ -163,6 +163,43 @@ impl Account {
             secret_key: self.secret_key.clone(),
         }
     }
+    /// Another IAM user of the same account, with its own access key: a second actor whose
+    /// calls CloudTrail attributes to it.
+    pub async fn another_user(&self, name: &str) -> Account {
+        let iam = self.iam();
+        iam.create_user()
+            .user_name(name)
+            .send()
+            .await
+            .expect("create user");
+        let key = iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .expect("create an access key")
+            .access_key
+            .expect("access key");
+        let (access_key, secret_key) = (
+            key.access_key_id().to_string(),
+            key.secret_access_key().to_string(),
+        );
+        let region = self
+            .sdk
+            .region()
+            .map_or(REGION.to_string(), |r| r.to_string());
+        let sdk = sdk_config(&emulator().url, &access_key, &secret_key)
+            .to_builder()
+            .region(Region::new(region))
+            .build();
+        Account {
+            id: self.id.clone(),
+            sdk,
+            access_key,
+            secret_key,
+        }
+    }
+
     pub fn sagemaker(&self) -> aws_sdk_sagemaker::Client {
         aws_sdk_sagemaker::Client::new(&self.sdk)
     }

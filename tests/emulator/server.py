@@ -143,7 +143,23 @@ def _actor(account_id, access_key):
     return "Root", f"arn:aws:iam::{account_id}:root"
 
 
+def _request_parameters(response, extra):
+    """The call's scalar parameters in camelCase, as CloudTrail's `requestParameters`."""
+    try:
+        body = json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        body = {}
+    params = {
+        k[:1].lower() + k[1:]: v
+        for k, v in (body.items() if isinstance(body, dict) else [])
+        if isinstance(v, (str, int, float, bool))
+    }
+    params.update(extra or {})
+    return params
+
+
 def _record(response, event_name, resource_type, resource_name, request=None):
+    request = _request_parameters(response, request)
     account, region = response.current_account, response.region
     access_key = response.get_access_key()
     kind, arn = _actor(account, access_key)
