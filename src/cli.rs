@@ -24,6 +24,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct TeardownArgs {
+    /// The domain id (d-...).
+    #[arg(long, value_name = "ID")]
+    pub domain: String,
+    /// Its region; default: the config's first region, else AWS_REGION.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// `text`: numbered steps with their `aws` commands; `json`: the same, for programs.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Auto,
@@ -58,6 +79,10 @@ pub enum Command {
     /// List or test the policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print the ordered, read-only plan to delete a domain completely (apps, spaces, user
+    /// profiles, the domain, its home EFS and NFS security groups), also for a domain already
+    /// deleted whose storage was left behind. Executes nothing.
+    TeardownPlan(TeardownArgs),
     /// Print the JSON Schema of the snapshot (the input policies are written against).
     Schema,
 }
@@ -167,6 +192,7 @@ pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
             crate::serve::run(sources, loaded, logs).await
         }
         Command::Scan(args) => crate::scan::run(args).await,
+        Command::TeardownPlan(args) => crate::teardown::run(args).await,
         Command::Validate {
             config,
             policy_dirs,

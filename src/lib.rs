@@ -16,6 +16,7 @@ pub mod scan;
 pub mod serve;
 pub mod snapshot;
 pub mod state;
+pub mod teardown;
 pub mod telemetry;
 
 /// Errors that end a command, each mapped to the documented exit code.

@@ -31,7 +31,7 @@ pub const NFS_GROUP_PATTERNS: [&str; 2] = [
     "security-group-for-outbound-nfs-*",
 ];
 
-fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
+pub(super) fn filter(name: &str, values: impl IntoIterator<Item = String>) -> Filter {
     Filter::builder()
         .name(name)
         .set_values(Some(values.into_iter().collect()))
@@ -292,7 +292,7 @@ fn rule(p: &ec2::IpPermission) -> SecurityGroupRule {
     }
 }
 
-async fn security_groups(
+pub(super) async fn security_groups(
     ctx: &Ctx,
     client: &Client,
     region: &str,

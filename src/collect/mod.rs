@@ -11,6 +11,7 @@ mod error;
 mod iam;
 pub mod permissions;
 mod sagemaker;
+pub mod teardown;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;

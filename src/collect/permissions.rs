@@ -14,6 +14,7 @@ pub fn required_actions() -> BTreeSet<&'static str> {
         super::efs::ACTIONS,
         super::cloudtrail::ACTIONS,
         super::accounts::MEMBER_ACTIONS,
+        super::teardown::ACTIONS,
     ]
     .into_iter()
     .flatten()

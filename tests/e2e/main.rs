@@ -17,4 +17,5 @@ mod pagination;
 mod reference;
 mod report;
 mod scan;
+mod teardown;
 mod util;
