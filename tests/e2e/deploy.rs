@@ -135,3 +135,51 @@ fn kubernetes_manifests_are_complete() {
         );
     }
 }
+
+/// The member-account role (CloudFormation, StackSet-ready): valid for cfn-lint, granting
+/// exactly the member policy, and named as the scanner's own policy expects.
+#[test]
+fn member_role_template_matches_the_policies() {
+    let template_path = util::repo_root().join("deploy/cloudformation/member-role.json");
+    let out = std::process::Command::new(crate::util::python())
+        .args([
+            "-c",
+            "import sys; from cfnlint.runner import main; sys.argv[0] = 'cfn-lint'; sys.exit(main())",
+        ])
+        .arg(&template_path)
+        .output()
+        .expect("run cfn-lint (pulled in by moto into .venv)");
+    assert!(
+        out.status.success(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(util::repo_root().join(p)).unwrap()).unwrap()
+    };
+    let template = read("deploy/cloudformation/member-role.json");
+    let role = &template["Resources"]["ScannerRole"]["Properties"];
+    assert_eq!(
+        role["Policies"][0]["PolicyDocument"],
+        read("deploy/iam/scanner-readonly.json"),
+        "the template's policy differs from deploy/iam/scanner-readonly.json"
+    );
+    let name = template["Parameters"]["RoleName"]["Default"]
+        .as_str()
+        .unwrap();
+    let hub = read("deploy/iam/scanner-hub.json");
+    let assume = hub["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"][0] == "sts:AssumeRole")
+        .unwrap();
+    assert_eq!(assume["Resource"], format!("arn:aws:iam::*:role/{name}"));
+    // The examples configure the same role name.
+    let example = std::fs::read_to_string(util::repo_root().join("examples/config.toml")).unwrap();
+    assert!(
+        example.contains(&format!("role_name = \"{name}\"")),
+        "examples/config.toml"
+    );
+}

@@ -53,7 +53,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// The virtualenv python that `scripts/test` prepares, or `SMA_EMULATOR_PYTHON`.
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("SMA_EMULATOR_PYTHON") {
         return PathBuf::from(p);
     }
