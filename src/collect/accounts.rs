@@ -230,3 +230,62 @@ pub async fn enabled_regions(ctx: &Ctx, ec2: &aws_sdk_ec2::Client) -> Option<Vec
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sts::operation::assume_role::AssumeRoleOutput;
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, create_mock_http_client, mock};
+
+    fn session(key: &str, lifetime: Duration) -> AssumeRoleOutput {
+        let expiration = aws_smithy_types::DateTime::from(SystemTime::now() + lifetime);
+        AssumeRoleOutput::builder()
+            .credentials(
+                aws_sdk_sts::types::Credentials::builder()
+                    .access_key_id(key)
+                    .secret_access_key("secret")
+                    .session_token("token")
+                    .expiration(expiration)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    }
+
+    /// A session about to expire is renewed before use; a fresh one is reused.
+    #[tokio::test]
+    async fn credentials_are_renewed_before_they_expire() {
+        let sessions = mock!(aws_sdk_sts::Client::assume_role)
+            .sequence()
+            .output(|| session("ASIAEXPIRING", Duration::from_secs(120)))
+            .output(|| session("ASIAFRESH", Duration::from_secs(3600)))
+            .build();
+        let interceptor = MockResponseInterceptor::new()
+            .rule_mode(RuleMode::Sequential)
+            .with_rule(&sessions);
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .region(aws_sdk_sts::config::Region::new("us-east-1"))
+                .credentials_provider(Credentials::new("AKIA", "secret", None, None, "test"))
+                .http_client(create_mock_http_client())
+                .interceptor(interceptor)
+                .build(),
+        );
+        let role = AssumedRole {
+            sts,
+            role_arn: "arn:aws:iam::111111111111:role/SageMakerAuditor".into(),
+            external_id: None,
+            current: Mutex::new(None),
+        };
+        let first = role.provide_credentials().await.unwrap();
+        assert_eq!(first.access_key_id(), "ASIAEXPIRING");
+        // Two minutes left is inside the renewal margin: a new session.
+        let second = role.provide_credentials().await.unwrap();
+        assert_eq!(second.access_key_id(), "ASIAFRESH");
+        // An hour left: the same session, no call.
+        let third = role.provide_credentials().await.unwrap();
+        assert_eq!(third.access_key_id(), "ASIAFRESH");
+        assert_eq!(sessions.num_calls(), 2);
+    }
+}
