@@ -491,19 +491,7 @@ pub async fn run(args: TeardownArgs) -> Result<ExitCode> {
     };
     let remains = domain_remains(&clients, &region, &args.domain).await;
     if !remains.errors.is_empty() {
-        let reasons: Vec<String> = remains
-            .errors
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {} failed ({}): {}",
-                    e.service,
-                    e.operation,
-                    e.error.as_str(),
-                    e.message
-                )
-            })
-            .collect();
+        let reasons: Vec<String> = remains.errors.iter().map(|e| e.to_string()).collect();
         // An incomplete plan could leave things behind or delete in the wrong order.
         return Err(Error::ScanFailed(format!(
             "cannot read everything of domain {}, so no plan: {}",

@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, Utc};
+use futures::StreamExt;
 use tokio::sync::Semaphore;
 
 pub use clients::{ApiCallCounter, AwsClients, ClientSettings};
@@ -100,34 +101,26 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
             let targets =
                 accounts::targets(&caller, &clients.organizations(), &options.accounts).await;
             errors.extend(caller.take_errors());
-            let scans = targets.iter().map(|target| {
+            let scans = targets.into_iter().map(|target| {
                 let ctx = Ctx::new(
                     target.account_id.clone(),
                     identity.partition.clone(),
                     &global,
                     per_account,
                 );
-                let policy_cache = &policy_cache;
-                async move {
-                    let account = match accounts::assume_role(&ctx, clients.sts(), target).await {
-                        Ok(role) => {
-                            let member = clients.with_credentials(role);
-                            scan_account(&ctx, &member, options, policy_cache).await
-                        }
-                        Err(error) => {
-                            ctx.push(error);
-                            None
-                        }
-                    };
-                    (account, ctx.take_errors(), ctx.take_events())
-                }
+                scan_member(ctx, target, clients, options, &policy_cache)
             });
-            for (account, account_errors, account_events) in futures::future::join_all(scans).await
-            {
+            // A window of accounts at a time: enough to keep `concurrency` calls busy through
+            // each account's serial phases, few enough that the clients and sessions of
+            // accounts not yet started (or done) hold no memory.
+            let window = 2 * options.concurrency.max(1).div_ceil(per_account.max(1));
+            let mut done = futures::stream::iter(scans).buffer_unordered(window);
+            while let Some((account, account_errors, account_events)) = done.next().await {
                 accounts.extend(account);
                 errors.extend(account_errors);
                 events.extend(account_events);
             }
+            accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         }
     }
 
@@ -146,6 +139,32 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
         api_calls: clients.counter().since(&calls_before),
         events,
     }
+}
+
+/// A member account: assume its role, then scan it with those credentials. Returns what the
+/// account yielded: its snapshot (none when unreachable), its errors and events.
+async fn scan_member(
+    ctx: Ctx,
+    target: accounts::Target,
+    clients: &AwsClients,
+    options: &CollectOptions,
+    policy_cache: &ManagedPolicyCache,
+) -> (
+    Option<AccountSnapshot>,
+    Vec<CollectionError>,
+    Vec<ControlPlaneEvent>,
+) {
+    let account = match accounts::assume_role(&ctx, clients.sts(), &target).await {
+        Ok(role) => {
+            let member = clients.with_credentials(role);
+            scan_account(&ctx, &member, options, policy_cache).await
+        }
+        Err(error) => {
+            ctx.push(error);
+            None
+        }
+    };
+    (account, ctx.take_errors(), ctx.take_events())
 }
 
 /// One reachable account: its regions (listed, or read with `DescribeRegions`), then

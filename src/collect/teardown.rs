@@ -3,6 +3,8 @@
 //! groups. Read-only, and only this domain's: lists are filtered by domain id.
 
 use aws_sdk_sagemaker::Client as SageMaker;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{AwsClients, Ctx, caller_identity, ec2, efs, is_not_found, opt};
 use crate::snapshot::{CollectionError, SecurityGroupRule};
@@ -184,106 +186,87 @@ async fn describe(ctx: &Ctx, sm: &SageMaker, region: &str, domain_id: &str) -> O
     }
 }
 
-async fn apps(ctx: &Ctx, sm: &SageMaker, region: &str, domain_id: &str) -> Vec<AppRemains> {
-    let listed = ctx
-        .call(
-            sm.list_apps()
-                .domain_id_equals(domain_id)
+/// Every item of a SageMaker listing filtered to one domain (all pages, 100 per page).
+macro_rules! list_in_domain {
+    ($ctx:expr, $client:expr, $operation:ident, $domain_id:expr) => {
+        $ctx.call(
+            $client
+                .$operation()
+                .domain_id_equals($domain_id)
                 .max_results(100)
                 .into_paginator()
                 .items()
                 .send()
                 .collect::<Result<Vec<_>, _>>(),
         )
-        .await;
-    match listed {
-        Ok(apps) => {
-            let mut out: Vec<AppRemains> = apps
-                .iter()
-                .filter_map(|a| {
-                    let (owner_kind, owner) = match (a.user_profile_name(), a.space_name()) {
-                        (_, Some(space)) => ("space", space),
-                        (Some(profile), None) => ("user_profile", profile),
-                        (None, None) => return None,
-                    };
-                    Some(AppRemains {
-                        app_type: a.app_type()?.as_str().to_string(),
-                        name: a.app_name()?.to_string(),
-                        owner_kind,
-                        owner: owner.to_string(),
-                        status: a
-                            .status()
-                            .map(|s| s.as_str().to_string())
-                            .unwrap_or_default(),
-                    })
-                })
-                .collect();
-            out.sort_by(|a, b| {
-                (&a.owner, &a.app_type, &a.name).cmp(&(&b.owner, &b.app_type, &b.name))
-            });
-            out
-        }
-        Err(err) if is_not_found(&err) => Vec::new(),
-        Err(err) => {
-            ctx.record(region, "sagemaker", "ListApps", Some(domain_id), &err);
-            Vec::new()
-        }
-    }
+        .await
+    };
+}
+
+async fn apps(ctx: &Ctx, sm: &SageMaker, region: &str, domain_id: &str) -> Vec<AppRemains> {
+    let listed = list_in_domain!(ctx, sm, list_apps, domain_id);
+    let apps = listed_or_record(ctx, region, "ListApps", domain_id, listed);
+    let mut out: Vec<AppRemains> = apps
+        .iter()
+        .filter_map(|a| {
+            let (owner_kind, owner) = match (a.user_profile_name(), a.space_name()) {
+                (_, Some(space)) => ("space", space),
+                (Some(profile), None) => ("user_profile", profile),
+                (None, None) => return None,
+            };
+            Some(AppRemains {
+                app_type: a.app_type()?.as_str().to_string(),
+                name: a.app_name()?.to_string(),
+                owner_kind,
+                owner: owner.to_string(),
+                status: a
+                    .status()
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.owner, &a.app_type, &a.name).cmp(&(&b.owner, &b.app_type, &b.name)));
+    out
 }
 
 async fn spaces(ctx: &Ctx, sm: &SageMaker, region: &str, domain_id: &str) -> Vec<NamedRemains> {
-    let listed = ctx
-        .call(
-            sm.list_spaces()
-                .domain_id_equals(domain_id)
-                .max_results(100)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await;
-    match listed {
-        Ok(spaces) => named(
-            spaces
-                .iter()
-                .map(|s| (s.space_name(), s.status().map(|x| x.as_str()))),
-        ),
-        Err(err) if is_not_found(&err) => Vec::new(),
-        Err(err) => {
-            ctx.record(region, "sagemaker", "ListSpaces", Some(domain_id), &err);
-            Vec::new()
-        }
-    }
+    let listed = list_in_domain!(ctx, sm, list_spaces, domain_id);
+    let spaces = listed_or_record(ctx, region, "ListSpaces", domain_id, listed);
+    named(
+        spaces
+            .iter()
+            .map(|s| (s.space_name(), s.status().map(|x| x.as_str()))),
+    )
 }
 
 async fn profiles(ctx: &Ctx, sm: &SageMaker, region: &str, domain_id: &str) -> Vec<NamedRemains> {
-    let listed = ctx
-        .call(
-            sm.list_user_profiles()
-                .domain_id_equals(domain_id)
-                .max_results(100)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await;
+    let listed = list_in_domain!(ctx, sm, list_user_profiles, domain_id);
+    let profiles = listed_or_record(ctx, region, "ListUserProfiles", domain_id, listed);
+    named(
+        profiles
+            .iter()
+            .map(|p| (p.user_profile_name(), p.status().map(|x| x.as_str()))),
+    )
+}
+
+/// A listing's items; a failure is recorded (a domain that is gone lists nothing).
+fn listed_or_record<T, E, R>(
+    ctx: &Ctx,
+    region: &str,
+    operation: &str,
+    domain_id: &str,
+    listed: Result<Vec<T>, SdkError<E, R>>,
+) -> Vec<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
     match listed {
-        Ok(profiles) => named(
-            profiles
-                .iter()
-                .map(|p| (p.user_profile_name(), p.status().map(|x| x.as_str()))),
-        ),
+        Ok(items) => items,
         Err(err) if is_not_found(&err) => Vec::new(),
         Err(err) => {
-            ctx.record(
-                region,
-                "sagemaker",
-                "ListUserProfiles",
-                Some(domain_id),
-                &err,
-            );
+            ctx.record(region, "sagemaker", operation, Some(domain_id), &err);
             Vec::new()
         }
     }

@@ -354,18 +354,7 @@ fn unreachable_account_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (account, errors) in snapshot.unreachable_accounts() {
-        let why: Vec<String> = errors
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {} failed ({}): {}",
-                    e.service,
-                    e.operation,
-                    e.error.as_str(),
-                    e.message
-                )
-            })
-            .collect();
+        let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         let resource_arn = format!("arn:*:*:*:{account}:*");
         for check in policies.checks() {
             let check_id = check.metadata.id.clone();

@@ -408,6 +408,19 @@ pub struct CollectionError {
     pub resource: Option<String>,
 }
 
+impl std::fmt::Display for CollectionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} failed ({}): {}",
+            self.service,
+            self.operation,
+            self.error.as_str(),
+            self.message
+        )
+    }
+}
+
 impl CollectionError {
     /// The error of an account whose scanner role could not be assumed.
     pub fn is_account_unreachable(&self) -> bool {

@@ -141,14 +141,7 @@ async fn one_denied_account_is_isolated_and_reported_as_error() {
     // Each role assumed once; the scanner's own account is not scanned.
     let snapshot: Value =
         serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
-    let assume: u64 = snapshot["api_calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["operation"] == "AssumeRole")
-        .map(|c| c["calls"].as_u64().unwrap())
-        .sum();
-    assert_eq!(assume, 3);
+    assert_eq!(util::calls_in(&snapshot, "AssumeRole"), 3);
     let scanned: Vec<&str> = snapshot["accounts"]
         .as_array()
         .unwrap()
@@ -244,15 +237,7 @@ async fn organization_members_in_all_their_regions() {
     }
     let snapshot: Value =
         serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
-    let calls = |op: &str| -> u64 {
-        snapshot["api_calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["operation"] == op)
-            .map(|c| c["calls"].as_u64().unwrap())
-            .sum()
-    };
+    let calls = |op: &str| util::calls_in(&snapshot, op);
     // Every call is declared: in the member policy, or the scanner's own (hub) policy.
     let declared: BTreeSet<&str> = sagemaker_auditor::collect::permissions::required_actions()
         .union(&sagemaker_auditor::collect::permissions::hub_actions())

@@ -5,17 +5,7 @@ use aws_sdk_sagemaker::types::AppNetworkAccessType;
 use serde_json::Value;
 
 use crate::fixtures::small_account;
-use crate::util::{REGION, run_bin, temp_dir};
-
-fn calls_of(snapshot: &Value, operation: &str) -> u64 {
-    snapshot["api_calls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["operation"] == operation)
-        .map(|c| c["calls"].as_u64().unwrap())
-        .sum()
-}
+use crate::util::{REGION, calls_in, run_bin, temp_dir};
 
 /// The domain is created by the scanner's user, then set public by another user, who also
 /// signs in to Studio: the public-domain finding names the second user's `UpdateDomain`,
@@ -116,7 +106,7 @@ async fn a_finding_names_the_actor_of_the_last_change() {
     // One LookupEvents page for the account's one region; the sign-in is in the snapshot.
     let snapshot: Value =
         serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
-    assert_eq!(calls_of(&snapshot, "LookupEvents"), 1);
+    assert_eq!(calls_in(&snapshot, "LookupEvents"), 1);
     assert!(
         snapshot["events"]
             .as_array()
@@ -153,5 +143,5 @@ async fn a_finding_names_the_actor_of_the_last_change() {
     );
     let snapshot: Value =
         serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
-    assert_eq!(calls_of(&snapshot, "LookupEvents"), 0);
+    assert_eq!(calls_in(&snapshot, "LookupEvents"), 0);
 }

@@ -30,6 +30,17 @@ pub async fn scan(clients: &sagemaker_auditor::collect::AwsClients, regions: &[&
     sagemaker_auditor::collect::collect(clients, &options).await
 }
 
+/// Calls of `operation` in a saved snapshot (JSON), whatever the outcome.
+pub fn calls_in(snapshot: &serde_json::Value, operation: &str) -> u64 {
+    snapshot["api_calls"]
+        .as_array()
+        .expect("api_calls")
+        .iter()
+        .filter(|c| c["operation"] == operation)
+        .map(|c| c["calls"].as_u64().unwrap_or(0))
+        .sum()
+}
+
 /// (calls, attempts) per `service:Operation`, whatever the outcome.
 pub fn call_counts(s: &Snapshot) -> BTreeMap<String, (u64, u64)> {
     let mut out = BTreeMap::new();
