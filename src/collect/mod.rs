@@ -1,6 +1,7 @@
 //! Collectors: the only place that talks to AWS. Each service module turns SDK responses into
-//! snapshot types; this module runs them for one account across its regions, concurrently and
-//! bounded, and gathers what failed into `collection_errors` instead of aborting.
+//! snapshot types; this module runs them for every account (the caller's own, or member
+//! accounts reached with AssumeRole) across its regions, concurrently and bounded, and gathers
+//! what failed into `collection_errors` instead of aborting.
 
 mod accounts;
 mod clients;

@@ -344,7 +344,8 @@ pub fn build(input: ReportInput<'_>) -> Report {
     }
 }
 
-/// An account whose role could not be assumed was not read at all: every check reports
+/// An account that could not be read at all (its role could not be assumed, or its regions
+/// listed): every check reports
 /// ERROR for everything in it (`arn:*:*:*:<account>:*`), so nothing of it looks clean and the
 /// history resolves none of its findings.
 fn unreachable_account_findings(
@@ -418,5 +419,57 @@ mod tests {
         assert_ne!(finding_id("app_failed", arn), finding_id("app_idle", arn));
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         assert_ne!(finding_id("ab", "c"), finding_id("a", "bc"));
+    }
+
+    /// An account that could not be read is in the report as ERROR for every check, never
+    /// as an account without findings; an account that was read is untouched.
+    #[test]
+    fn unreachable_accounts_are_error_for_every_check() {
+        use crate::snapshot::{CollectionError, ErrorKind};
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/snapshot.json");
+        let mut snapshot = Snapshot::load(&path).unwrap();
+        let read = snapshot.accounts[0].account_id.clone();
+        let error = |account: &str, service: &str, operation: &str| CollectionError {
+            account_id: account.into(),
+            region: "global".into(),
+            service: service.into(),
+            operation: operation.into(),
+            error: ErrorKind::AccessDenied,
+            error_code: Some("AccessDenied".into()),
+            message: "not authorized".into(),
+            resource: None,
+        };
+        snapshot.collection_errors = vec![
+            error("222222222222", "sts", "AssumeRole"),
+            error("333333333333", "ec2", "DescribeRegions"),
+        ];
+        let config = crate::config::Config::default();
+        let judge = crate::scan::Judge::load(&config, &[]).unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let report = judge.report(&snapshot, &config, today);
+        assert_eq!(
+            report.scan.accounts,
+            [read.clone(), "222222222222".into(), "333333333333".into()]
+        );
+        assert_eq!(report.scan.scanned.keys().collect::<Vec<_>>(), [&read]);
+        let checks = judge.policies.checks().len();
+        for account in ["222222222222", "333333333333"] {
+            let of: Vec<&Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.account_id == account)
+                .collect();
+            assert_eq!(of.len(), checks, "{account}");
+            assert!(of.iter().all(|f| f.status == Status::Error
+                && f.resource_arn == format!("arn:*:*:*:{account}:*")
+                && f.resource_type == "account"));
+        }
+        assert!(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.account_id == read)
+                .all(|f| f.resource_type != "account")
+        );
     }
 }

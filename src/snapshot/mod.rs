@@ -422,9 +422,13 @@ impl std::fmt::Display for CollectionError {
 }
 
 impl CollectionError {
-    /// The error of an account whose scanner role could not be assumed.
+    /// The error of an account that could not be read at all: its scanner role could not be
+    /// assumed, or (with `regions = ["all"]`) its enabled regions could not be listed.
     pub fn is_account_unreachable(&self) -> bool {
-        self.service == "sts" && self.operation == "AssumeRole"
+        matches!(
+            (self.service.as_str(), self.operation.as_str()),
+            ("sts", "AssumeRole") | ("ec2", "DescribeRegions")
+        )
     }
 }
 
