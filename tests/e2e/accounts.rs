@@ -258,3 +258,71 @@ async fn organization_members_in_all_their_regions() {
     assert_eq!(calls("DescribeRegions"), 2);
     assert_eq!(calls("ListDomains"), 2 * regions.len() as u64);
 }
+
+/// AWS throttling one account's AssumeRole for good: that account is reported unreachable
+/// (throttling, after the retries) and the other is scanned as if nothing happened.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_throttled_account_does_not_hold_up_the_others() {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_smithy_mocks::{MockResponseInterceptor, RuleMode, mock};
+    use aws_smithy_types::error::ErrorMetadata;
+    use sagemaker_auditor::collect::{AwsClients, CollectOptions, collect};
+    use sagemaker_auditor::config::{AccountTarget, AccountsConfig};
+    use sagemaker_auditor::snapshot::ErrorKind;
+
+    let scanner = util::account("000000000038").await;
+    let ids = ["000000000039", "000000000040"];
+    for id in ids {
+        let (member, _) = small_account(id).await;
+        scanner_role(&member, &scanner.id).await;
+    }
+    let throttled = mock!(aws_sdk_sts::Client::assume_role)
+        .match_requests(|r| {
+            r.role_arn()
+                .is_some_and(|arn| arn.contains(":000000000040:"))
+        })
+        .sequence()
+        .error(|| {
+            AssumeRoleError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    let clients = AwsClients::new(scanner.sdk.clone()).with_interceptor(
+        MockResponseInterceptor::new()
+            .rule_mode(RuleMode::MatchAny)
+            .allow_passthrough()
+            .with_rule(&throttled),
+    );
+    let options = CollectOptions {
+        regions: vec![util::REGION.into()],
+        concurrency: 8,
+        accounts: AccountsConfig {
+            members: ids
+                .iter()
+                .map(|id| AccountTarget {
+                    id: id.to_string(),
+                    role_name: ROLE.into(),
+                    external_id: None,
+                })
+                .collect(),
+            ..AccountsConfig::default()
+        },
+        ..CollectOptions::default()
+    };
+    let s = collect(&clients, &options).await;
+
+    assert_eq!(s.accounts.len(), 1);
+    assert_eq!(s.accounts[0].account_id, ids[0]);
+    assert_eq!(s.accounts[0].regions[0].domains.len(), 1);
+    let unreachable = s.unreachable_accounts();
+    assert_eq!(unreachable.keys().copied().collect::<Vec<_>>(), [ids[1]]);
+    assert_eq!(unreachable[ids[1]][0].error, ErrorKind::Throttling);
+    assert_eq!(s.collection_errors.len(), 1, "{:?}", s.collection_errors);
+    // Retried up to the SDK's max attempts (2 in these tests), then given up.
+    assert_eq!(throttled.num_calls(), 2);
+}
