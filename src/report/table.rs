@@ -91,6 +91,20 @@ pub fn render(report: &Report, colour: bool) -> String {
                     "", "", "", w.expires, w.reason
                 );
             }
+            if let Some(a) = &f.attribution {
+                let text = |key: &str| a[key].as_str().unwrap_or("?").to_string();
+                let _ = writeln!(
+                    out,
+                    "{:<8}  {:<6}  {:<check_width$}  last changed by {} ({} at {}, from {})",
+                    "",
+                    "",
+                    "",
+                    text("actor_arn"),
+                    text("event_name"),
+                    text("event_time"),
+                    text("source_ip")
+                );
+            }
         }
     }
 

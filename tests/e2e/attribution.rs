@@ -116,6 +116,14 @@ async fn a_finding_names_the_actor_of_the_last_change() {
                 && e["domain_id"] == domain.as_str())
     );
 
+    // The table says it too.
+    let (code, table, err) = run_bin(&["scan", "--format", "table"], &account.env());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        table.contains(&format!("last changed by {mallory_arn} (UpdateDomain at ")),
+        "{table}"
+    );
+
     // `[cloudtrail] enabled = false`: no call, no attribution, no `changes`.
     let config = dir.join("config.toml");
     std::fs::write(&config, "[cloudtrail]\nenabled = false\n").unwrap();
