@@ -307,7 +307,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
             .store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .last_scan_started();
+            .events_read_since();
         match last {
             // Overlapping windows: CloudTrail may deliver an event after the scan that
             // should have seen it; the history stores each event once.
@@ -371,6 +371,11 @@ fn judge_and_record(
         let events = config.cloudtrail.enabled.then(|| ScanEvents {
             fetched: &snapshot.events,
             keep_after: report.scan.finished_at - config.cloudtrail.lookback,
+            complete: snapshot.unreachable_accounts().is_empty()
+                && !snapshot
+                    .collection_errors
+                    .iter()
+                    .any(|e| e.service == "cloudtrail"),
         });
         new_events = store
             .record_scan(&mut report, events)

@@ -60,6 +60,9 @@ CREATE TABLE IF NOT EXISTS events (
     event TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (event_time);
+-- When the last scan that read CloudTrail completely (every account, every region) started:
+-- the next one needs events from about then on. One row at most.
+CREATE TABLE IF NOT EXISTS event_window (started_at TEXT NOT NULL);
 ";
 
 /// The CloudTrail side of a scan, for [`Store::record_scan`].
@@ -68,6 +71,9 @@ pub struct ScanEvents<'a> {
     pub fetched: &'a [ControlPlaneEvent],
     /// Older events are forgotten: the look-back.
     pub keep_after: DateTime<Utc>,
+    /// CloudTrail was read in every account and region of the scan: the next scan may start
+    /// its window here. Otherwise the window stays where it was, so nothing is skipped.
+    pub complete: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -277,6 +283,14 @@ impl Store {
                 }
             }
             crate::report::changes::apply(report, &known, &new_events);
+            if events.complete {
+                tx.execute("DELETE FROM event_window", []).map_err(err)?;
+                tx.execute(
+                    "INSERT INTO event_window (started_at) VALUES (?1)",
+                    [time_text(report.scan.started_at)],
+                )
+                .map_err(err)?;
+            }
         }
 
         let mut open: HashMap<String, OpenRow> = HashMap::new();
@@ -430,16 +444,13 @@ impl Store {
         Ok(new_events)
     }
 
-    /// When the last scan that produced a report started: the daemon asks CloudTrail for
-    /// events from a little before it.
-    pub fn last_scan_started(&self) -> Result<Option<DateTime<Utc>>, StateError> {
+    /// When the last scan that read CloudTrail completely started (see
+    /// [`ScanEvents::complete`]); `None` before the first.
+    pub fn events_read_since(&self) -> Result<Option<DateTime<Utc>>, StateError> {
         self.conn
-            .query_row(
-                "SELECT started_at FROM scans WHERE outcome != 'failure' ORDER BY started_at DESC LIMIT 1",
-                [],
-                |r| r.get::<_, String>(0),
-            )
-            .optional()
+            .query_row("SELECT MAX(started_at) FROM event_window", [], |r| {
+                r.get::<_, Option<String>>(0)
+            })
             .map(|t| t.map(|t| parse_time(&t)))
             .map_err(self.err())
     }

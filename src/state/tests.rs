@@ -307,3 +307,105 @@ fn the_history_survives_a_reopen_and_is_private() {
     assert!(err.to_string().contains("schema version 99"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+fn event(id: &str, name: &str, hours: i64, actor: &str) -> crate::snapshot::ControlPlaneEvent {
+    crate::snapshot::ControlPlaneEvent {
+        event_id: id.into(),
+        account_id: ACCOUNT.into(),
+        region: "us-east-1".into(),
+        event_time: at(hours),
+        event_name: name.into(),
+        resources: vec![DOMAIN_ARN.into()],
+        domain_id: Some("d-public".into()),
+        actor_arn: Some(actor.into()),
+        actor_type: Some("IAMUser".into()),
+        source_ip: Some("198.51.100.7".into()),
+        user_agent: Some("aws-cli/2".into()),
+        read_only: false,
+    }
+}
+
+fn actor(r: &Report) -> Option<String> {
+    r.findings[0]
+        .attribution
+        .as_ref()
+        .map(|a| a["actor_arn"].as_str().unwrap().to_string())
+}
+
+/// CloudTrail in the history: each event once (windows overlap), attribution from every
+/// event of the look-back, the window advanced only by a scan that read CloudTrail in full.
+#[test]
+fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
+    let (mut s, dir) = store();
+    let created = event(
+        "e1",
+        "CreateDomain",
+        0,
+        "arn:aws:iam::123456789012:user/alice",
+    );
+    let login = event(
+        "e2",
+        "CreatePresignedDomainUrl",
+        1,
+        "arn:aws:iam::123456789012:user/carol",
+    );
+    let updated = event(
+        "e3",
+        "UpdateDomain",
+        2,
+        "arn:aws:iam::123456789012:user/bob",
+    );
+
+    let mut first = report(at(1), vec![public(Status::Fail)]);
+    let fetched = [created.clone(), login.clone()];
+    let window = |fetched, hours, complete| ScanEvents {
+        fetched,
+        keep_after: at(hours) - Duration::days(7),
+        complete,
+    };
+    let new = s
+        .record_scan(&mut first, Some(window(&fetched[..], 1, false)))
+        .unwrap();
+    assert_eq!(new.len(), 2);
+    assert_eq!(
+        first.changes.as_ref().unwrap().len(),
+        1,
+        "the sign-in is not a change"
+    );
+    assert_eq!(
+        actor(&first).as_deref(),
+        Some("arn:aws:iam::123456789012:user/alice")
+    );
+    // CloudTrail was not read in full: the next window does not move.
+    assert_eq!(s.events_read_since().unwrap(), None);
+
+    // The next window overlaps: e1 again, and e3.
+    let mut second = report(at(3), vec![public(Status::Fail)]);
+    let fetched = [created.clone(), updated.clone()];
+    let new = s
+        .record_scan(&mut second, Some(window(&fetched[..], 3, true)))
+        .unwrap();
+    assert_eq!(new, std::slice::from_ref(&updated));
+    let changes: Vec<&str> = second
+        .changes
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| e.event_id.as_str())
+        .collect();
+    assert_eq!(changes, ["e3"]);
+    assert_eq!(
+        actor(&second).as_deref(),
+        Some("arn:aws:iam::123456789012:user/bob")
+    );
+    assert_eq!(s.events_read_since().unwrap(), Some(second.scan.started_at));
+
+    // Eight days later the events are past the look-back: forgotten, no attribution.
+    let mut later = report(at(8 * 24), vec![public(Status::Fail)]);
+    let new = s
+        .record_scan(&mut later, Some(window(&[][..], 8 * 24, true)))
+        .unwrap();
+    assert!(new.is_empty());
+    assert_eq!(actor(&later), None);
+    std::fs::remove_dir_all(dir).unwrap();
+}
