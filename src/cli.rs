@@ -32,6 +32,7 @@ pub struct TeardownArgs {
     /// Its region; default: the config's first region, else AWS_REGION.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// A config file: its endpoint_url, max_attempts, call_timeout_seconds and regions apply.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// `text`: numbered steps with their `aws` commands; `json`: the same, for programs.
@@ -108,7 +109,8 @@ pub enum PolicyCommand {
 pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Region to scan (repeatable); overrides `regions` of the config.
+    /// Region to scan (repeatable), or `all` (every region enabled in each account); overrides
+    /// `regions` of the config.
     #[arg(
         long = "region",
         value_name = "REGION",
