@@ -177,24 +177,7 @@ impl Account {
     /// Another IAM user of the same account, with its own access key: a second actor whose
     /// calls CloudTrail attributes to it.
     pub async fn another_user(&self, name: &str) -> Account {
-        let iam = self.iam();
-        iam.create_user()
-            .user_name(name)
-            .send()
-            .await
-            .expect("create user");
-        let key = iam
-            .create_access_key()
-            .user_name(name)
-            .send()
-            .await
-            .expect("create an access key")
-            .access_key
-            .expect("access key");
-        let (access_key, secret_key) = (
-            key.access_key_id().to_string(),
-            key.secret_access_key().to_string(),
-        );
+        let (access_key, secret_key) = user_with_key(&self.iam(), name).await;
         let region = self
             .sdk
             .region()
@@ -234,6 +217,27 @@ impl Account {
     }
 }
 
+/// An IAM user and its access key: (key id, secret).
+async fn user_with_key(iam: &aws_sdk_iam::Client, name: &str) -> (String, String) {
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .expect("create the user");
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .expect("create an access key")
+        .access_key
+        .expect("access key");
+    (
+        key.access_key_id().to_string(),
+        key.secret_access_key().to_string(),
+    )
+}
+
 /// A fresh emulated account: an IAM user with an access key, created through moto's
 /// account header; every call made with the key then lands in that account, as on AWS.
 /// Each test uses its own account id so tests can share the emulator and run in parallel.
@@ -245,24 +249,7 @@ pub async fn account(id: &str) -> Account {
             .build(),
     );
     let user = format!("auditor-{}", std::process::id());
-    bootstrap
-        .create_user()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("create the scanner user");
-    let key = bootstrap
-        .create_access_key()
-        .user_name(&user)
-        .send()
-        .await
-        .expect("create an access key")
-        .access_key
-        .expect("access key");
-    let (access_key, secret_key) = (
-        key.access_key_id().to_string(),
-        key.secret_access_key().to_string(),
-    );
+    let (access_key, secret_key) = user_with_key(&bootstrap, &user).await;
     Account {
         id: id.to_string(),
         sdk: sdk_config(url, &access_key, &secret_key),
