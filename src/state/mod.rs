@@ -57,6 +57,9 @@ CREATE INDEX IF NOT EXISTS scans_finished ON scans (finished_at);
 CREATE TABLE IF NOT EXISTS events (
     event_id TEXT PRIMARY KEY,
     event_time TEXT NOT NULL,
+    -- 1 for a call that changed something (attribution reads only these); sign-ins and reads
+    -- are kept by id only, so that an overlapping window does not count them again.
+    change INTEGER NOT NULL,
     event TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (event_time);
@@ -251,37 +254,8 @@ impl Store {
 
         let mut new_events = Vec::new();
         if let Some(events) = events {
-            let mut known = Vec::new();
-            {
-                let mut insert = tx
-                    .prepare(
-                        "INSERT OR IGNORE INTO events (event_id, event_time, event) VALUES (?1, ?2, ?3)",
-                    )
-                    .map_err(err)?;
-                for event in events.fetched {
-                    let json = serde_json::to_string(event).unwrap_or_default();
-                    if insert
-                        .execute(params![event.event_id, time_text(event.event_time), json])
-                        .map_err(err)?
-                        > 0
-                    {
-                        new_events.push(event.clone());
-                    }
-                }
-                let keep_after = time_text(events.keep_after);
-                tx.execute("DELETE FROM events WHERE event_time < ?1", [&keep_after])
-                    .map_err(err)?;
-                let mut select = tx.prepare("SELECT event FROM events").map_err(err)?;
-                let rows = select
-                    .query_map([], |r| r.get::<_, String>(0))
-                    .map_err(err)?;
-                for row in rows {
-                    // A row this program wrote; one it cannot read is skipped, not fatal.
-                    if let Ok(event) = serde_json::from_str(&row.map_err(err)?) {
-                        known.push(event);
-                    }
-                }
-            }
+            let known;
+            (new_events, known) = store_events(&tx, &events).map_err(err)?;
             crate::report::changes::apply(report, &known, &new_events);
             if events.complete {
                 tx.execute("DELETE FROM event_window", []).map_err(err)?;
@@ -502,6 +476,49 @@ impl Store {
             .map(|n| n as u64)
             .map_err(self.err())
     }
+}
+
+/// Stores the events not seen before and forgets those past the look-back. Returns (the new
+/// events, every stored change of the look-back).
+fn store_events(
+    tx: &rusqlite::Transaction<'_>,
+    events: &ScanEvents<'_>,
+) -> rusqlite::Result<(Vec<ControlPlaneEvent>, Vec<ControlPlaneEvent>)> {
+    let mut new = Vec::new();
+    let mut insert = tx.prepare(
+        "INSERT OR IGNORE INTO events (event_id, event_time, change, event) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for event in events.fetched {
+        // Sign-ins and reads are kept by id only (never read back whole).
+        let json = if event.is_change() {
+            serde_json::to_string(event).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let row = params![
+            event.event_id,
+            time_text(event.event_time),
+            event.is_change(),
+            json
+        ];
+        if insert.execute(row)? > 0 {
+            new.push(event.clone());
+        }
+    }
+    tx.execute(
+        "DELETE FROM events WHERE event_time < ?1",
+        [time_text(events.keep_after)],
+    )?;
+    let mut select = tx.prepare("SELECT event FROM events WHERE change = 1")?;
+    let rows = select.query_map([], |r| r.get::<_, String>(0))?;
+    let mut known = Vec::new();
+    for row in rows {
+        // A row this program wrote; one it cannot read is skipped, not fatal.
+        if let Ok(event) = serde_json::from_str(&row?) {
+            known.push(event);
+        }
+    }
+    Ok((new, known))
 }
 
 struct OpenRow {
