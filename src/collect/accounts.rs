@@ -23,48 +23,30 @@ const SESSION_SECONDS: i32 = 3600;
 /// Credentials are renewed this long before they expire, so no call carries expiring ones.
 const REFRESH_BEFORE: Duration = Duration::from_secs(300);
 
-/// One account to scan and the role that reaches it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub account_id: String,
-    pub role_name: String,
-    pub external_id: Option<String>,
-}
-
-impl From<&AccountTarget> for Target {
-    fn from(a: &AccountTarget) -> Self {
-        Self {
-            account_id: a.id.clone(),
-            role_name: a.role_name.clone(),
-            external_id: a.external_id.clone(),
-        }
-    }
-}
-
 /// The accounts of `[[accounts]]` and `[organization]`, within the shard, sorted by id.
 /// An explicit `[[accounts]]` entry wins over the organisation's role for the same id.
 pub async fn targets(
     caller: &Ctx,
     organizations: &aws_sdk_organizations::Client,
     config: &AccountsConfig,
-) -> Vec<Target> {
-    let mut targets: Vec<Target> = config.members.iter().map(Target::from).collect();
+) -> Vec<AccountTarget> {
+    let mut targets = config.members.clone();
     if let Some(org) = &config.organization {
         for id in list_accounts(caller, organizations).await {
-            if org.exclude.contains(&id) || targets.iter().any(|t| t.account_id == id) {
+            if org.exclude.contains(&id) || targets.iter().any(|t| t.id == id) {
                 continue;
             }
-            targets.push(Target {
-                account_id: id,
+            targets.push(AccountTarget {
+                id,
                 role_name: org.role_name.clone(),
                 external_id: org.external_id.clone(),
             });
         }
     }
     if let Some(shard) = config.shard {
-        targets.retain(|t| shard.contains(&t.account_id));
+        targets.retain(|t| shard.contains(&t.id));
     }
-    targets.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    targets.sort_by(|a, b| a.id.cmp(&b.id));
     targets
 }
 
@@ -176,13 +158,13 @@ impl ProvideCredentials for AssumedRole {
 pub async fn assume_role(
     ctx: &Ctx,
     sts: aws_sdk_sts::Client,
-    target: &Target,
+    target: &AccountTarget,
 ) -> Result<Arc<AssumedRole>, CollectionError> {
     let role = Arc::new(AssumedRole {
         sts,
         role_arn: format!(
             "arn:{}:iam::{}:role/{}",
-            ctx.partition, target.account_id, target.role_name
+            ctx.partition, target.id, target.role_name
         ),
         external_id: target.external_id.clone(),
         current: Mutex::new(None),
@@ -192,12 +174,12 @@ pub async fn assume_role(
         Err(err) => {
             let c = error::classify(&err);
             tracing::warn!(
-                account_id = %target.account_id, role = %role.role_arn,
+                account_id = %target.id, role = %role.role_arn,
                 error = c.kind.as_str(), code = c.code.as_deref(),
                 "cannot assume the scanner role: {}", c.message
             );
             Err(CollectionError {
-                account_id: target.account_id.clone(),
+                account_id: target.id.clone(),
                 region: GLOBAL.into(),
                 service: "sts".into(),
                 operation: "AssumeRole".into(),

@@ -104,7 +104,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
             errors.extend(caller.take_errors());
             let scans = targets.into_iter().map(|target| {
                 let ctx = Ctx::new(
-                    target.account_id.clone(),
+                    target.id.clone(),
                     identity.partition.clone(),
                     &global,
                     per_account,
@@ -146,7 +146,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
 /// account yielded: its snapshot (none when unreachable), its errors and events.
 async fn scan_member(
     ctx: Ctx,
-    target: accounts::Target,
+    target: crate::config::AccountTarget,
     clients: &AwsClients,
     options: &CollectOptions,
     policy_cache: &ManagedPolicyCache,
