@@ -39,7 +39,7 @@ impl Default for ClientSettings {
     fn default() -> Self {
         Self {
             endpoint_url: None,
-            max_attempts: 5,
+            max_attempts: 10,
             call_timeout: Duration::from_secs(120),
         }
     }

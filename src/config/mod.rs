@@ -191,7 +191,7 @@ impl Default for Config {
             cloudtrail: CloudTrailConfig::default(),
             endpoint_url: None,
             concurrency: 8,
-            max_attempts: 5,
+            max_attempts: 10,
             call_timeout: Duration::from_secs(120),
             schedule: "0 0 * * * *".into(),
             jitter: Duration::ZERO,

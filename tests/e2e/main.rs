@@ -14,6 +14,8 @@ mod faults;
 mod findings;
 mod fixtures;
 mod pagination;
+mod pressure;
+mod proxy;
 mod reference;
 mod report;
 mod scan;
