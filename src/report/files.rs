@@ -1,5 +1,5 @@
 //! The report directory of `serve`: `latest.<ext>` and one timestamped file per scan
-//! (`report-20261128T093000Z.<ext>`), every file written atomically, old ones pruned.
+//! (`report-20261128T093000.123Z.<ext>`), every file written atomically, old ones pruned.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,9 @@ use crate::config::ReportFormat;
 use crate::report::Report;
 
 const PREFIX: &str = "report-";
-const STAMP: &str = "%Y%m%dT%H%M%SZ";
+/// Milliseconds: two scans can finish within one second (a queued scan runs as soon as the
+/// one before ends), and each keeps its own file.
+const STAMP: &str = "%Y%m%dT%H%M%S%.3fZ";
 
 fn extension(format: ReportFormat) -> &'static str {
     match format {
@@ -34,23 +36,42 @@ pub fn render(report: &Report, format: ReportFormat) -> String {
 pub fn write(dir: &Path, format: ReportFormat, report: &Report) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let ext = extension(format);
-    let text = render(report, format);
-    let stamped = dir.join(format!(
-        "{PREFIX}{}.{ext}",
-        report.scan.finished_at.format(STAMP)
-    ));
-    crate::fsutil::write_atomic(&stamped, text.as_bytes())?;
-    crate::fsutil::write_atomic(&dir.join(format!("latest.{ext}")), text.as_bytes())?;
+    let mut at = report.scan.finished_at;
+    let mut stamped = dir.join(format!("{PREFIX}{}.{ext}", at.format(STAMP)));
+    while stamped.exists() {
+        at += chrono::Duration::milliseconds(1);
+        stamped = dir.join(format!("{PREFIX}{}.{ext}", at.format(STAMP)));
+    }
+    let latest = dir.join(format!("latest.{ext}"));
+    if format == ReportFormat::Json {
+        // Serialised straight to the file, then copied: never held as one string.
+        crate::fsutil::write_atomic_with(&stamped, |w| report.write_json(w))?;
+        crate::fsutil::write_atomic_with(&latest, |w| {
+            std::io::copy(&mut std::fs::File::open(&stamped)?, w).map(drop)
+        })?;
+    } else {
+        let text = render(report, format);
+        crate::fsutil::write_atomic(&stamped, text.as_bytes())?;
+        crate::fsutil::write_atomic(&latest, text.as_bytes())?;
+    }
     Ok(stamped)
 }
 
-/// The scan time a report file name carries, if it is one of ours.
+/// The scan time a report file name carries, if it is one of ours: `20261128T093000.123Z`,
+/// or `20261128T093000Z` as versions before 0.2 named them (to the second).
 fn stamp_of(name: &str) -> Option<DateTime<Utc>> {
     let rest = name.strip_prefix(PREFIX)?;
-    let stamp = rest.get(..16)?;
-    NaiveDateTime::parse_from_str(stamp, STAMP)
-        .ok()
-        .map(|t| t.and_utc())
+    let seconds = NaiveDateTime::parse_from_str(rest.get(..15)?, "%Y%m%dT%H%M%S").ok()?;
+    let tail = rest.get(15..)?;
+    let millis = match tail.strip_prefix('Z') {
+        Some(_) => 0,
+        None => {
+            let digits = tail.strip_prefix('.')?.get(..3)?;
+            tail.get(4..)?.starts_with('Z').then_some(())?;
+            digits.parse::<i64>().ok()?
+        }
+    };
+    Some(seconds.and_utc() + chrono::Duration::milliseconds(millis))
 }
 
 /// Deletes our timestamped reports older than `cutoff`, judged by the time in their name
@@ -84,6 +105,9 @@ mod tests {
         for name in [
             "report-20260101T000000Z.json",
             "report-20261128T120000Z.ocsf.json",
+            "report-20260301T000000.250Z.json",
+            "report-20261128T120000.999Z.json",
+            "report-20261128T120000.9Z.json",
             "latest.json",
             "report-notes.txt",
             "state.db",
@@ -91,7 +115,7 @@ mod tests {
             std::fs::write(dir.join(name), b"x").unwrap();
         }
         let cutoff = "2026-06-01T00:00:00Z".parse().unwrap();
-        assert_eq!(prune(&dir, cutoff).unwrap(), 1);
+        assert_eq!(prune(&dir, cutoff).unwrap(), 2);
         let mut left: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -101,10 +125,37 @@ mod tests {
             left,
             [
                 "latest.json",
+                "report-20261128T120000.999Z.json",
+                "report-20261128T120000.9Z.json",
                 "report-20261128T120000Z.ocsf.json",
                 "report-notes.txt",
                 "state.db"
             ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn two_scans_finishing_in_the_same_second_keep_two_files() {
+        let dir = std::env::temp_dir().join(format!("sma-files-same-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let at = "2026-11-28T12:00:00.5Z".parse().unwrap();
+        let mut report = crate::report::test_fixtures::report(at, Vec::new());
+        report.scan.finished_at = at;
+        let first = write(&dir, ReportFormat::Json, &report).unwrap();
+        report.scan.id = "second".into();
+        let second = write(&dir, ReportFormat::Json, &report).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(
+            second.file_name().unwrap(),
+            "report-20261128T120000.501Z.json"
+        );
+        let latest = std::fs::read_to_string(dir.join("latest.json")).unwrap();
+        assert_eq!(latest, std::fs::read_to_string(&second).unwrap());
+        assert!(latest.contains("\"second\""));
+        assert_eq!(
+            stamp_of("report-20261128T120000.501Z.json"),
+            Some("2026-11-28T12:00:00.501Z".parse().unwrap())
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }
