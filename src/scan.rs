@@ -61,26 +61,32 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     } else {
         OutputFormat::Json
     });
+    // The inventory is the snapshot's; every other format is the report's alone, so the
+    // snapshot goes before the report is rendered (peak memory of a large account).
     let rendered = match format {
-        OutputFormat::Json => report.to_json(),
-        OutputFormat::Ocsf => crate::report::ocsf::render(&report),
-        OutputFormat::Asff => crate::report::asff::render(&report),
-        OutputFormat::Table => crate::report::table::render(&report, to_terminal),
-        OutputFormat::Inventory => inventory::json(&snapshot),
+        OutputFormat::Json => None,
+        OutputFormat::Ocsf => Some(crate::report::ocsf::render(&report)),
+        OutputFormat::Asff => Some(crate::report::asff::render(&report)),
+        OutputFormat::Table => Some(crate::report::table::render(&report, to_terminal)),
+        OutputFormat::Inventory => Some(inventory::json(&snapshot)),
+    };
+    drop(snapshot);
+    // JSON, the largest, is serialised straight to its destination.
+    let fill = |w: &mut dyn Write| match &rendered {
+        Some(text) => w.write_all(text.as_bytes()),
+        None => report.write_json(w),
     };
     match &args.output {
-        Some(path) => crate::fsutil::write_atomic(path, rendered.as_bytes()).map_err(|source| {
-            Error::Write {
+        Some(path) => {
+            crate::fsutil::write_atomic_with(path, fill).map_err(|source| Error::Write {
                 path: path.display().to_string(),
                 source,
-            }
-        })?,
+            })?
+        }
         None => {
-            let mut out = std::io::stdout().lock();
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             // A closed pipe (`| head`) is not an error worth a non-zero exit.
-            let _ = out
-                .write_all(rendered.as_bytes())
-                .and_then(|()| out.flush());
+            let _ = fill(&mut out).and_then(|()| out.flush());
         }
     }
 
@@ -119,7 +125,8 @@ impl Judge {
     /// Evaluates a snapshot into a findings report; `today` decides which waivers apply.
     pub fn report(&self, snapshot: &Snapshot, config: &Config, today: NaiveDate) -> Report {
         let thresholds = serde_json::to_value(&config.checks).unwrap_or_default();
-        let evaluation = self.policies.evaluate(snapshot, &thresholds);
+        let input = snapshot.policy_input(self.policies.reads_events());
+        let evaluation = self.policies.evaluate(&input, &thresholds);
         let duration_ms = evaluation.duration.as_millis() as u64;
         let report = findings::build(ReportInput {
             snapshot,

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::types::{self as sm};
-use futures::future::join_all;
 
 use super::{Ctx, is_not_found, opt, ts};
 use crate::snapshot::{App, Domain, Space, SpaceDefaults, UserProfile, UserSettings};
@@ -58,12 +57,8 @@ pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) ->
         return Vec::new();
     }
 
-    let (described, profiles, spaces, apps) = tokio::join!(
-        join_all(
-            summaries
-                .iter()
-                .map(|s| describe_domain(ctx, client, region, s))
-        ),
+    let (described, mut profiles, mut spaces, mut apps) = tokio::join!(
+        ctx.each(&summaries, |s| describe_domain(ctx, client, region, s)),
         list_user_profiles(ctx, client, region),
         list_spaces(ctx, client, region),
         list_apps(ctx, client, region),
@@ -78,24 +73,13 @@ pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) ->
     // Only what belongs to a domain we hold is worth a describe (one created or deleted
     // between the list calls is not).
     let known = |domain_id: Option<&str>| domain_id.is_some_and(|d| index.contains_key(d));
+    profiles.retain(|p| known(p.domain_id()));
+    spaces.retain(|s| known(s.domain_id()));
+    apps.retain(|a| known(a.domain_id()));
     let (profiles, spaces, apps) = tokio::join!(
-        join_all(
-            profiles
-                .iter()
-                .filter(|p| known(p.domain_id()))
-                .map(|p| describe_user_profile(ctx, client, region, p))
-        ),
-        join_all(
-            spaces
-                .iter()
-                .filter(|s| known(s.domain_id()))
-                .map(|s| space(ctx, client, region, s))
-        ),
-        join_all(
-            apps.iter()
-                .filter(|a| known(a.domain_id()))
-                .map(|a| app(ctx, client, region, a))
-        ),
+        ctx.each(&profiles, |p| describe_user_profile(ctx, client, region, p)),
+        ctx.each(&spaces, |s| space(ctx, client, region, s)),
+        ctx.each(&apps, |a| app(ctx, client, region, a)),
     );
     for profile in profiles.into_iter().flatten() {
         if let Some(&i) = index.get(&profile.domain_id) {

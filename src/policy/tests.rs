@@ -255,3 +255,24 @@ fn domain_ids_come_from_sagemaker_arns_only() {
     assert_eq!(id("arn:aws:iam::123456789012:role/d-abc"), None);
     assert_eq!(id("not an arn"), None);
 }
+
+#[test]
+fn only_policies_that_mention_events_make_them_part_of_the_input() {
+    assert!(
+        !PolicySet::load(&[]).unwrap().reads_events(),
+        "no built-in check reads CloudTrail events"
+    );
+    let sign_ins = r#"package sign_ins
+metadata := {"id": "sign_ins", "title": "t", "severity": "low", "resource_type": "domain", "remediation": "r"}
+results contains {"resource_arn": e.resources[0], "status": "FAIL", "message": "signed in", "evidence": {}} if {
+    some e in input.events
+    e.event_name == "CreatePresignedDomainUrl"
+}
+"#;
+    let dir = temp_policies(&[("sign_ins.rego", sign_ins)]);
+    assert!(
+        PolicySet::load(std::slice::from_ref(&dir))
+            .unwrap()
+            .reads_events()
+    );
+}

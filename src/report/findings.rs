@@ -400,6 +400,12 @@ impl Report {
         out.push('\n');
         out
     }
+
+    /// The same text as [`Report::to_json`], serialised straight into `w`.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,50 @@ pub struct Snapshot {
 }
 
 /// One CloudTrail event of `sagemaker.amazonaws.com`: who did what to which resources.
+/// The snapshot as the policies' input: every field, with `events` only when the policies
+/// read them ([`crate::policy::PolicySet::reads_events`]). Borrowed, not copied.
+#[derive(Serialize)]
+pub struct PolicyInput<'a> {
+    schema_version: &'a str,
+    scanner_version: &'a str,
+    started_at: &'a DateTime<Utc>,
+    finished_at: &'a DateTime<Utc>,
+    accounts: &'a [AccountSnapshot],
+    managed_policies: &'a BTreeMap<String, ManagedPolicy>,
+    collection_errors: &'a [CollectionError],
+    api_calls: &'a [ApiCallCount],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<&'a [ControlPlaneEvent]>,
+}
+
+impl Snapshot {
+    pub fn policy_input(&self, with_events: bool) -> PolicyInput<'_> {
+        // Destructured, so a new snapshot field cannot be forgotten here.
+        let Snapshot {
+            schema_version,
+            scanner_version,
+            started_at,
+            finished_at,
+            accounts,
+            managed_policies,
+            collection_errors,
+            api_calls,
+            events,
+        } = self;
+        PolicyInput {
+            schema_version,
+            scanner_version,
+            started_at,
+            finished_at,
+            accounts,
+            managed_policies,
+            collection_errors,
+            api_calls,
+            events: with_events.then_some(events.as_slice()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlPlaneEvent {
@@ -601,4 +645,40 @@ pub struct ResourceCounts {
     pub efs_file_systems: usize,
     pub security_groups: usize,
     pub vpc_endpoints: usize,
+}
+
+#[cfg(test)]
+mod policy_input_tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_input_is_the_snapshot_with_events_only_when_asked() {
+        let text = include_str!("../../examples/snapshot.json");
+        let mut snapshot = Snapshot::from_json("example", text).unwrap();
+        snapshot.events.push(ControlPlaneEvent {
+            event_id: "e-1".into(),
+            account_id: "111122223333".into(),
+            region: "us-east-1".into(),
+            event_time: Utc::now(),
+            event_name: "UpdateDomain".into(),
+            resources: vec![],
+            domain_id: Some("d-1".into()),
+            actor_arn: None,
+            actor_type: None,
+            source_ip: None,
+            user_agent: None,
+            read_only: false,
+        });
+        let whole = serde_json::to_value(&snapshot).unwrap();
+        assert_eq!(
+            serde_json::to_value(snapshot.policy_input(true)).unwrap(),
+            whole
+        );
+        let mut without = whole.clone();
+        without.as_object_mut().unwrap().remove("events");
+        assert_eq!(
+            serde_json::to_value(snapshot.policy_input(false)).unwrap(),
+            without
+        );
+    }
 }
