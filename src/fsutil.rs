@@ -56,6 +56,45 @@ pub fn write_atomic_with(
     result
 }
 
+/// Deletes the temporary files that [`write_atomic`] calls killed mid-write left in `dir`
+/// (`.<name>.tmp.<pid>.<n>`), when the process that made them is gone. Returns how many.
+/// Nothing else is touched, and a temporary of a live process (another replica writing to
+/// the same directory) is kept. Linux tells liveness by /proc; elsewhere nothing is deleted.
+pub fn remove_stale_temporaries(dir: &Path) -> std::io::Result<usize> {
+    let proc = Path::new("/proc/self");
+    if !proc.exists() {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temporary_owner) else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The pid in a temporary's name `.<name>.tmp.<pid>.<n>`, if it is one of ours.
+fn temporary_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let (_, tail) = rest.rsplit_once(".tmp.")?;
+    let (pid, n) = tail.split_once('.')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +118,35 @@ mod tests {
             let mode = std::fs::metadata(&target).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("sma-fsutil-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let own = format!(".latest.json.tmp.{}.3", std::process::id());
+        // pid 4194304 is above Linux's pid_max: never alive.
+        let dead = ".latest.json.tmp.4194304.7";
+        for name in [own.as_str(), dead, "latest.json", ".hidden", ".x.tmp.abc.1"] {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temporaries(&dir).unwrap(), 1);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        let mut want = vec![
+            own,
+            ".hidden".into(),
+            ".x.tmp.abc.1".into(),
+            "latest.json".into(),
+        ];
+        want.sort();
+        assert_eq!(left, want);
+        assert_eq!(remove_stale_temporaries(&dir.join("missing")).unwrap(), 0);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

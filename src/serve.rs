@@ -100,6 +100,12 @@ impl Daemon {
 pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<ExitCode> {
     let serve = loaded.config.serve.clone();
     let store = Store::open(&serve.state_file)?;
+    // A previous run killed mid-write (SIGKILL, OOM, power) leaves at most a temporary file.
+    match crate::fsutil::remove_stale_temporaries(&loaded.config.output.directory) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(removed = n, "temporary files of an interrupted run removed"),
+        Err(e) => tracing::warn!(error = %e, "cannot clean temporary files of an earlier run"),
+    }
     let listener = tokio::net::TcpListener::bind(serve.listen)
         .await
         .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;

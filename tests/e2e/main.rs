@@ -8,6 +8,7 @@ mod accounts;
 mod attribution;
 mod cli;
 mod contracts;
+mod crash;
 mod daemon;
 mod deploy;
 mod faults;
