@@ -56,6 +56,30 @@ pub fn write_atomic_with(
     result
 }
 
+/// Why a text file could not be read.
+#[derive(Debug)]
+pub enum ReadTextError {
+    Io(std::io::Error),
+    /// The file is not UTF-8: where its first invalid byte is (1-based line and column).
+    NotUtf8 {
+        line: usize,
+        column: usize,
+    },
+}
+
+/// Reads a UTF-8 text file; a file that is not names the line of its first bad byte.
+pub fn read_text(path: &Path) -> Result<String, ReadTextError> {
+    let bytes = std::fs::read(path).map_err(ReadTextError::Io)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        ReadTextError::NotUtf8 {
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            column: valid.len() - line_start + 1,
+        }
+    })
+}
+
 /// Deletes the temporary files that [`write_atomic`] calls killed mid-write left in `dir`
 /// (`.<name>.tmp.<pid>.<n>`), when the process that made them is gone. Returns how many.
 /// Nothing else is touched, and a temporary of a live process (another replica writing to
@@ -147,6 +171,21 @@ mod tests {
         want.sort();
         assert_eq!(left, want);
         assert_eq!(remove_stale_temporaries(&dir.join("missing")).unwrap(), 0);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_names_its_first_bad_byte() {
+        let dir = std::env::temp_dir().join(format!("sma-fsutil-utf8-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, b"a = 1\nb = \"x\xff\"\n").unwrap();
+        match read_text(&path) {
+            Err(ReadTextError::NotUtf8 { line, column }) => assert_eq!((line, column), (2, 7)),
+            other => panic!("{other:?}"),
+        }
+        std::fs::write(&path, "\u{e9}t\u{e9}\n").unwrap();
+        assert_eq!(read_text(&path).unwrap(), "\u{e9}t\u{e9}\n");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

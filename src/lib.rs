@@ -19,6 +19,9 @@ pub mod state;
 pub mod teardown;
 pub mod telemetry;
 
+#[cfg(test)]
+mod bad_input_tests;
+
 /// Errors that end a command, each mapped to the documented exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -381,9 +381,17 @@ impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: display.clone(),
-            source,
+        let text = crate::fsutil::read_text(path).map_err(|e| match e {
+            crate::fsutil::ReadTextError::Io(source) => ConfigError::Read {
+                path: display.clone(),
+                source,
+            },
+            crate::fsutil::ReadTextError::NotUtf8 { line, column } => ConfigError::Parse {
+                path: display.clone(),
+                line,
+                column,
+                message: "not UTF-8 text".into(),
+            },
         })?;
         let mut config = Self::parse(&display, &text)?;
         config.source = Some(path.to_path_buf());

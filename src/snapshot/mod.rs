@@ -531,9 +531,13 @@ pub enum SnapshotError {
         column: usize,
         message: String,
     },
-    #[error("{path}: snapshot schema_version {found:?} is not supported (expected {expected:?})")]
+    #[error(
+        "{path}:{line}: snapshot schema_version {found:?} is not supported (expected {expected:?})"
+    )]
     Version {
         path: String,
+        /// The line of the `schema_version` key.
+        line: usize,
         found: String,
         expected: &'static str,
     },
@@ -548,9 +552,17 @@ impl Snapshot {
     /// Loads a snapshot saved by `scan --save-snapshot`, refusing another schema version.
     pub fn load(path: &Path) -> Result<Self, SnapshotError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Read {
-            path: display.clone(),
-            source,
+        let text = crate::fsutil::read_text(path).map_err(|e| match e {
+            crate::fsutil::ReadTextError::Io(source) => SnapshotError::Read {
+                path: display.clone(),
+                source,
+            },
+            crate::fsutil::ReadTextError::NotUtf8 { line, column } => SnapshotError::Parse {
+                path: display.clone(),
+                line,
+                column,
+                message: "not UTF-8 text".into(),
+            },
         })?;
         Self::from_json(&display, &text)
     }
@@ -566,8 +578,10 @@ impl Snapshot {
         }) = serde_json::from_str::<VersionProbe>(text)
             && found != SCHEMA_VERSION
         {
+            let at = text.find("\"schema_version\"").unwrap_or(0);
             return Err(SnapshotError::Version {
                 path: origin.to_string(),
+                line: text[..at].matches('\n').count() + 1,
                 found,
                 expected: SCHEMA_VERSION,
             });

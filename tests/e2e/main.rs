@@ -8,6 +8,7 @@ mod accounts;
 mod attribution;
 mod cli;
 mod contracts;
+mod corpus;
 mod crash;
 mod daemon;
 mod deploy;
