@@ -68,6 +68,10 @@ pub enum Command {
         /// Scan only the accounts of shard K of N (like 2/3); overrides `shard` of the config.
         #[arg(long, value_name = "K/N")]
         shard: Option<Shard>,
+        /// TLS and basic auth of the endpoints: a web config file as Prometheus exporters
+        /// take it (tls_server_config, basic_auth_users); overrides `serve.web_config_file`.
+        #[arg(long = "web.config.file", value_name = "FILE")]
+        web_config: Option<PathBuf>,
     },
     /// Check a config file and the policies it loads, without calling AWS.
     Validate {
@@ -183,11 +187,13 @@ pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
             config,
             policy_dirs,
             shard,
+            web_config,
         } => {
             let sources = crate::serve::Sources {
                 config,
                 policy_dirs,
                 shard,
+                web_config,
             };
             let loaded = crate::serve::Loaded::load(&sources)?;
             logs.set_level(&loaded.config.serve.log_level);
@@ -201,6 +207,9 @@ pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
         } => {
             let config = Config::load(&config)?;
             let judge = Judge::load(&config, &policy_dirs)?;
+            if let Some(web) = &config.serve.web_config_file {
+                crate::exporter::web::WebConfig::load(web)?;
+            }
             println!(
                 "{}: valid ({} region(s), schedule {:?}, {} checks, {} waiver(s))",
                 config

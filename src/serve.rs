@@ -21,6 +21,7 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
+use crate::exporter::web::{TlsListener, WebConfig, WebState};
 use crate::report::Report;
 use crate::scan::{Judge, log_completed, nothing_read, take_snapshot};
 use crate::snapshot::ControlPlaneEvent;
@@ -38,6 +39,7 @@ const CLOUDTRAIL_DELAY: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 pub struct Loaded {
     pub config: Config,
     pub judge: Judge,
+    pub web: WebConfig,
 }
 
 /// Where the daemon's settings come from: read at start and again on every SIGHUP.
@@ -48,6 +50,8 @@ pub struct Sources {
     pub policy_dirs: Vec<PathBuf>,
     /// `--shard`, which wins over the config's `shard`.
     pub shard: Option<Shard>,
+    /// `--web.config.file`, which wins over the config's `serve.web_config_file`.
+    pub web_config: Option<PathBuf>,
 }
 
 impl Loaded {
@@ -56,8 +60,15 @@ impl Loaded {
         if sources.shard.is_some() {
             config.accounts.shard = sources.shard;
         }
+        if sources.web_config.is_some() {
+            config.serve.web_config_file = sources.web_config.clone();
+        }
         let judge = Judge::load(&config, &sources.policy_dirs)?;
-        Ok(Self { config, judge })
+        let web = match &config.serve.web_config_file {
+            Some(path) => WebConfig::load(path)?,
+            None => WebConfig::default(),
+        };
+        Ok(Self { config, judge, web })
     }
 }
 
@@ -69,6 +80,7 @@ struct Daemon {
     /// A scan is queued or running: a tick arriving now is skipped.
     busy: AtomicBool,
     ticks: mpsc::Sender<()>,
+    web: Arc<WebState>,
 }
 
 impl Daemon {
@@ -110,6 +122,11 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         .await
         .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;
     let exporter = Arc::new(Exporter::default());
+    let web = WebState::new(&loaded.web);
+    let (tls, users) = (
+        loaded.web.tls.is_some(),
+        loaded.web.auth.as_ref().map_or(0, |a| a.len()),
+    );
     let (tick_tx, tick_rx) = mpsc::channel(1);
     let daemon = Arc::new(Daemon {
         loaded: Mutex::new(Arc::new(loaded)),
@@ -117,20 +134,35 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         store: Arc::new(Mutex::new(store)),
         busy: AtomicBool::new(false),
         ticks: tick_tx,
+        web: web.clone(),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
 
     let http = {
         let mut stop = stop_rx.clone();
-        let app = crate::exporter::http::router(exporter.clone());
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stopped(&mut stop).await })
-                .await
-        })
+        let app = crate::exporter::http::router(exporter.clone()).layer(
+            axum::middleware::from_fn_with_state(web.clone(), crate::exporter::web::require_user),
+        );
+        if tls {
+            let listener = TlsListener::new(listener, web.clone())
+                .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stopped(&mut stop).await })
+                    .await
+            })
+        } else {
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stopped(&mut stop).await })
+                    .await
+            })
+        }
     };
     tracing::info!(
         listen = %serve.listen,
+        tls,
+        basic_auth_users = users,
         state_file = %serve.state_file.display(),
         schedule = %daemon.loaded().config.schedule,
         version = env!("CARGO_PKG_VERSION"),
@@ -192,6 +224,14 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
     {
         tracing::warn!(
             "serve.listen and serve.state_file take effect at the next restart, not on reload"
+        );
+    }
+    if loaded.config.serve.web_config_file != old.config.serve.web_config_file {
+        tracing::info!("the web config file changed; it applies as below");
+    }
+    if !daemon.web.replace(&loaded.web) {
+        tracing::warn!(
+            "turning TLS on or off takes effect at the next restart; the running TLS settings and users stay"
         );
     }
     let schedule_changed = loaded.config.schedule != old.config.schedule;
@@ -428,11 +468,16 @@ mod tests {
         let judge = Judge::load(&config, &[]).unwrap();
         let (ticks, mut queued) = mpsc::channel(1);
         let daemon = Daemon {
-            loaded: Mutex::new(Arc::new(Loaded { config, judge })),
+            loaded: Mutex::new(Arc::new(Loaded {
+                config,
+                judge,
+                web: WebConfig::default(),
+            })),
             exporter: Arc::new(Exporter::default()),
             store: Arc::new(Mutex::new(Store::open(&dir.join("h.db")).unwrap())),
             busy: AtomicBool::new(false),
             ticks,
+            web: WebState::new(&WebConfig::default()),
         };
         let skipped = |d: &Daemon| {
             d.exporter

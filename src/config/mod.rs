@@ -74,6 +74,8 @@ pub struct ServeConfig {
     pub scan_timeout: Duration,
     /// On SIGTERM, how long the scan in flight may still take before it is abandoned.
     pub shutdown_timeout: Duration,
+    /// TLS and basic auth of the endpoints: a Prometheus exporter-toolkit web config file.
+    pub web_config_file: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
@@ -84,6 +86,7 @@ impl Default for ServeConfig {
             log_level: "info".into(),
             scan_timeout: Duration::from_secs(3600),
             shutdown_timeout: Duration::from_secs(30),
+            web_config_file: None,
         }
     }
 }
@@ -328,6 +331,16 @@ impl Validator<'_> {
                 }
             };
         }
+        if let Some(file) = &raw.web_config_file {
+            if file.get_ref().trim().is_empty() {
+                return self.invalid(
+                    "serve.web_config_file",
+                    file.span(),
+                    "must not be empty".into(),
+                );
+            }
+            serve.web_config_file = Some(PathBuf::from(file.get_ref()));
+        }
         if let Some(file) = &raw.state_file {
             if file.get_ref().trim().is_empty() {
                 return self.invalid("serve.state_file", file.span(), "must not be empty".into());
@@ -401,6 +414,7 @@ impl Config {
             .policy_dirs
             .iter_mut()
             .chain([&mut config.output.directory, &mut config.serve.state_file])
+            .chain(config.serve.web_config_file.as_mut())
         {
             if dir.is_relative() {
                 *dir = base.join(&*dir);

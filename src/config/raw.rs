@@ -62,6 +62,7 @@ pub struct RawServe {
     pub log_level: Option<Spanned<String>>,
     pub scan_timeout_seconds: Option<Spanned<i64>>,
     pub shutdown_timeout_seconds: Option<Spanned<i64>>,
+    pub web_config_file: Option<Spanned<String>>,
 }
 
 /// `[[waivers]]`: every field is required, so a waiver always says why and until when.

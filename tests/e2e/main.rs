@@ -12,6 +12,7 @@ mod corpus;
 mod crash;
 mod daemon;
 mod deploy;
+mod endpoint;
 mod faults;
 mod findings;
 mod fixtures;

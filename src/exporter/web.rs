@@ -1,0 +1,589 @@
+//! TLS and basic authentication of the HTTP endpoints, configured the way Prometheus
+//! exporters are: a web config file in the exporter toolkit's format
+//! (<https://prometheus.io/docs/prometheus/latest/configuration/https/>), so the file a
+//! team already has for node_exporter works here.
+//!
+//! ```yaml
+//! tls_server_config:
+//!   cert_file: server.crt
+//!   key_file: server.key
+//!   client_auth_type: RequireAndVerifyClientCert   # optional, with client_ca_file
+//!   client_ca_file: ca.crt
+//!   min_version: TLS12                              # or TLS13
+//! basic_auth_users:
+//!   prometheus: $2y$10$...                          # bcrypt hash (htpasswd -nBC 10 "")
+//! ```
+//!
+//! Keys the toolkit has and we do not (cipher_suites, curve_preferences, http2, headers, ...)
+//! are refused by name rather than ignored: a security setting that silently does nothing is
+//! worse than an error. Passwords and their hashes are never logged or printed.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::rustls::server::WebPkiClientVerifier;
+use tokio_rustls::rustls::{self, RootCertStore, ServerConfig};
+use tokio_rustls::server::TlsStream;
+
+use crate::config::ConfigError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebConfig {
+    tls_server_config: Option<RawTls>,
+    basic_auth_users: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
+    client_auth_type: Option<String>,
+    client_ca_file: Option<PathBuf>,
+    min_version: Option<String>,
+    max_version: Option<String>,
+}
+
+/// A loaded web config: TLS (cert, key, client CA already parsed) and the users.
+#[derive(Clone, Default)]
+pub struct WebConfig {
+    pub tls: Option<Arc<ServerConfig>>,
+    pub auth: Option<Arc<BasicAuth>>,
+}
+
+impl std::fmt::Debug for WebConfig {
+    // Never the hashes: only what is on.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("tls", &self.tls.is_some())
+            .field("users", &self.auth.as_ref().map_or(0, |a| a.users.len()))
+            .finish()
+    }
+}
+
+/// 1-based line of the first line of `text` containing `needle` (the key an error is
+/// about), else 1.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(1, |i| i + 1)
+}
+
+impl WebConfig {
+    /// Reads and checks a web config file; relative paths in it are relative to the file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let display = path.display().to_string();
+        let text = crate::fsutil::read_text(path).map_err(|e| match e {
+            crate::fsutil::ReadTextError::Io(source) => ConfigError::Read {
+                path: display.clone(),
+                source,
+            },
+            crate::fsutil::ReadTextError::NotUtf8 { line, column } => ConfigError::Parse {
+                path: display.clone(),
+                line,
+                column,
+                message: "not UTF-8 text".into(),
+            },
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Self::parse(&display, &text, base)
+    }
+
+    pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Self, ConfigError> {
+        let invalid = |key: &str, needle: &str, problem: String| ConfigError::Invalid {
+            path: origin.to_string(),
+            line: line_of(text, needle),
+            key: key.to_string(),
+            problem,
+        };
+        let raw: RawWebConfig = if text.trim().is_empty() {
+            RawWebConfig {
+                tls_server_config: None,
+                basic_auth_users: None,
+            }
+        } else {
+            yaml_serde::from_str(text).map_err(|e| {
+                let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+                ConfigError::Parse {
+                    path: origin.to_string(),
+                    line,
+                    column,
+                    message: e.to_string(),
+                }
+            })?
+        };
+        let tls = match raw.tls_server_config {
+            None => None,
+            Some(t) => Some(Arc::new(tls_config(t, base, &invalid)?)),
+        };
+        let auth = match raw.basic_auth_users {
+            None => None,
+            Some(users) if users.is_empty() => None,
+            Some(users) => {
+                for (user, hash) in &users {
+                    if user.is_empty() || user.contains(':') {
+                        return Err(invalid(
+                            "basic_auth_users",
+                            &format!("{user}:"),
+                            format!("{user:?} is not a user name (empty, or has a colon)"),
+                        ));
+                    }
+                    if hash.parse::<bcrypt::HashParts>().is_err() {
+                        return Err(invalid(
+                            "basic_auth_users",
+                            &format!("{user}:"),
+                            format!(
+                                "the password of {user:?} is not a bcrypt hash ($2y$...; make one with `htpasswd -nBC 10 {user}`)"
+                            ),
+                        ));
+                    }
+                }
+                Some(Arc::new(BasicAuth::new(users)))
+            }
+        };
+        Ok(Self { tls, auth })
+    }
+}
+
+fn tls_config(
+    raw: RawTls,
+    base: &Path,
+    invalid: &dyn Fn(&str, &str, String) -> ConfigError,
+) -> Result<ServerConfig, ConfigError> {
+    let path = |p: &Path| base.join(p);
+    let (Some(cert_file), Some(key_file)) = (raw.cert_file, raw.key_file) else {
+        return Err(invalid(
+            "tls_server_config",
+            "tls_server_config",
+            "needs both cert_file and key_file".into(),
+        ));
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path(&cert_file))
+        .and_then(|certs| certs.collect::<Result<_, _>>())
+        .map_err(|e| {
+            invalid(
+                "tls_server_config.cert_file",
+                "cert_file",
+                format!("{}: {e}", cert_file.display()),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(invalid(
+            "tls_server_config.cert_file",
+            "cert_file",
+            format!("{}: no PEM certificate in it", cert_file.display()),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(path(&key_file)).map_err(|e| {
+        // The key's content is never part of a message.
+        invalid(
+            "tls_server_config.key_file",
+            "key_file",
+            format!(
+                "{}: no PEM private key could be read: {e}",
+                key_file.display()
+            ),
+        )
+    })?;
+    let version = |key: &str, v: Option<&str>| -> Result<Option<u8>, ConfigError> {
+        match v {
+            None => Ok(None),
+            Some("TLS12") => Ok(Some(12)),
+            Some("TLS13") => Ok(Some(13)),
+            Some(other) => Err(invalid(
+                &format!("tls_server_config.{key}"),
+                key,
+                format!("{other:?}: TLS12 or TLS13 (older versions are not offered)"),
+            )),
+        }
+    };
+    let min = version("min_version", raw.min_version.as_deref())?.unwrap_or(12);
+    let max = version("max_version", raw.max_version.as_deref())?.unwrap_or(13);
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> =
+        [(12, &rustls::version::TLS12), (13, &rustls::version::TLS13)]
+            .into_iter()
+            .filter(|(v, _)| (min..=max).contains(v))
+            .map(|(_, p)| p)
+            .collect();
+    if versions.is_empty() {
+        return Err(invalid(
+            "tls_server_config.min_version",
+            "min_version",
+            "min_version is above max_version".into(),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| invalid("tls_server_config", "tls_server_config", e.to_string()))?;
+    let client_auth = raw.client_auth_type.as_deref().unwrap_or("NoClientCert");
+    let builder = match client_auth {
+        "NoClientCert" => builder.with_no_client_auth(),
+        "RequireAndVerifyClientCert" | "VerifyClientCertIfGiven" => {
+            let Some(ca_file) = raw.client_ca_file else {
+                return Err(invalid(
+                    "tls_server_config.client_ca_file",
+                    "client_auth_type",
+                    format!("client_auth_type {client_auth} needs client_ca_file"),
+                ));
+            };
+            let mut roots = RootCertStore::empty();
+            let cas = CertificateDer::pem_file_iter(path(&ca_file))
+                .and_then(|c| c.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    invalid(
+                        "tls_server_config.client_ca_file",
+                        "client_ca_file",
+                        format!("{}: {e}", ca_file.display()),
+                    )
+                })?;
+            let (added, _) = roots.add_parsable_certificates(cas);
+            if added == 0 {
+                return Err(invalid(
+                    "tls_server_config.client_ca_file",
+                    "client_ca_file",
+                    format!("{}: no CA certificate in it", ca_file.display()),
+                ));
+            }
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+            let verifier = if client_auth == "VerifyClientCertIfGiven" {
+                verifier.allow_unauthenticated()
+            } else {
+                verifier
+            };
+            let verifier = verifier.build().map_err(|e| {
+                invalid(
+                    "tls_server_config.client_ca_file",
+                    "client_ca_file",
+                    e.to_string(),
+                )
+            })?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        other => {
+            return Err(invalid(
+                "tls_server_config.client_auth_type",
+                "client_auth_type",
+                format!(
+                    "{other:?} is not supported: NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert"
+                ),
+            ));
+        }
+    };
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| {
+        invalid(
+            "tls_server_config.key_file",
+            "key_file",
+            format!("the key does not go with the certificate: {e}"),
+        )
+    })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// What the running server uses: replaced on SIGHUP, read per request (users) and per
+/// connection (certificate), so a rotated certificate or a new user needs no restart.
+#[derive(Default)]
+pub struct WebState {
+    tls: Mutex<Option<Arc<ServerConfig>>>,
+    auth: Mutex<Option<Arc<BasicAuth>>>,
+}
+
+impl WebState {
+    pub fn new(web: &WebConfig) -> Arc<Self> {
+        Arc::new(Self {
+            tls: Mutex::new(web.tls.clone()),
+            auth: Mutex::new(web.auth.clone()),
+        })
+    }
+
+    pub fn tls(&self) -> Option<Arc<ServerConfig>> {
+        self.tls
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn auth(&self) -> Option<Arc<BasicAuth>> {
+        self.auth
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Takes a reloaded web config. Users, certificate, key and client CA apply at once;
+    /// turning TLS on or off changes the listener and waits for a restart: then nothing
+    /// is replaced and this returns false.
+    pub fn replace(&self, web: &WebConfig) -> bool {
+        let mut tls = self.tls.lock().unwrap_or_else(PoisonError::into_inner);
+        if tls.is_some() != web.tls.is_some() {
+            return false;
+        }
+        *tls = web.tls.clone();
+        *self.auth.lock().unwrap_or_else(PoisonError::into_inner) = web.auth.clone();
+        true
+    }
+}
+
+/// Users and their bcrypt hashes. A bcrypt check costs ~50 ms of CPU by design; a
+/// successful (user, password) pair is remembered (by its SHA-256, never in clear) so
+/// Prometheus' scrape every 15 s does not cost a core, as the exporter toolkit does.
+pub struct BasicAuth {
+    users: BTreeMap<String, String>,
+    /// Checked when the user is unknown, so a wrong user name costs as long as a wrong
+    /// password (no user enumeration by timing): a hash of the users' highest cost.
+    dummy: String,
+    verified: Mutex<HashMap<[u8; 32], ()>>,
+}
+
+const MAX_REMEMBERED: usize = 1024;
+
+impl BasicAuth {
+    fn new(users: BTreeMap<String, String>) -> Self {
+        let cost = users
+            .values()
+            .filter_map(|h| h.parse::<bcrypt::HashParts>().ok())
+            .map(|p| p.get_cost())
+            .max()
+            .unwrap_or(bcrypt::DEFAULT_COST);
+        let dummy = bcrypt::hash("no such user", cost)
+            .or_else(|_| bcrypt::hash("no such user", bcrypt::DEFAULT_COST))
+            .unwrap_or_default();
+        Self {
+            users,
+            dummy,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn key(user: &str, password: &str, hash: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for part in [user, password, hash] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().into()
+    }
+
+    /// How many users may sign in.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// Whether the `Authorization` header names a user with the right password.
+    pub fn allows(&self, authorization: Option<&HeaderValue>) -> bool {
+        let Some((user, password)) = authorization
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Basic "))
+            .and_then(|b64| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .ok()
+            })
+            .and_then(|raw| String::from_utf8(raw).ok())
+            .and_then(|pair| {
+                pair.split_once(':')
+                    .map(|(u, p)| (u.to_string(), p.to_string()))
+            })
+        else {
+            return false;
+        };
+        let (hash, known) = match self.users.get(&user) {
+            Some(h) => (h.as_str(), true),
+            None => (self.dummy.as_str(), false),
+        };
+        let key = Self::key(&user, &password, hash);
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if known && verified.contains_key(&key) {
+            return true;
+        }
+        drop(verified);
+        let ok = bcrypt::verify(&password, hash).unwrap_or(false) && known;
+        if ok {
+            verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+            if verified.len() >= MAX_REMEMBERED {
+                verified.clear();
+            }
+            verified.insert(key, ());
+        }
+        ok
+    }
+}
+
+/// Middleware: every endpoint needs a user of the web config (when it has users).
+pub async fn require_user(
+    State(web): State<Arc<WebState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(auth) = web.auth() else {
+        return next.run(request).await;
+    };
+    let header = request.headers().get(header::AUTHORIZATION).cloned();
+    // bcrypt is CPU work: off the async threads.
+    let allowed = tokio::task::spawn_blocking(move || auth.allows(header.as_ref()))
+        .await
+        .unwrap_or(false);
+    if allowed {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"sagemaker-auditor\", charset=\"UTF-8\"",
+            )],
+            "unauthorized\n",
+        )
+            .into_response()
+    }
+}
+
+/// A TCP listener whose connections are TLS: handshakes run concurrently (a slow or
+/// silent client never holds up the others) and give up after 10 s.
+pub struct TlsListener {
+    accepted: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    local: SocketAddr,
+}
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl TlsListener {
+    pub fn new(tcp: TcpListener, web: Arc<WebState>) -> std::io::Result<Self> {
+        let local = tcp.local_addr()?;
+        let (tx, accepted) = mpsc::channel(64);
+        tokio::spawn(async move {
+            loop {
+                let (stream, peer) = match tcp.accept().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait, do not spin.
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let Some(config) = web.tls() else {
+                    break;
+                };
+                let (acceptor, connections) = (TlsAcceptor::from(config), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = connections.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                });
+                if tx.is_closed() {
+                    break;
+                }
+            }
+        });
+        Ok(Self { accepted, local })
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.accepted.recv().await {
+            Some(connection) => connection,
+            // The accept loop only ends once this listener is gone.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<WebConfig, ConfigError> {
+        WebConfig::parse("web.yml", text, Path::new("."))
+    }
+
+    #[test]
+    fn users_need_bcrypt_hashes_and_errors_name_the_line_not_the_secret() {
+        let err = parse("basic_auth_users:\n  alice: hunter2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("web.yml:2: `basic_auth_users`"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = parse("basic_auth_user:\n  alice: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("web.yml:1:"), "{err}");
+        let err = parse("tls_server_config:\n  cert_file: a.crt\n  cipher_suites: [X]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cipher_suites"), "{err}");
+        let err = parse("tls_server_config:\n  cert_file: a.crt\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs both cert_file and key_file"), "{err}");
+        let web = parse("").unwrap();
+        assert!(web.tls.is_none() && web.auth.is_none());
+    }
+
+    #[test]
+    fn basic_auth_accepts_the_right_password_only() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let auth = BasicAuth::new([("prom".to_string(), hash.clone())].into());
+        let header = |user: &str, password: &str| {
+            let value =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            HeaderValue::from_str(&format!("Basic {value}")).unwrap()
+        };
+        assert!(auth.allows(Some(&header("prom", "s3cret"))));
+        assert!(auth.allows(Some(&header("prom", "s3cret"))), "remembered");
+        assert!(!auth.allows(Some(&header("prom", "wrong"))));
+        assert!(!auth.allows(Some(&header("other", "s3cret"))));
+        assert!(!auth.allows(Some(&HeaderValue::from_static("Bearer x"))));
+        assert!(!auth.allows(Some(&HeaderValue::from_static("Basic !!!"))));
+        assert!(!auth.allows(None));
+        // The Debug form of a config with users says how many, never the hashes.
+        let web = WebConfig {
+            tls: None,
+            auth: Some(Arc::new(auth)),
+        };
+        let shown = format!("{web:?}");
+        assert!(
+            shown.contains("users: 1") && !shown.contains(&hash),
+            "{shown}"
+        );
+        // Unknown users are checked against a real hash of the users' cost (same time).
+        let auth = BasicAuth::new([("prom".to_string(), hash)].into());
+        assert_eq!(
+            auth.dummy.parse::<bcrypt::HashParts>().unwrap().get_cost(),
+            4
+        );
+    }
+}
