@@ -40,7 +40,6 @@ pub struct Snapshot {
     pub events: Vec<ControlPlaneEvent>,
 }
 
-/// One CloudTrail event of `sagemaker.amazonaws.com`: who did what to which resources.
 /// The snapshot as the policies' input: every field, with `events` only when the policies
 /// read them ([`crate::policy::PolicySet::reads_events`]). Borrowed, not copied.
 #[derive(Serialize)]
@@ -85,6 +84,7 @@ impl Snapshot {
     }
 }
 
+/// One CloudTrail event of `sagemaker.amazonaws.com`: who did what to which resources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlPlaneEvent {
