@@ -235,6 +235,24 @@ pub enum ConfigError {
     },
 }
 
+impl ConfigError {
+    /// A config-like file (the config, the web config) that could not be read as text.
+    pub fn unreadable(path: &str, error: crate::fsutil::ReadTextError) -> Self {
+        match error {
+            crate::fsutil::ReadTextError::Io(source) => Self::Read {
+                path: path.to_string(),
+                source,
+            },
+            crate::fsutil::ReadTextError::NotUtf8 { line, column } => Self::Parse {
+                path: path.to_string(),
+                line,
+                column,
+                message: "not UTF-8 text".into(),
+            },
+        }
+    }
+}
+
 /// 1-based line and column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -394,18 +412,8 @@ impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
-        let text = crate::fsutil::read_text(path).map_err(|e| match e {
-            crate::fsutil::ReadTextError::Io(source) => ConfigError::Read {
-                path: display.clone(),
-                source,
-            },
-            crate::fsutil::ReadTextError::NotUtf8 { line, column } => ConfigError::Parse {
-                path: display.clone(),
-                line,
-                column,
-                message: "not UTF-8 text".into(),
-            },
-        })?;
+        let text =
+            crate::fsutil::read_text(path).map_err(|e| ConfigError::unreadable(&display, e))?;
         let mut config = Self::parse(&display, &text)?;
         config.source = Some(path.to_path_buf());
         // Paths in the file are relative to the file, wherever the program runs from.

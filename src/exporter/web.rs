@@ -89,18 +89,8 @@ impl WebConfig {
     /// Reads and checks a web config file; relative paths in it are relative to the file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
-        let text = crate::fsutil::read_text(path).map_err(|e| match e {
-            crate::fsutil::ReadTextError::Io(source) => ConfigError::Read {
-                path: display.clone(),
-                source,
-            },
-            crate::fsutil::ReadTextError::NotUtf8 { line, column } => ConfigError::Parse {
-                path: display.clone(),
-                line,
-                column,
-                message: "not UTF-8 text".into(),
-            },
-        })?;
+        let text =
+            crate::fsutil::read_text(path).map_err(|e| ConfigError::unreadable(&display, e))?;
         let base = path.parent().unwrap_or(Path::new(""));
         Self::parse(&display, &text, base)
     }

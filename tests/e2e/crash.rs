@@ -84,11 +84,7 @@ async fn sigkill_at_random_points_leaves_a_whole_history_and_whole_reports() {
     )
     .unwrap();
     let config = dir.join("config.toml");
-    let env: Vec<(&str, String)> = account
-        .env()
-        .into_iter()
-        .chain([("RUST_LOG", "sagemaker_auditor=info,warn".to_string())])
-        .collect();
+    const LOG: &str = "sagemaker_auditor=info,warn";
     let reports = dir.join("reports");
     let history = dir.join("history.db");
     let mut rng = fastrand::Rng::with_seed(20261129);
@@ -96,16 +92,10 @@ async fn sigkill_at_random_points_leaves_a_whole_history_and_whole_reports() {
     let mut known_reports = BTreeSet::new();
     let (mut rounds_with_progress, mut rounds_without, mut most_temporaries) = (0, 0, 0);
     for round in 0..KILLS {
-        let mut daemon = util::spawn(
-            util::bin(),
-            &[
-                "--log-format",
-                "json",
-                "serve",
-                "--config",
-                config.to_str().unwrap(),
-            ],
-            &env,
+        let mut daemon = util::serve(
+            &config,
+            &account,
+            LOG,
             dir.join(format!("daemon-{}.log", round % 2)),
         );
         // Half the kills within the start-up scan, the others anywhere up to the third.
@@ -156,18 +146,7 @@ async fn sigkill_at_random_points_leaves_a_whole_history_and_whole_reports() {
     assert!(known_reports.len() <= scans_before);
 
     // The next run cleans what the kills left, and serves whole answers.
-    let mut daemon = util::spawn(
-        util::bin(),
-        &[
-            "--log-format",
-            "json",
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &env,
-        dir.join("daemon-final.log"),
-    );
+    let mut daemon = util::serve(&config, &account, LOG, dir.join("daemon-final.log"));
     util::wait_for(
         "the daemon's first scan (/readyz)",
         Duration::from_secs(60),

@@ -57,22 +57,7 @@ async fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
     let (code, stdout, stderr) =
         util::run_bin(&["validate", "--config", config.to_str().unwrap()], &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let mut daemon = util::spawn(
-        util::bin(),
-        &[
-            "--log-format",
-            "json",
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-        ],
-        &account
-            .env()
-            .into_iter()
-            .chain([("RUST_LOG", "debug".to_string())])
-            .collect::<Vec<_>>(),
-        dir.join("daemon.log"),
-    );
+    let mut daemon = util::serve(&config, &account, "debug", dir.join("daemon.log"));
 
     let job = |name: &str, scheme: &str, tls: &str, auth: &str| {
         format!(

@@ -215,14 +215,10 @@ async fn a_denied_operation_or_a_scan_past_its_deadline_resolves_nothing() {
              [serve]\nlisten = \"127.0.0.1:{port}\"\nstate_file = \"history.db\"\nscan_timeout_seconds = 10\n"
         ),
     );
-    let mut daemon = util::spawn(
-        util::bin(),
-        &["--log-format", "json", "serve", "--config", &config],
-        &account
-            .env()
-            .into_iter()
-            .chain([("RUST_LOG", "sagemaker_auditor=info,warn".to_string())])
-            .collect::<Vec<_>>(),
+    let mut daemon = util::serve(
+        Path::new(&config),
+        &account,
+        "sagemaker_auditor=info,warn",
         dir.join("daemon.log"),
     );
     let latest = dir.join("reports/latest.json");

@@ -388,6 +388,23 @@ pub fn spawn(program: &Path, args: &[&str], env: &[(&str, String)], log: PathBuf
     Running { child, log }
 }
 
+/// `serve --config <config>` of the binary under test, logging JSON at `rust_log` into
+/// `log`, with `account`'s credentials.
+pub fn serve(config: &Path, account: &Account, rust_log: &str, log: PathBuf) -> Running {
+    let env: Vec<(&str, String)> = account
+        .env()
+        .into_iter()
+        .chain([("RUST_LOG", rust_log.to_string())])
+        .collect();
+    let config = config.to_str().expect("a UTF-8 path");
+    spawn(
+        bin(),
+        &["--log-format", "json", "serve", "--config", config],
+        &env,
+        log,
+    )
+}
+
 /// A program the tests need from the system (Debian's `prometheus` package, which `.ci/run`
 /// installs); a missing one fails the test with how to get it, never skips it.
 pub fn system_tool(name: &str) -> PathBuf {
