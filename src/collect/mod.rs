@@ -350,19 +350,28 @@ impl Ctx {
     /// Runs one AWS call (or one page of a listing) under the account's and the scan's
     /// concurrency bounds; the account's first, so a busy account holds no global permit
     /// while it waits.
-    /// Runs `call` on each item (one describe per resource), in order, preparing no more
-    /// than a few times the account's calls in flight at once. An SDK call's future is
-    /// ~16 KB before it runs: preparing all of them first held 64 MB at 1,000 profiles and
-    /// 3,000 apps. (Chunks of `join_all`, not a `buffered` stream: with the stream rustc
-    /// cannot prove the daemon's spawned scan `Send`, rust-lang/rust#102211.)
+    /// Runs `call` on each item (one describe per resource), in order, with no more than a
+    /// few times the account's calls in flight prepared at once: as one finishes, the next
+    /// is prepared, so the semaphores always have work queued. An SDK call's future is
+    /// ~16 KB before it runs: preparing all of them first (`join_all`) held 64 MB at 1,000
+    /// profiles and 3,000 apps. (A loop over `FuturesOrdered`, not a `buffered` stream: with
+    /// the stream rustc cannot prove the daemon's spawned scan `Send`, rust-lang/rust#102211.)
     async fn each<'a, I, F, Fut>(&self, items: &'a [I], call: F) -> Vec<Fut::Output>
     where
         F: Fn(&'a I) -> Fut,
         Fut: Future,
     {
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(self.per_account * 4) {
-            out.extend(futures::future::join_all(chunk.iter().map(&call)).await);
+        let mut next = items.iter();
+        let mut pending = futures::stream::FuturesOrdered::new();
+        for item in next.by_ref().take(self.per_account * 2) {
+            pending.push_back(call(item));
+        }
+        while let Some(done) = pending.next().await {
+            out.push(done);
+            if let Some(item) = next.next() {
+                pending.push_back(call(item));
+            }
         }
         out
     }
