@@ -270,17 +270,7 @@ async fn a_public_domain_alerts_in_prometheus_and_clears_once_fixed() {
     assert_eq!(resolved.0.check_id, "domain_public_internet_access");
     assert!(resolved.1 > resolved.0.first_seen);
     // ...and the report of the scan that saw it fixed says so.
-    let reports: Vec<Value> = std::fs::read_dir(daemon.dir.join("reports"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("report-")
-        })
-        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-        .collect();
+    let reports: Vec<Value> = util::report_files(&daemon.dir.join("reports"));
     assert!(
         reports.iter().any(|r| r["history"]["resolved"]
             .as_array()

@@ -307,19 +307,7 @@ async fn a_denied_operation_or_a_scan_past_its_deadline_resolves_nothing() {
             .find(|l| l.contains("scan failed") && l.contains("scan_timeout_seconds"))
             .map(str::to_string)
     });
-    let reports = || -> Vec<Value> {
-        std::fs::read_dir(dir.join("reports"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| {
-                p.file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("report-")
-            })
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-            .collect()
-    };
+    let reports = || util::report_files(&dir.join("reports"));
     let started = |r: &Value| -> chrono::DateTime<chrono::Utc> {
         r["scan"]["started_at"].as_str().unwrap().parse().unwrap()
     };

@@ -405,6 +405,22 @@ pub fn serve(config: &Path, account: &Account, rust_log: &str, log: PathBuf) -> 
     )
 }
 
+/// Every timestamped report file (`report-*`) the daemon wrote in `dir`, parsed.
+pub fn report_files(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_dir(dir)
+        .expect("the report directory")
+        .map(|e| e.expect("a directory entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("report-"))
+        })
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("a report file");
+            serde_json::from_str(&text).expect("a report that parses")
+        })
+        .collect()
+}
+
 /// A program the tests need from the system (Debian's `prometheus` package, which `.ci/run`
 /// installs); a missing one fails the test with how to get it, never skips it.
 pub fn system_tool(name: &str) -> PathBuf {
