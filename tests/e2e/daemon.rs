@@ -269,15 +269,24 @@ async fn a_public_domain_alerts_in_prometheus_and_clears_once_fixed() {
     );
     assert_eq!(resolved.0.check_id, "domain_public_internet_access");
     assert!(resolved.1 > resolved.0.first_seen);
-    // ...and the report of the scan that saw it fixed says so.
-    let reports: Vec<Value> = util::report_files(&daemon.dir.join("reports"));
-    assert!(
-        reports.iter().any(|r| r["history"]["resolved"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["id"] == public_id.as_str())),
-        "no report lists {public_id} as resolved"
+    // ...and the report of the scan that saw it fixed says so (its file is written just
+    // after the history commits).
+    let reports: Vec<Value> = util::wait_for(
+        "a report listing the finding as resolved",
+        Duration::from_secs(10),
+        || {
+            let reports = util::report_files(&daemon.dir.join("reports"));
+            reports
+                .iter()
+                .any(|r| {
+                    r["history"]["resolved"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|f| f["id"] == public_id.as_str())
+                })
+                .then_some(reports)
+        },
     );
     let now = daemon.findings("?check_id=domain_public_internet_access");
     assert_eq!(now["findings"][0]["status"], "PASS");
