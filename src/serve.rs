@@ -143,20 +143,21 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         let app = crate::exporter::http::router(exporter.clone()).layer(
             axum::middleware::from_fn_with_state(web.clone(), crate::exporter::web::require_user),
         );
+        let shutdown = async move { stopped(&mut stop).await };
         if tls {
             let listener = TlsListener::new(listener, web.clone())
                 .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;
-            tokio::spawn(async move {
+            tokio::spawn(
                 axum::serve(listener, app)
-                    .with_graceful_shutdown(async move { stopped(&mut stop).await })
-                    .await
-            })
+                    .with_graceful_shutdown(shutdown)
+                    .into_future(),
+            )
         } else {
-            tokio::spawn(async move {
+            tokio::spawn(
                 axum::serve(listener, app)
-                    .with_graceful_shutdown(async move { stopped(&mut stop).await })
-                    .await
-            })
+                    .with_graceful_shutdown(shutdown)
+                    .into_future(),
+            )
         }
     };
     tracing::info!(
@@ -225,9 +226,6 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
         tracing::warn!(
             "serve.listen and serve.state_file take effect at the next restart, not on reload"
         );
-    }
-    if loaded.config.serve.web_config_file != old.config.serve.web_config_file {
-        tracing::info!("the web config file changed; it applies as below");
     }
     if !daemon.web.replace(&loaded.web) {
         tracing::warn!(

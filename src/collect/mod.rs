@@ -347,9 +347,6 @@ impl Ctx {
         }
     }
 
-    /// Runs one AWS call (or one page of a listing) under the account's and the scan's
-    /// concurrency bounds; the account's first, so a busy account holds no global permit
-    /// while it waits.
     /// Runs `call` on each item (one describe per resource), in order, with no more than a
     /// few times the account's calls in flight prepared at once: as one finishes, the next
     /// is prepared, so the semaphores always have work queued. An SDK call's future is
@@ -376,6 +373,9 @@ impl Ctx {
         out
     }
 
+    /// Runs one AWS call (or one page of a listing) under the account's and the scan's
+    /// concurrency bounds; the account's first, so a busy account holds no global permit
+    /// while it waits.
     async fn call<T>(&self, fut: impl Future<Output = T>) -> T {
         // The semaphores are never closed, so acquiring cannot fail; if it ever were, running
         // unbounded is better than dropping the call.
