@@ -147,14 +147,7 @@ async fn sigkill_at_random_points_leaves_a_whole_history_and_whole_reports() {
 
     // The next run cleans what the kills left, and serves whole answers.
     let mut daemon = util::serve(&config, &account, LOG, dir.join("daemon-final.log"));
-    util::wait_for(
-        "the daemon's first scan (/readyz)",
-        Duration::from_secs(60),
-        || match util::http_get(port, "/readyz") {
-            Ok((200, _)) => Some(()),
-            _ => None,
-        },
-    );
+    util::wait_ready(port);
     let (status, body) = util::http_get(port, "/api/findings").unwrap();
     assert_eq!(status, 200);
     let served: Value = serde_json::from_str(&body).unwrap();

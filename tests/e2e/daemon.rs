@@ -66,14 +66,7 @@ fn start_daemon(name: &str, account: &Account, schedule: &str) -> Daemon {
         dir.join("daemon.log"),
     );
     let daemon = Daemon { process, port, dir };
-    util::wait_for(
-        "the daemon's first scan (/readyz)",
-        Duration::from_secs(120),
-        || match util::http_get(port, "/readyz") {
-            Ok((200, _)) => Some(()),
-            _ => None,
-        },
-    );
+    util::wait_ready(port);
     daemon
 }
 

@@ -405,6 +405,18 @@ pub fn serve(config: &Path, account: &Account, rust_log: &str, log: PathBuf) -> 
     )
 }
 
+/// Waits until the daemon on `port` is ready: its first scan completed (/readyz is 200).
+pub fn wait_ready(port: u16) {
+    wait_for(
+        "the daemon's first scan (/readyz)",
+        Duration::from_secs(120),
+        || match http_get(port, "/readyz") {
+            Ok((200, _)) => Some(()),
+            _ => None,
+        },
+    );
+}
+
 /// Every timestamped report file (`report-*`) the daemon wrote in `dir`, parsed.
 pub fn report_files(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_dir(dir)
