@@ -1,5 +1,5 @@
 //! Evaluation of a large synthetic snapshot: 20 domains, 10,000 user profiles, 50,000 apps,
-//! 2,000 execution roles. Target (issue 3): under one second on a 2-core machine.
+//! 2,000 execution roles. Target: under one second on a 2-core machine.
 //!
 //! `cargo bench --bench evaluate` prints criterion's figures, and once, the split between
 //! building the report and the policies' own evaluation.
@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sagemaker_auditor::config::Config;
-use sagemaker_auditor::scan::Judge;
+use sagemaker_auditor::pipeline::Judge;
 use sagemaker_auditor::snapshot::Snapshot;
 use serde_json::{Value, json};
 

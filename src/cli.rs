@@ -1,14 +1,17 @@
-//! The command line: parsed with clap, dispatched to the pipeline.
+//! The command line: parsed with clap, turned into the plain options of [`crate::cmd`] and
+//! dispatched. The clap types live here and nowhere else.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{Config, Shard};
-use crate::policy::{PolicySet, Severity};
-use crate::scan::Judge;
-use crate::snapshot::Snapshot;
+use crate::cmd;
+use crate::cmd::scan::{Output, ScanOptions};
+use crate::cmd::teardown::TeardownOptions;
+use crate::config::Shard;
+use crate::telemetry;
+use crate::vocab::{ReportFormat, Severity};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,9 +32,16 @@ pub struct TeardownArgs {
     /// The domain id (d-...).
     #[arg(long, value_name = "ID")]
     pub domain: String,
-    /// Its region; default: the config's first region, else AWS_REGION.
+    /// Its region; default: the config's first region, else AWS_REGION (with
+    /// --from-snapshot: wherever the snapshot has the domain).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+    /// With --from-snapshot: the account to look in, when the snapshot holds several.
+    #[arg(long, value_name = "ID", requires = "from_snapshot")]
+    pub account: Option<String>,
+    /// Plan offline from a saved snapshot (`scan --save-snapshot`) instead of reading AWS.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub from_snapshot: Option<PathBuf>,
     /// A config file: its endpoint_url, max_attempts, call_timeout_seconds and regions apply.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -149,7 +159,7 @@ pub struct ScanArgs {
 pub enum OutputFormat {
     /// A readable summary of the findings.
     Table,
-    /// The findings report (DESIGN.md §3).
+    /// The findings report (`schema_version` 1).
     Json,
     /// OCSF Compliance Findings (Amazon Security Lake).
     Ocsf,
@@ -180,8 +190,62 @@ impl From<FailOn> for Severity {
     }
 }
 
+impl From<LogFormat> for telemetry::LogFormat {
+    fn from(f: LogFormat) -> Self {
+        match f {
+            LogFormat::Auto => Self::Auto,
+            LogFormat::Text => Self::Text,
+            LogFormat::Json => Self::Json,
+        }
+    }
+}
+
+impl From<OutputFormat> for Output {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Table => Output::Report(ReportFormat::Table),
+            OutputFormat::Json => Output::Report(ReportFormat::Json),
+            OutputFormat::Ocsf => Output::Report(ReportFormat::Ocsf),
+            OutputFormat::Asff => Output::Report(ReportFormat::Asff),
+            OutputFormat::Inventory => Output::Inventory,
+        }
+    }
+}
+
+impl From<ScanArgs> for ScanOptions {
+    fn from(a: ScanArgs) -> Self {
+        Self {
+            config: a.config,
+            regions: a.regions,
+            from_snapshot: a.from_snapshot,
+            save_snapshot: a.save_snapshot,
+            output: a.format.map(Output::from),
+            policy_dirs: a.policy_dirs,
+            fail_on: a.fail_on.map(Severity::from),
+            output_file: a.output,
+            shard: a.shard,
+        }
+    }
+}
+
+impl From<TeardownArgs> for TeardownOptions {
+    fn from(a: TeardownArgs) -> Self {
+        Self {
+            domain: a.domain,
+            region: a.region,
+            account: a.account,
+            from_snapshot: a.from_snapshot,
+            config: a.config,
+            format: match a.format {
+                PlanFormat::Text => cmd::teardown::PlanFormat::Text,
+                PlanFormat::Json => cmd::teardown::PlanFormat::Json,
+            },
+        }
+    }
+}
+
 pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
-    let logs = crate::telemetry::init(cli.log_format, "info");
+    let logs = telemetry::init(cli.log_format.into(), "info");
     match cli.command {
         Command::Serve {
             config,
@@ -189,107 +253,27 @@ pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
             shard,
             web_config,
         } => {
-            let sources = crate::serve::Sources {
+            let sources = cmd::serve::Sources {
                 config,
                 policy_dirs,
                 shard,
                 web_config,
             };
-            let loaded = crate::serve::Loaded::load(&sources)?;
+            let loaded = cmd::serve::Loaded::load(&sources)?;
             logs.set_level(&loaded.config.serve.log_level);
-            crate::serve::run(sources, loaded, logs).await
+            cmd::serve::run(sources, loaded, logs).await
         }
-        Command::Scan(args) => crate::scan::run(args).await,
-        Command::TeardownPlan(args) => crate::teardown::run(args).await,
+        Command::Scan(args) => cmd::scan::run(args.into()).await,
+        Command::TeardownPlan(args) => cmd::teardown::run(args.into()).await,
         Command::Validate {
             config,
             policy_dirs,
-        } => {
-            let config = Config::load(&config)?;
-            let judge = Judge::load(&config, &policy_dirs)?;
-            if let Some(web) = &config.serve.web_config_file {
-                crate::exporter::web::WebConfig::load(web)?;
-            }
-            println!(
-                "{}: valid ({} region(s), schedule {:?}, {} checks, {} waiver(s))",
-                config
-                    .source
-                    .as_deref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                config.regions.len(),
-                config.schedule,
-                judge.policies.checks().len(),
-                config.waivers.len()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => cmd::validate(&config, &policy_dirs),
         Command::Policy(PolicyCommand::List {
             config,
             policy_dirs,
-        }) => {
-            let config = match &config {
-                Some(path) => Config::load(path)?,
-                None => Config::default(),
-            };
-            let judge = Judge::load(&config, &policy_dirs)?;
-            let checks = judge.policies.checks();
-            let width = checks
-                .iter()
-                .map(|c| c.metadata.id.len())
-                .max()
-                .unwrap_or(2);
-            println!(
-                "{:<width$}  {:<8}  {:<60}  SOURCE",
-                "ID", "SEVERITY", "TITLE"
-            );
-            for c in checks {
-                println!(
-                    "{:<width$}  {:<8}  {:<60}  {}:{}",
-                    c.metadata.id,
-                    c.metadata.severity.as_str(),
-                    c.metadata.title,
-                    c.source,
-                    c.line
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Policy(PolicyCommand::Test { dirs }) => {
-            let policies = if dirs.is_empty() {
-                PolicySet::load(&[])?
-            } else {
-                PolicySet::load_dirs_only(&dirs)?
-            };
-            let thresholds = serde_json::to_value(Config::default().checks).unwrap_or_default();
-            let outcomes = policies.run_tests(&thresholds);
-            let failed: Vec<_> = outcomes.iter().filter(|o| o.error.is_some()).collect();
-            for o in &failed {
-                println!(
-                    "FAIL {} ({}:{}): {}",
-                    o.name,
-                    o.source,
-                    o.line,
-                    o.error.as_deref().unwrap_or_default()
-                );
-            }
-            println!(
-                "{} passed, {} failed",
-                outcomes.len() - failed.len(),
-                failed.len()
-            );
-            Ok(if failed.is_empty() && !outcomes.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                if outcomes.is_empty() {
-                    eprintln!("error: no test_* rule found");
-                }
-                ExitCode::from(1)
-            })
-        }
-        Command::Schema => {
-            print!("{}", Snapshot::json_schema());
-            Ok(ExitCode::SUCCESS)
-        }
+        }) => cmd::policy_list(config.as_deref(), &policy_dirs),
+        Command::Policy(PolicyCommand::Test { dirs }) => cmd::policy_test(&dirs),
+        Command::Schema => cmd::schema(),
     }
 }

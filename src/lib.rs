@@ -1,23 +1,28 @@
 //! sagemaker-auditor: snapshots SageMaker domains with everything around them and judges them.
 //!
-//! The pipeline, one module a stage: [`config`] → [`collect`] (the only code that talks to
-//! AWS) → [`snapshot`] (our own serde model) → [`policy`] (Rego checks) → [`report`];
-//! [`serve`] runs it on a schedule with the finding history ([`state`]) and publishes
-//! metrics and the latest report ([`exporter`]).
+//! The layers, top to bottom (each imports only those below it):
+//! - [`cli`] parses the command line into the plain options of [`cmd`], the commands;
+//! - [`pipeline`]: the one path from AWS to a report that `scan` and `serve` share;
+//! - its stages: [`collect`] (the only code that talks to AWS), [`policy`] (Rego checks),
+//!   [`report`] (findings and their formats), [`state`] (the finding history), [`exporter`]
+//!   (metrics and HTTP), and [`teardown`] (the deletion plan);
+//! - the vocabulary they share: [`snapshot`] (our own serde model of what was collected),
+//!   [`config`], [`vocab`] (ARNs, resource types, services, severities) and [`fsutil`].
 
 pub mod cli;
+pub mod cmd;
 pub mod collect;
 pub mod config;
 pub mod exporter;
 pub mod fsutil;
+pub mod pipeline;
 pub mod policy;
 pub mod report;
-pub mod scan;
-pub mod serve;
 pub mod snapshot;
 pub mod state;
 pub mod teardown;
 pub mod telemetry;
+pub mod vocab;
 
 #[cfg(test)]
 mod bad_input_tests;
@@ -52,7 +57,7 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// DESIGN.md §3: 2 bad usage, config, policy or input; 1 the scan could not run. (3,
+    /// The exit codes README documents: 2 bad usage, config, policy or input; 1 the scan could not run. (3,
     /// failing findings, is not an error: `scan` returns it.)
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -2,18 +2,18 @@
 //! user profiles, the domain, then the home EFS (mount targets first) and the two NFS security
 //! groups (their cross-references revoked first). It executes nothing: it prints numbered
 //! steps with the exact `aws` CLI command of each, or the same as JSON.
-
-use std::io::Write;
-use std::process::ExitCode;
+//!
+//! The plan is a pure function of a snapshot ([`plan`]): what the domain holds, and the home
+//! EFS and NFS groups whose owner (`domain_id`, decided by `snapshot::ownership`) is the
+//! domain, also after the domain is gone.
 
 use serde::Serialize;
 
-use crate::cli::{PlanFormat, TeardownArgs};
-use crate::collect::teardown::{DomainRemains, GroupRemains, domain_remains};
-use crate::collect::{AwsClients, ClientSettings};
-use crate::config::{Config, is_region_name};
-use crate::snapshot::SecurityGroupRule;
-use crate::{Error, Result};
+use crate::snapshot::{
+    AccountSnapshot, App, Domain, EfsFileSystem, RegionSnapshot, SecurityGroup, SecurityGroupRule,
+    Snapshot,
+};
+use crate::vocab::Service;
 
 pub const PLAN_SCHEMA_VERSION: &str = "1";
 
@@ -44,6 +44,7 @@ pub struct Blocker {
     pub reason: String,
 }
 
+/// One step as printed and as `--format json` gives it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     pub number: usize,
@@ -54,50 +55,243 @@ pub struct Step {
     pub command: Vec<String>,
 }
 
+/// Who an app belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppOwner<'a> {
+    UserProfile(&'a str),
+    Space(&'a str),
+}
+
+/// What a step does, in the order the plan takes them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action<'a> {
+    DeleteApp {
+        owner: AppOwner<'a>,
+        app_type: &'a str,
+        name: &'a str,
+    },
+    /// Until the domain has no app but Deleted or Failed ones.
+    WaitForApps,
+    DeleteSpace(&'a str),
+    DeleteUserProfile(&'a str),
+    WaitForSpaces,
+    WaitForUserProfiles,
+    /// With the home EFS retained (`efs_note`: it is, and will be deleted below).
+    DeleteDomain {
+        name: &'a str,
+        efs_retained: bool,
+    },
+    WaitForDomain,
+    DeleteMountTarget {
+        file_system_id: &'a str,
+        mount_target_id: &'a str,
+    },
+    WaitForMountTargets {
+        file_system_id: &'a str,
+    },
+    DeleteFileSystem {
+        file_system_id: &'a str,
+        size_in_bytes: i64,
+    },
+    /// The rule of `group` that references the domain's other NFS group(s) `others`.
+    RevokeReference {
+        group: &'a SecurityGroup,
+        egress: bool,
+        rule: &'a SecurityGroupRule,
+        others: Vec<&'a str>,
+    },
+    DeleteSecurityGroup(&'a SecurityGroup),
+}
+
 /// Statuses in which an app needs no delete call.
 const APP_GONE: [&str; 2] = ["Deleted", "Deleting"];
 
-struct Builder<'a> {
-    r: &'a DomainRemains,
-    steps: Vec<Step>,
+/// Why no plan can be made from a snapshot.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// Some call that the plan depends on failed: a plan from half the picture could leave
+    /// things behind or delete in the wrong order.
+    #[error("cannot read everything of domain {domain_id}, so no plan: {reasons}")]
+    Incomplete { domain_id: String, reasons: String },
+    /// The snapshot does not say where to look.
+    #[error("{0}")]
+    Ambiguous(String),
 }
 
-impl Builder<'_> {
-    fn push(&mut self, kind: &'static str, description: String, args: &[&str]) {
-        let mut command: Vec<String> = ["aws", args[0], args[1], "--region", &self.r.region]
+/// The account and region of the snapshot a plan is for, and what of the domain is there.
+struct Scope<'a> {
+    account: &'a AccountSnapshot,
+    region: &'a RegionSnapshot,
+    domain: Option<&'a Domain>,
+    file_systems: Vec<&'a EfsFileSystem>,
+    groups: Vec<&'a SecurityGroup>,
+}
+
+impl<'a> Scope<'a> {
+    fn of(account: &'a AccountSnapshot, region: &'a RegionSnapshot, domain_id: &str) -> Self {
+        let owned = |owner: &Option<String>| owner.as_deref() == Some(domain_id);
+        let mut groups: Vec<&SecurityGroup> = region
+            .network
+            .security_groups
             .iter()
-            .map(|s| s.to_string())
+            .filter(|g| owned(&g.domain_id))
             .collect();
-        command.extend(args[2..].iter().map(|s| s.to_string()));
-        self.steps.push(Step {
-            number: self.steps.len() + 1,
-            kind,
-            description,
-            command,
-        });
+        groups.sort_by(|a, b| a.group_name.cmp(&b.group_name));
+        Self {
+            account,
+            region,
+            domain: region.domains.iter().find(|d| d.domain_id == domain_id),
+            file_systems: region
+                .efs_file_systems
+                .iter()
+                .filter(|fs| owned(&fs.domain_id))
+                .collect(),
+            groups,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.domain.is_none() && self.file_systems.is_empty() && self.groups.is_empty()
     }
 }
 
-/// The plan for what was found. Pure: the tests build it from hand-made remains.
-pub fn plan(r: &DomainRemains) -> Plan {
-    let d = r.domain_id.as_str();
-    let mut b = Builder {
-        r,
-        steps: Vec::new(),
+/// The plan to delete `domain_id` as the snapshot describes it. `region` and `account`
+/// narrow where to look; without them the domain (or what it left behind) is looked for in
+/// every account and region the snapshot read, and a domain found nowhere has an empty plan
+/// when the snapshot read one account and region only.
+pub fn plan(
+    snapshot: &Snapshot,
+    domain_id: &str,
+    region: Option<&str>,
+    account: Option<&str>,
+) -> Result<Plan, PlanError> {
+    let candidates: Vec<(&AccountSnapshot, &RegionSnapshot)> = snapshot
+        .accounts
+        .iter()
+        .filter(|a| account.is_none_or(|id| a.account_id == id))
+        .flat_map(|a| a.regions.iter().map(move |r| (a, r)))
+        .filter(|(_, r)| region.is_none_or(|name| r.region == name))
+        .collect();
+    let found: Vec<Scope> = candidates
+        .iter()
+        .map(|(a, r)| Scope::of(a, r, domain_id))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let scope = match (found.len(), candidates.len()) {
+        (1, _) => found.into_iter().next(),
+        (0, 1) => candidates.first().map(|(a, r)| Scope::of(a, r, domain_id)),
+        (0, 0) => {
+            return Err(PlanError::Ambiguous(format!(
+                "the snapshot holds no {} to look for domain {domain_id} in",
+                match (region, account) {
+                    (Some(r), Some(a)) => format!("account {a} in region {r}"),
+                    (Some(r), None) => format!("region {r}"),
+                    (None, Some(a)) => format!("account {a}"),
+                    (None, None) => "account".into(),
+                }
+            )));
+        }
+        (0, n) => {
+            return Err(PlanError::Ambiguous(format!(
+                "domain {domain_id} is in none of the snapshot's {n} account-regions; name the region (--region) it was in"
+            )));
+        }
+        (n, _) => {
+            return Err(PlanError::Ambiguous(format!(
+                "domain {domain_id} is in {n} account-regions of the snapshot; name its region (--region)"
+            )));
+        }
     };
-    let mut blockers = Vec::new();
+    let Some(scope) = scope else {
+        return Err(PlanError::Ambiguous(format!(
+            "domain {domain_id}: nothing to plan"
+        )));
+    };
+    complete(snapshot, &scope, domain_id)?;
+    Ok(build(&scope, domain_id))
+}
 
-    // 1. Apps, except the failed ones (DeleteApp refuses them) and those already going.
-    for app in &r.apps {
-        let owner_flag = if app.owner_kind == "space" {
-            "--space-name"
-        } else {
-            "--user-profile-name"
+/// Refuses a plan for a scope in which a SageMaker, EFS or EC2 call failed.
+fn complete(snapshot: &Snapshot, scope: &Scope, domain_id: &str) -> Result<(), PlanError> {
+    let needed = [Service::Sagemaker, Service::Efs, Service::Ec2];
+    let reasons: Vec<String> = snapshot
+        .collection_errors
+        .iter()
+        .filter(|e| {
+            e.account_id == scope.account.account_id
+                && e.region == scope.region.region
+                && needed.iter().any(|s| s.as_str() == e.service)
+        })
+        .map(|e| e.to_string())
+        .collect();
+    if reasons.is_empty() {
+        Ok(())
+    } else {
+        Err(PlanError::Incomplete {
+            domain_id: domain_id.to_string(),
+            reasons: reasons.join("; "),
+        })
+    }
+}
+
+fn build(scope: &Scope, domain_id: &str) -> Plan {
+    let mut actions = Vec::new();
+    let mut blockers = Vec::new();
+    if let Some(domain) = scope.domain {
+        app_actions(domain, &mut actions, &mut blockers);
+        owner_actions(domain, &mut actions);
+        actions.extend(domain_actions(domain, !scope.file_systems.is_empty()));
+    }
+    actions.extend(storage_actions(&scope.file_systems));
+    actions.extend(group_actions(&scope.groups));
+    let region = scope.region.region.as_str();
+    Plan {
+        schema_version: PLAN_SCHEMA_VERSION,
+        account_id: scope.account.account_id.clone(),
+        region: region.to_string(),
+        domain_id: domain_id.to_string(),
+        domain: scope.domain.map(|d| PlanDomain {
+            arn: d.arn.clone(),
+            name: d.name.clone(),
+            status: d.status.clone(),
+        }),
+        blockers,
+        steps: actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| a.step(i + 1, domain_id, region))
+            .collect(),
+    }
+}
+
+fn owner_of(app: &App) -> Option<AppOwner<'_>> {
+    match (&app.user_profile_name, &app.space_name) {
+        (_, Some(space)) => Some(AppOwner::Space(space)),
+        (Some(profile), None) => Some(AppOwner::UserProfile(profile)),
+        (None, None) => None,
+    }
+}
+
+/// Step 1: Apps, except the failed ones (DeleteApp refuses them) and those already going; then
+/// a wait until they are gone.
+fn app_actions<'a>(domain: &'a Domain, actions: &mut Vec<Action<'a>>, blockers: &mut Vec<Blocker>) {
+    let mut apps: Vec<(&App, AppOwner)> = domain
+        .apps
+        .iter()
+        .filter_map(|a| Some((a, owner_of(a)?)))
+        .collect();
+    let key = |(a, o): &(&App, AppOwner)| {
+        let owner = match o {
+            AppOwner::UserProfile(n) | AppOwner::Space(n) => *n,
         };
-        let owner_label = app.owner_kind.replace('_', " ");
+        (owner.to_string(), a.app_type.clone(), a.name.clone())
+    };
+    apps.sort_by_key(key);
+    for (app, owner) in &apps {
         if app.status == "Failed" {
+            let (label, name) = owner.label();
             blockers.push(Blocker {
-                resource: format!("app {} {:?} of {owner_label} {:?}", app.app_type, app.name, app.owner),
+                resource: format!("app {} {:?} of {label} {:?}", app.app_type, app.name, name),
                 status: app.status.clone(),
                 reason: "a failed app cannot be deleted; SageMaker does not count it against deleting its owner or the domain. If a delete below is refused because of it, AWS Support has to remove it.".into(),
             });
@@ -106,259 +300,251 @@ pub fn plan(r: &DomainRemains) -> Plan {
         if APP_GONE.contains(&app.status.as_str()) {
             continue;
         }
-        b.push(
-            "delete",
-            format!(
-                "Delete app {} {:?} of {owner_label} {:?}.",
-                app.app_type, app.name, app.owner
-            ),
-            &[
-                "sagemaker",
-                "delete-app",
-                "--domain-id",
-                d,
-                owner_flag,
-                &app.owner,
-                "--app-type",
-                &app.app_type,
-                "--app-name",
-                &app.name,
-            ],
-        );
+        actions.push(Action::DeleteApp {
+            owner: *owner,
+            app_type: &app.app_type,
+            name: &app.name,
+        });
     }
-    if r.apps
+    if apps
         .iter()
-        .any(|a| a.status != "Deleted" && a.status != "Failed")
+        .any(|(a, _)| a.status != "Deleted" && a.status != "Failed")
     {
-        b.push(
-            "wait",
-            "Wait until the domain has no app other than Deleted or Failed ones (the command prints nothing).".into(),
-            &["sagemaker", "list-apps", "--domain-id-equals", d, "--query", "Apps[?Status!='Deleted' && Status!='Failed'].[AppType,AppName,Status]", "--output", "text"],
-        );
+        actions.push(Action::WaitForApps);
     }
+}
 
-    // 2. Spaces and user profiles, once their apps are gone.
-    for space in r.spaces.iter().filter(|s| s.status != "Deleting") {
-        b.push(
-            "delete",
-            format!("Delete space {:?}.", space.name),
-            &[
-                "sagemaker",
-                "delete-space",
-                "--domain-id",
-                d,
-                "--space-name",
-                &space.name,
-            ],
-        );
+/// Step 2: Spaces and user profiles, once their apps are gone; then waits until none is left.
+fn owner_actions<'a>(domain: &'a Domain, actions: &mut Vec<Action<'a>>) {
+    let mut spaces: Vec<&str> = domain
+        .spaces
+        .iter()
+        .filter(|s| s.status != "Deleting")
+        .map(|s| s.name.as_str())
+        .collect();
+    spaces.sort();
+    let mut profiles: Vec<&str> = domain
+        .user_profiles
+        .iter()
+        .filter(|p| p.status != "Deleting")
+        .map(|p| p.name.as_str())
+        .collect();
+    profiles.sort();
+    actions.extend(spaces.into_iter().map(Action::DeleteSpace));
+    actions.extend(profiles.into_iter().map(Action::DeleteUserProfile));
+    if !domain.spaces.is_empty() {
+        actions.push(Action::WaitForSpaces);
     }
-    for profile in r.user_profiles.iter().filter(|p| p.status != "Deleting") {
-        b.push(
-            "delete",
-            format!("Delete user profile {:?}.", profile.name),
-            &[
-                "sagemaker",
-                "delete-user-profile",
-                "--domain-id",
-                d,
-                "--user-profile-name",
-                &profile.name,
-            ],
-        );
+    if !domain.user_profiles.is_empty() {
+        actions.push(Action::WaitForUserProfiles);
     }
-    if !r.spaces.is_empty() {
-        b.push(
-            "wait",
-            "Wait until the domain has no space left (the command prints nothing).".into(),
-            &[
-                "sagemaker",
-                "list-spaces",
-                "--domain-id-equals",
-                d,
-                "--query",
-                "Spaces[].SpaceName",
-                "--output",
-                "text",
-            ],
-        );
-    }
-    if !r.user_profiles.is_empty() {
-        b.push(
-            "wait",
-            "Wait until the domain has no user profile left (the command prints nothing).".into(),
-            &[
-                "sagemaker",
-                "list-user-profiles",
-                "--domain-id-equals",
-                d,
-                "--query",
-                "UserProfiles[].UserProfileName",
-                "--output",
-                "text",
-            ],
-        );
-    }
+}
 
-    // 3. The domain. Retain keeps the home EFS for the explicit steps below, after its data
-    // has been copied out if it is needed; Delete would remove it with the domain but leave
-    // the NFS groups anyway.
-    if let Some(domain) = &r.domain {
-        let efs_note = if r.file_systems.is_empty() {
-            String::new()
-        } else {
-            " Its home EFS is retained: copy out any data you still need before it is deleted below.".into()
-        };
-        if domain.status != "Deleting" {
-            b.push(
-                "delete",
-                format!("Delete the domain {d} ({:?}).{efs_note}", domain.name),
-                &[
-                    "sagemaker",
-                    "delete-domain",
-                    "--domain-id",
-                    d,
-                    "--retention-policy",
-                    "HomeEfsFileSystem=Retain",
-                ],
-            );
-        }
-        b.push(
-            "wait",
-            "Wait until the domain is gone (the command fails with ResourceNotFound).".into(),
-            &[
-                "sagemaker",
-                "describe-domain",
-                "--domain-id",
-                d,
-                "--query",
-                "Status",
-                "--output",
-                "text",
-            ],
-        );
+/// Step 3: The domain. Retain keeps the home EFS for the explicit steps below, after its data has
+/// been copied out if it is needed; Delete would remove it with the domain but leave the NFS
+/// groups anyway.
+fn domain_actions(domain: &Domain, has_efs: bool) -> Vec<Action<'_>> {
+    let mut out = Vec::new();
+    if domain.status != "Deleting" {
+        out.push(Action::DeleteDomain {
+            name: &domain.name,
+            efs_retained: has_efs,
+        });
     }
+    out.push(Action::WaitForDomain);
+    out
+}
 
-    // 4. The home EFS: mount targets first (they hold network interfaces in the NFS groups).
-    for fs in &r.file_systems {
-        for mt in &fs.mount_target_ids {
-            b.push(
-                "delete",
-                format!(
-                    "Delete mount target {mt} of the home EFS {}.",
-                    fs.file_system_id
-                ),
-                &["efs", "delete-mount-target", "--mount-target-id", mt],
-            );
+/// Step 4: The home EFS: mount targets first (they hold network interfaces in the NFS groups).
+fn storage_actions<'a>(file_systems: &[&'a EfsFileSystem]) -> Vec<Action<'a>> {
+    let mut out = Vec::new();
+    for fs in file_systems {
+        let file_system_id = fs.file_system_id.as_str();
+        for mount_target_id in &fs.mount_target_ids {
+            out.push(Action::DeleteMountTarget {
+                file_system_id,
+                mount_target_id,
+            });
         }
         if !fs.mount_target_ids.is_empty() {
-            b.push(
-                "wait",
-                format!(
-                    "Wait until EFS {} has no mount target (the command prints nothing).",
-                    fs.file_system_id
-                ),
-                &[
-                    "efs",
-                    "describe-mount-targets",
-                    "--file-system-id",
-                    &fs.file_system_id,
-                    "--query",
-                    "MountTargets[].MountTargetId",
-                    "--output",
-                    "text",
-                ],
-            );
+            out.push(Action::WaitForMountTargets { file_system_id });
         }
-        b.push(
-            "delete",
-            format!(
-                "Delete the home EFS {} ({} bytes stored).",
-                fs.file_system_id, fs.size_in_bytes
-            ),
-            &[
-                "efs",
-                "delete-file-system",
-                "--file-system-id",
-                &fs.file_system_id,
-            ],
-        );
+        out.push(Action::DeleteFileSystem {
+            file_system_id,
+            size_in_bytes: fs.size_in_bytes,
+        });
     }
+    out
+}
 
-    // 5. The NFS groups reference each other: revoke those rules, then delete both.
-    let ids: Vec<&str> = r
-        .security_groups
-        .iter()
-        .map(|g| g.group_id.as_str())
-        .collect();
-    for group in &r.security_groups {
-        for (direction, rules) in [("ingress", &group.ingress), ("egress", &group.egress)] {
-            for rule in rules
-                .iter()
-                .filter(|rule| references_other(rule, group, &ids))
-            {
-                let other: Vec<&str> = rule
+/// Step 5: The NFS groups reference each other: revoke those rules, then delete both.
+fn group_actions<'a>(groups: &[&'a SecurityGroup]) -> Vec<Action<'a>> {
+    let ids: Vec<&str> = groups.iter().map(|g| g.group_id.as_str()).collect();
+    let mut out = Vec::new();
+    for group in groups {
+        for (egress, rules) in [(false, &group.ingress), (true, &group.egress)] {
+            for rule in rules {
+                let others: Vec<&str> = rule
                     .referenced_group_ids
                     .iter()
                     .map(String::as_str)
                     .filter(|g| ids.contains(g) && *g != group.group_id)
                     .collect();
-                let permissions = ip_permissions(rule, &other);
-                let operation = format!("revoke-security-group-{direction}");
-                b.push(
+                if !others.is_empty() {
+                    out.push(Action::RevokeReference {
+                        group,
+                        egress,
+                        rule,
+                        others,
+                    });
+                }
+            }
+        }
+    }
+    out.extend(groups.iter().map(|g| Action::DeleteSecurityGroup(g)));
+    out
+}
+
+impl AppOwner<'_> {
+    /// How the plan names the owner, and its name.
+    fn label(&self) -> (&'static str, &str) {
+        match self {
+            Self::UserProfile(n) => ("user profile", n),
+            Self::Space(n) => ("space", n),
+        }
+    }
+
+    fn flag(&self) -> &'static str {
+        match self {
+            Self::UserProfile(_) => "--user-profile-name",
+            Self::Space(_) => "--space-name",
+        }
+    }
+}
+
+impl Action<'_> {
+    /// The step: its kind, description and `aws` command in `region`.
+    fn step(&self, number: usize, d: &str, region: &str) -> Step {
+        let (kind, description, args) = self.parts(d);
+        let mut command: Vec<String> = vec![
+            "aws".into(),
+            args[0].clone(),
+            args[1].clone(),
+            "--region".into(),
+            region.into(),
+        ];
+        command.extend(args[2..].iter().cloned());
+        Step {
+            number,
+            kind,
+            description,
+            command,
+        }
+    }
+
+    fn parts(&self, d: &str) -> (&'static str, String, Vec<String>) {
+        let argv = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        match self {
+            Self::DeleteApp {
+                owner,
+                app_type,
+                name,
+            } => {
+                let (label, owner_name) = owner.label();
+                (
+                    "delete",
+                    format!("Delete app {app_type} {name:?} of {label} {owner_name:?}."),
+                    argv(&["sagemaker", "delete-app", "--domain-id", d, owner.flag(), owner_name, "--app-type", app_type, "--app-name", name]),
+                )
+            }
+            Self::WaitForApps => (
+                "wait",
+                "Wait until the domain has no app other than Deleted or Failed ones (the command prints nothing).".into(),
+                argv(&["sagemaker", "list-apps", "--domain-id-equals", d, "--query", "Apps[?Status!='Deleted' && Status!='Failed'].[AppType,AppName,Status]", "--output", "text"]),
+            ),
+            Self::DeleteSpace(name) => (
+                "delete",
+                format!("Delete space {name:?}."),
+                argv(&["sagemaker", "delete-space", "--domain-id", d, "--space-name", name]),
+            ),
+            Self::DeleteUserProfile(name) => (
+                "delete",
+                format!("Delete user profile {name:?}."),
+                argv(&["sagemaker", "delete-user-profile", "--domain-id", d, "--user-profile-name", name]),
+            ),
+            Self::WaitForSpaces => (
+                "wait",
+                "Wait until the domain has no space left (the command prints nothing).".into(),
+                argv(&["sagemaker", "list-spaces", "--domain-id-equals", d, "--query", "Spaces[].SpaceName", "--output", "text"]),
+            ),
+            Self::WaitForUserProfiles => (
+                "wait",
+                "Wait until the domain has no user profile left (the command prints nothing).".into(),
+                argv(&["sagemaker", "list-user-profiles", "--domain-id-equals", d, "--query", "UserProfiles[].UserProfileName", "--output", "text"]),
+            ),
+            Self::DeleteDomain { name, efs_retained } => {
+                let efs_note = if *efs_retained {
+                    " Its home EFS is retained: copy out any data you still need before it is deleted below."
+                } else {
+                    ""
+                };
+                (
+                    "delete",
+                    format!("Delete the domain {d} ({name:?}).{efs_note}"),
+                    argv(&["sagemaker", "delete-domain", "--domain-id", d, "--retention-policy", "HomeEfsFileSystem=Retain"]),
+                )
+            }
+            Self::WaitForDomain => (
+                "wait",
+                "Wait until the domain is gone (the command fails with ResourceNotFound).".into(),
+                argv(&["sagemaker", "describe-domain", "--domain-id", d, "--query", "Status", "--output", "text"]),
+            ),
+            Self::DeleteMountTarget {
+                file_system_id,
+                mount_target_id,
+            } => (
+                "delete",
+                format!("Delete mount target {mount_target_id} of the home EFS {file_system_id}."),
+                argv(&["efs", "delete-mount-target", "--mount-target-id", mount_target_id]),
+            ),
+            Self::WaitForMountTargets { file_system_id } => (
+                "wait",
+                format!("Wait until EFS {file_system_id} has no mount target (the command prints nothing)."),
+                argv(&["efs", "describe-mount-targets", "--file-system-id", file_system_id, "--query", "MountTargets[].MountTargetId", "--output", "text"]),
+            ),
+            Self::DeleteFileSystem {
+                file_system_id,
+                size_in_bytes,
+            } => (
+                "delete",
+                format!("Delete the home EFS {file_system_id} ({size_in_bytes} bytes stored)."),
+                argv(&["efs", "delete-file-system", "--file-system-id", file_system_id]),
+            ),
+            Self::RevokeReference {
+                group,
+                egress,
+                rule,
+                others,
+            } => {
+                let direction = if *egress { "egress" } else { "ingress" };
+                (
                     "revoke",
                     format!(
                         "Revoke the {direction} rule of {} ({}) that references {}.",
                         group.group_id,
                         group.group_name,
-                        other.join(", ")
+                        others.join(", ")
                     ),
-                    &[
-                        "ec2",
-                        &operation,
-                        "--group-id",
-                        &group.group_id,
-                        "--ip-permissions",
-                        &permissions,
-                    ],
-                );
+                    argv(&["ec2", &format!("revoke-security-group-{direction}"), "--group-id", &group.group_id, "--ip-permissions", &ip_permissions(rule, others)]),
+                )
             }
+            Self::DeleteSecurityGroup(group) => (
+                "delete",
+                format!("Delete security group {} ({}).", group.group_id, group.group_name),
+                argv(&["ec2", "delete-security-group", "--group-id", &group.group_id]),
+            ),
         }
     }
-    for group in &r.security_groups {
-        b.push(
-            "delete",
-            format!(
-                "Delete security group {} ({}).",
-                group.group_id, group.group_name
-            ),
-            &[
-                "ec2",
-                "delete-security-group",
-                "--group-id",
-                &group.group_id,
-            ],
-        );
-    }
-
-    Plan {
-        schema_version: PLAN_SCHEMA_VERSION,
-        account_id: r.account_id.clone(),
-        region: r.region.clone(),
-        domain_id: r.domain_id.clone(),
-        domain: r.domain.as_ref().map(|d| PlanDomain {
-            arn: d.arn.clone(),
-            name: d.name.clone(),
-            status: d.status.clone(),
-        }),
-        blockers,
-        steps: b.steps,
-    }
-}
-
-fn references_other(rule: &SecurityGroupRule, group: &GroupRemains, ids: &[&str]) -> bool {
-    rule.referenced_group_ids
-        .iter()
-        .any(|g| *g != group.group_id && ids.contains(&g.as_str()))
 }
 
 /// The rule as `--ip-permissions` JSON, limited to the group references being revoked.
@@ -454,64 +640,8 @@ impl Plan {
     }
 }
 
-pub async fn run(args: TeardownArgs) -> Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
-    if !is_domain_id(&args.domain) {
-        return Err(Error::Usage(format!(
-            "--domain {:?} is not a SageMaker domain id (like d-abc123def456)",
-            args.domain
-        )));
-    }
-    let settings = ClientSettings {
-        endpoint_url: config.endpoint_url.clone(),
-        max_attempts: config.max_attempts,
-        call_timeout: config.call_timeout,
-    };
-    let clients = AwsClients::from_env(&settings).await;
-    let region = match args
-        .region
-        .clone()
-        .or_else(|| config.regions.first().cloned())
-        .or_else(|| clients.default_region())
-    {
-        Some(r) if is_region_name(&r) => r,
-        Some(r) => {
-            return Err(Error::Usage(format!(
-                "--region {r:?} is not an AWS region name"
-            )));
-        }
-        None => {
-            return Err(Error::Usage(
-                "no region: pass --region, set `regions` in the config, or set AWS_REGION".into(),
-            ));
-        }
-    };
-    let remains = domain_remains(&clients, &region, &args.domain).await;
-    if !remains.errors.is_empty() {
-        let reasons: Vec<String> = remains.errors.iter().map(|e| e.to_string()).collect();
-        // An incomplete plan could leave things behind or delete in the wrong order.
-        return Err(Error::ScanFailed(format!(
-            "cannot read everything of domain {}, so no plan: {}",
-            args.domain,
-            reasons.join("; ")
-        )));
-    }
-    let plan = plan(&remains);
-    let rendered = match args.format {
-        PlanFormat::Text => plan.to_text(),
-        PlanFormat::Json => plan.to_json(),
-    };
-    let mut out = std::io::stdout().lock();
-    let _ = out
-        .write_all(rendered.as_bytes())
-        .and_then(|()| out.flush());
-    Ok(ExitCode::SUCCESS)
-}
-
-fn is_domain_id(s: &str) -> bool {
+/// A SageMaker domain id: `d-` and up to 61 letters, digits or dashes.
+pub fn is_domain_id(s: &str) -> bool {
     s.len() > 2
         && s.len() <= 63
         && s.starts_with("d-")

@@ -8,7 +8,13 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry, reload};
 
-use crate::cli::LogFormat;
+/// Where logs go as what: `Auto` is human on a terminal and JSON lines otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Auto,
+    Text,
+    Json,
+}
 
 /// Changes the log filter of the running process.
 pub struct LogControl {

@@ -1,4 +1,4 @@
-# IAM policy semantics (CHECKS.md "IAM matching rules"): a statement grants an action on a
+# IAM policy semantics (the IAM policy evaluation logic): a statement grants an action on a
 # resource when its Effect is Allow, its Action matches the action (or its NotAction does
 # not), and likewise for Resource/NotResource. Matching uses IAM's globs through
 # iam.action_matches (case-insensitive) and iam.resource_matches, implemented in Rust.

@@ -37,15 +37,9 @@ results[r.resource_arn] := r if {
 
 results[r.resource_arn] := r if some r in lib.scope_error_results("efs_file_system", "elasticfilesystem", "file-system/", ["DescribeFileSystems"])
 
-# The domain id a tag value names: `arn:...:domain/d-xxx`, or a bare `d-xxx`.
-tagged_domain(value) := id if {
-	regex.match(`^d-[a-z0-9]+$`, value)
-	id := value
-} else := id if {
-	parts := regex.find_all_string_submatch_n(`domain/(d-[a-z0-9]+)$`, value, 1)
-	count(parts) == 1
-	id := parts[0][1]
-}
+# The domain the snapshot says owns the file system (from the tag, or the live domain whose
+# home it is).
+owner(fs) := fs.domain_id if is_string(fs.domain_id)
 
 exists(region, id) if {
 	some d in region.domains
@@ -55,11 +49,11 @@ exists(region, id) if {
 gib := 1073741824
 
 judge(account, region, fs, value) := ["ERROR", sprintf("file system %s: tag %s=%q names no domain id", [fs.file_system_id, tag, value]), {"tag_value": value}] if {
-	not tagged_domain(value)
-} else := ["ERROR", sprintf("file system %s belongs to domain %s, but %s", [fs.file_system_id, tagged_domain(value), lib.describe_errors(lib.scope_errors(account.account_id, region.region, domain_operations))]), {"domain_id": tagged_domain(value)}] if {
+	not owner(fs)
+} else := ["ERROR", sprintf("file system %s belongs to domain %s, but %s", [fs.file_system_id, owner(fs), lib.describe_errors(lib.scope_errors(account.account_id, region.region, domain_operations))]), {"domain_id": owner(fs)}] if {
 	lib.collection_failed(account.account_id, region.region, domain_operations)
-} else := ["FAIL", sprintf("file system %s (%d bytes, about %.2f USD a month) belongs to domain %s, which no longer exists", [fs.file_system_id, fs.size_in_bytes, cost, tagged_domain(value)]), {
-	"domain_id": tagged_domain(value),
+} else := ["FAIL", sprintf("file system %s (%d bytes, about %.2f USD a month) belongs to domain %s, which no longer exists", [fs.file_system_id, fs.size_in_bytes, cost, owner(fs)]), {
+	"domain_id": owner(fs),
 	"size_in_bytes": fs.size_in_bytes,
 	"estimated_monthly_cost_usd": cost,
 	"price_per_gb_month": price,
@@ -67,6 +61,6 @@ judge(account, region, fs, value) := ["ERROR", sprintf("file system %s: tag %s=%
 	"creation_time": object.get(fs, "creation_time", null),
 	"tag_value": value,
 }] if {
-	not exists(region, tagged_domain(value))
+	not exists(region, owner(fs))
 	cost := round((fs.size_in_bytes / gib) * price * 100) / 100
-} else := ["PASS", sprintf("file system %s belongs to domain %s, which exists", [fs.file_system_id, tagged_domain(value)]), {"domain_id": tagged_domain(value)}]
+} else := ["PASS", sprintf("file system %s belongs to domain %s, which exists", [fs.file_system_id, owner(fs)]), {"domain_id": owner(fs)}]

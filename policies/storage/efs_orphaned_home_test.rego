@@ -6,11 +6,19 @@ run(s) := rs if {
 	rs := check.results with input as s
 }
 
-fs(id, tag, size) := {"file_system_id": id, "arn": sprintf("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/%s", [id]), "size_in_bytes": size, "number_of_mount_targets": 2, "creation_time": "2026-01-01T00:00:00Z", "tags": tag}
+# `domain_id` is what the snapshot's ownership rule decided for the tag.
+fs(id, tag, size) := object.union(fs_untagged(id, tag, size), {"domain_id": owner(tag)})
+
+fs_untagged(id, tag, size) := {"file_system_id": id, "arn": sprintf("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/%s", [id]), "size_in_bytes": size, "number_of_mount_targets": 2, "creation_time": "2026-01-01T00:00:00Z", "tags": tag}
 
 snapshot(systems, errors) := {"accounts": [{"account_id": "123456789012", "partition": "aws", "regions": [{"region": "us-east-1", "domains": [{"domain_id": "d-live"}], "efs_file_systems": systems}]}], "collection_errors": errors}
 
 statuses(systems, errors) := {split(r.resource_arn, "/")[1]: r.status | some r in run(snapshot(systems, errors))}
+
+owner(tag) := "d-gone" if tag == arn_tag("d-gone")
+else := "d-live" if tag == arn_tag("d-live")
+else := "d-gone2" if tag.ManagedByAmazonSageMakerResource == "d-gone2"
+else := null
 
 arn_tag(id) := {"ManagedByAmazonSageMakerResource": sprintf("arn:aws:sagemaker:us-east-1:123456789012:domain/%s", [id])}
 

@@ -17,9 +17,9 @@ results[r.resource_arn] := r if {
 	some account in input.accounts
 	some region in account.regions
 	some group in region.network.security_groups
-	parts := regex.find_all_string_submatch_n(`^security-group-for-(inbound|outbound)-nfs-(d-[a-z0-9]+)$`, group.group_name, 1)
-	count(parts) == 1
-	domain_id := parts[0][2]
+	# The domain the snapshot says the group belongs to, by its name.
+	domain_id := group.domain_id
+	is_string(domain_id)
 	verdict := judge(account, region, group, domain_id)
 	r := {
 		"resource_type": "security_group",

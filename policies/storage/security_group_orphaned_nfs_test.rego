@@ -6,7 +6,13 @@ run(s) := rs if {
 	rs := check.results with input as s
 }
 
-group(id, name, refs) := {"group_id": id, "group_name": name, "vpc_id": "vpc-1", "arn": sprintf("arn:aws:ec2:us-east-1:123456789012:security-group/%s", [id]), "ingress": [{"ip_protocol": "tcp", "from_port": 2049, "to_port": 2049, "ipv4_ranges": [], "ipv6_ranges": [], "referenced_group_ids": refs, "prefix_list_ids": []}], "egress": []}
+# `domain_id` is what the snapshot's ownership rule decides from the name.
+group(id, name, refs) := object.union(group_unowned(id, name, refs), {"domain_id": owner(name)})
+
+owner(name) := trim_prefix(trim_prefix(name, "security-group-for-inbound-nfs-"), "security-group-for-outbound-nfs-") if startswith(name, "security-group-for-")
+else := null
+
+group_unowned(id, name, refs) := {"group_id": id, "group_name": name, "vpc_id": "vpc-1", "arn": sprintf("arn:aws:ec2:us-east-1:123456789012:security-group/%s", [id]), "ingress": [{"ip_protocol": "tcp", "from_port": 2049, "to_port": 2049, "ipv4_ranges": [], "ipv6_ranges": [], "referenced_group_ids": refs, "prefix_list_ids": []}], "egress": []}
 
 snapshot(groups, errors) := {"accounts": [{"account_id": "123456789012", "partition": "aws", "regions": [{"region": "us-east-1", "domains": [{"domain_id": "d-live"}], "network": {"security_groups": groups}}]}], "collection_errors": errors}
 

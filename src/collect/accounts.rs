@@ -162,10 +162,7 @@ pub async fn assume_role(
 ) -> Result<Arc<AssumedRole>, CollectionError> {
     let role = Arc::new(AssumedRole {
         sts,
-        role_arn: format!(
-            "arn:{}:iam::{}:role/{}",
-            ctx.partition, target.id, target.role_name
-        ),
+        role_arn: crate::vocab::Arn::iam_role(&ctx.partition, &target.id, &target.role_name),
         external_id: target.external_id.clone(),
         current: Mutex::new(None),
     });

@@ -112,10 +112,7 @@ struct ArnScope<'a> {
 
 impl ArnScope<'_> {
     fn arn(&self, path: &str) -> String {
-        format!(
-            "arn:{}:sagemaker:{}:{}:{path}",
-            self.partition, self.region, self.account
-        )
+        crate::vocab::Arn::sagemaker(self.partition, self.region, self.account, path)
     }
 
     /// The resource a SageMaker request names: an app (domain, owner, type, name), else a

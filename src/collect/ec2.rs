@@ -317,10 +317,14 @@ pub(super) async fn security_groups(
                 let group_id = g.group_id()?.to_string();
                 Some(SecurityGroup {
                     arn: opt(g.security_group_arn()).unwrap_or_else(|| {
-                        format!(
-                            "arn:{}:ec2:{region}:{}:security-group/{group_id}",
-                            ctx.partition, ctx.account_id
-                        )
+                        crate::vocab::Arn {
+                            partition: &ctx.partition,
+                            service: "ec2",
+                            region,
+                            account: &ctx.account_id,
+                            resource: &format!("security-group/{group_id}"),
+                        }
+                        .to_string()
                     }),
                     group_name: g.group_name().unwrap_or_default().to_string(),
                     vpc_id: opt(g.vpc_id()),
@@ -332,6 +336,7 @@ pub(super) async fn security_groups(
                             .iter()
                             .filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
                     ),
+                    domain_id: None,
                     group_id,
                 })
             })

@@ -1,5 +1,7 @@
 //! EFS: every file system of the region, with tags, metered size and mount-target count, all
-//! inline in `DescribeFileSystems` (one call per page of 100).
+//! inline in `DescribeFileSystems` (one call per page of 100); and the mount targets of the
+//! home file systems of domains (one `DescribeMountTargets` each, when it has any), which
+//! the teardown plan deletes first.
 
 use aws_sdk_efs::Client;
 
@@ -9,7 +11,10 @@ use crate::snapshot::EfsFileSystem;
 const SERVICE: &str = "efs";
 
 /// The EFS actions this collector calls (IAM's prefix for EFS is `elasticfilesystem`).
-pub(crate) const ACTIONS: &[&str] = &["elasticfilesystem:DescribeFileSystems"];
+pub(crate) const ACTIONS: &[&str] = &[
+    "elasticfilesystem:DescribeFileSystems",
+    "elasticfilesystem:DescribeMountTargets",
+];
 
 pub(super) async fn collect_file_systems(
     ctx: &Ctx,
@@ -41,10 +46,14 @@ pub(super) async fn collect_file_systems(
             let id = fs.file_system_id().to_string();
             EfsFileSystem {
                 arn: opt(fs.file_system_arn()).unwrap_or_else(|| {
-                    format!(
-                        "arn:{}:elasticfilesystem:{region}:{}:file-system/{id}",
-                        ctx.partition, ctx.account_id
-                    )
+                    crate::vocab::Arn {
+                        partition: &ctx.partition,
+                        service: "elasticfilesystem",
+                        region,
+                        account: &ctx.account_id,
+                        resource: &format!("file-system/{id}"),
+                    }
+                    .to_string()
                 }),
                 name: opt(fs.name()),
                 creation_time: ts(Some(fs.creation_time())),
@@ -55,10 +64,54 @@ pub(super) async fn collect_file_systems(
                 encrypted: fs.encrypted().unwrap_or(false),
                 kms_key_id: opt(fs.kms_key_id()),
                 tags: tags_map(fs.tags().iter().map(|t| (t.key(), t.value()))),
+                domain_id: None,
+                mount_target_ids: Vec::new(),
                 file_system_id: id,
             }
         })
         .collect();
     out.sort_by(|a, b| a.file_system_id.cmp(&b.file_system_id));
     out
+}
+
+/// Reads the mount target ids of every file system a domain owns (`domain_id`, see
+/// `snapshot::ownership`) that has mount targets; a failure is recorded and leaves it empty.
+pub(super) async fn collect_mount_targets(
+    ctx: &Ctx,
+    client: &Client,
+    region: &str,
+    file_systems: &mut [EfsFileSystem],
+) {
+    let wanted = file_systems
+        .iter_mut()
+        .filter(|fs| fs.domain_id.is_some() && fs.number_of_mount_targets > 0);
+    let reads = wanted.map(|fs| async move {
+        let listed = ctx
+            .call(
+                client
+                    .describe_mount_targets()
+                    .file_system_id(&fs.file_system_id)
+                    .send(),
+            )
+            .await;
+        match listed {
+            Ok(out) => {
+                let mut ids: Vec<String> = out
+                    .mount_targets()
+                    .iter()
+                    .map(|m| m.mount_target_id().to_string())
+                    .collect();
+                ids.sort();
+                fs.mount_target_ids = ids;
+            }
+            Err(err) => ctx.record(
+                region,
+                SERVICE,
+                "DescribeMountTargets",
+                Some(&fs.file_system_id),
+                &err,
+            ),
+        }
+    });
+    futures::future::join_all(reads).await;
 }

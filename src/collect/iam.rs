@@ -212,7 +212,7 @@ impl ManagedPolicyCache {
 }
 
 fn is_aws_managed(arn: &str) -> bool {
-    arn.split(':').nth(4) == Some("aws")
+    crate::vocab::Arn::parse(arn).is_some_and(|a| a.account == "aws")
 }
 
 fn local_policy(ctx: &Ctx, detail: &ManagedPolicyDetail) -> Option<ManagedPolicy> {

@@ -12,7 +12,6 @@ mod error;
 mod iam;
 pub mod permissions;
 mod sagemaker;
-pub mod teardown;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -38,7 +37,7 @@ use crate::snapshot::{
 pub(crate) const STS_ACTIONS: &[&str] = &["sts:GetCallerIdentity"];
 
 /// Region label of the global services (IAM, STS) in `collection_errors`.
-pub const GLOBAL: &str = "global";
+pub use crate::vocab::GLOBAL;
 
 /// What to scan and how hard to push.
 #[derive(Debug, Clone, Default)]
@@ -213,7 +212,7 @@ async fn caller_identity(clients: &AwsClients) -> Result<Identity, CollectionErr
             }
             let partition = out
                 .arn()
-                .and_then(|arn| arn.split(':').nth(1))
+                .and_then(|arn| crate::vocab::Arn::parse(arn).map(|a| a.partition))
                 .filter(|p| !p.is_empty())
                 .unwrap_or("aws")
                 .to_string();
@@ -306,13 +305,21 @@ async fn collect_region(
         efs::collect_file_systems(ctx, &efs, region),
         events,
     );
-    let network = ec2::collect_network(ctx, &ec2, region, &domains).await;
-    RegionSnapshot {
+    let mut out = RegionSnapshot {
         region: region.to_string(),
         domains,
-        network,
+        network: Default::default(),
         efs_file_systems,
-    }
+    };
+    // Owners first: the mount targets are read for domains' home file systems only.
+    crate::snapshot::ownership::assign(&mut out);
+    let (network, ()) = tokio::join!(
+        ec2::collect_network(ctx, &ec2, region, &out.domains),
+        efs::collect_mount_targets(ctx, &efs, region, &mut out.efs_file_systems),
+    );
+    out.network = network;
+    crate::snapshot::ownership::assign(&mut out);
+    out
 }
 
 /// Per-account collection state shared by the service collectors.

@@ -14,7 +14,6 @@ pub fn required_actions() -> BTreeSet<&'static str> {
         super::efs::ACTIONS,
         super::cloudtrail::ACTIONS,
         super::accounts::MEMBER_ACTIONS,
-        super::teardown::ACTIONS,
     ]
     .into_iter()
     .flatten()

@@ -14,6 +14,7 @@ use aws_sdk_sagemaker::types::{self as sm};
 
 use super::{Ctx, is_not_found, opt, ts};
 use crate::snapshot::{App, Domain, Space, SpaceDefaults, UserProfile, UserSettings};
+use crate::vocab::Arn;
 
 const SERVICE: &str = "sagemaker";
 /// The largest page every SageMaker list operation accepts.
@@ -155,10 +156,8 @@ async fn describe_domain(
         domain_id,
     };
     if domain.arn.is_empty() {
-        domain.arn = format!(
-            "arn:{}:sagemaker:{region}:{}:domain/{}",
-            ctx.partition, ctx.account_id, domain.domain_id
-        );
+        domain.arn =
+            Arn::sagemaker_domain(&ctx.partition, region, &ctx.account_id, &domain.domain_id);
     }
     let out = match ctx
         .call(client.describe_domain().domain_id(&domain.domain_id).send())
@@ -240,9 +239,11 @@ async fn describe_user_profile(
     let domain_id = summary.domain_id()?.to_string();
     let name = summary.user_profile_name()?.to_string();
     let mut profile = UserProfile {
-        arn: format!(
-            "arn:{}:sagemaker:{region}:{}:user-profile/{domain_id}/{name}",
-            ctx.partition, ctx.account_id
+        arn: Arn::sagemaker(
+            &ctx.partition,
+            region,
+            &ctx.account_id,
+            &format!("user-profile/{domain_id}/{name}"),
         ),
         status: summary
             .status()
@@ -318,9 +319,11 @@ async fn space(ctx: &Ctx, client: &Client, region: &str, s: &sm::SpaceDetails) -
     let domain_id = s.domain_id()?.to_string();
     let name = s.space_name()?.to_string();
     let mut space = Space {
-        arn: format!(
-            "arn:{}:sagemaker:{region}:{}:space/{domain_id}/{name}",
-            ctx.partition, ctx.account_id
+        arn: Arn::sagemaker(
+            &ctx.partition,
+            region,
+            &ctx.account_id,
+            &format!("space/{domain_id}/{name}"),
         ),
         status: s
             .status()
@@ -405,11 +408,14 @@ async fn app(ctx: &Ctx, client: &Client, region: &str, a: &sm::AppDetails) -> Op
         .and_then(|r| r.instance_type())
         .map(|t| t.as_str().to_string());
     let mut app = App {
-        arn: format!(
-            "arn:{}:sagemaker:{region}:{}:app/{domain_id}/{owner}/{}/{name}",
-            ctx.partition,
-            ctx.account_id,
-            app_type.to_ascii_lowercase()
+        arn: Arn::sagemaker(
+            &ctx.partition,
+            region,
+            &ctx.account_id,
+            &format!(
+                "app/{domain_id}/{owner}/{}/{name}",
+                app_type.to_ascii_lowercase()
+            ),
         ),
         user_profile_name: opt(a.user_profile_name()),
         space_name: opt(a.space_name()),

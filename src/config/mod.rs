@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use toml::Spanned;
 
+pub use crate::vocab::ReportFormat;
 pub use accounts::{
     AccountTarget, AccountsConfig, CloudTrailConfig, OrganizationConfig, Shard, is_account_id,
 };
@@ -98,24 +99,6 @@ pub struct OutputConfig {
     pub format: ReportFormat,
     /// How long reports and history are kept.
     pub retention_days: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ReportFormat {
-    Json,
-    Ocsf,
-    Asff,
-    Table,
-}
-
-impl ReportFormat {
-    const ALL: [(&'static str, Self); 4] = [
-        ("json", Self::Json),
-        ("ocsf", Self::Ocsf),
-        ("asff", Self::Asff),
-        ("table", Self::Table),
-    ];
 }
 
 /// Thresholds of the built-in checks, handed to the policies as `data.config`.
@@ -606,8 +589,8 @@ impl Config {
             }
             if let Some(format) = &o.format {
                 let name = format.get_ref();
-                output.format = match ReportFormat::ALL.iter().find(|(n, _)| n == name) {
-                    Some((_, f)) => *f,
+                output.format = match ReportFormat::parse(name) {
+                    Some(f) => f,
                     None => {
                         return v.invalid(
                             "output.format",

@@ -10,8 +10,8 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::exporter::Exporter;
-use crate::policy::Severity;
 use crate::report::Status;
+use crate::vocab::Severity;
 
 pub fn router(exporter: Arc<Exporter>) -> Router {
     Router::new()
@@ -87,7 +87,7 @@ fn parse_list<T>(
         .map(Some)
 }
 
-/// The latest report (DESIGN.md §3, with `history`), its `findings` filtered by
+/// The latest report (with `history`), its `findings` filtered by
 /// `?status=`, `?severity=` and `?check_id=`; the summary stays the whole scan's.
 async fn findings(
     State(exporter): State<Arc<Exporter>>,

@@ -1,4 +1,4 @@
-//! Every metric `serve` exports, named in this one place (DESIGN.md §3; prefix
+//! Every metric `serve` exports, named in this one place (README's metrics table; prefix
 //! `sagemaker_audit_`). Labels are bounded: check ids, severities, statuses, account ids,
 //! regions, resource types, services and operations; never an ARN or an error message.
 //!
@@ -14,10 +14,9 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::collect::GLOBAL;
-use crate::report::{Report, Status};
+use crate::report::Outcome;
+use crate::report::Report;
 use crate::snapshot::Snapshot;
-use crate::state::Outcome;
 
 const PREFIX: &str = "sagemaker_audit";
 
@@ -305,14 +304,6 @@ impl Metrics {
             .set(report.scan.finished_at.timestamp_millis() as f64 / 1000.0);
 
         let mut findings: BTreeMap<Vec<String>, i64> = BTreeMap::new();
-        let mut orphaned: BTreeMap<Vec<String>, i64> = BTreeMap::new();
-        let efs_sizes: BTreeMap<&str, i64> = snapshot
-            .accounts
-            .iter()
-            .flat_map(|a| &a.regions)
-            .flat_map(|r| &r.efs_file_systems)
-            .map(|fs| (fs.arn.as_str(), fs.size_in_bytes))
-            .collect();
         for f in &report.findings {
             let key = vec![
                 f.check_id.clone(),
@@ -322,47 +313,21 @@ impl Metrics {
                 f.region.clone(),
             ];
             *findings.entry(key).or_default() += 1;
-            if f.check_id == "efs_orphaned_home" && matches!(f.status, Status::Fail | Status::Muted)
-            {
-                *orphaned
-                    .entry(vec![f.account_id.clone(), f.region.clone()])
-                    .or_default() += efs_sizes.get(f.resource_arn.as_str()).copied().unwrap_or(0);
-            }
         }
-        // Every scanned account and region gets a zero, so "no orphaned bytes" is a value.
-        for account in &snapshot.accounts {
-            for region in &account.regions {
-                orphaned
-                    .entry(vec![account.account_id.clone(), region.region.clone()])
-                    .or_default();
-            }
-        }
-
-        let mut resources: BTreeMap<Vec<String>, i64> = BTreeMap::new();
-        for account in &snapshot.accounts {
-            let a = &account.account_id;
-            let mut add = |kind: &str, region: &str, n: usize| {
-                *resources
-                    .entry(vec![kind.to_string(), a.clone(), region.to_string()])
-                    .or_default() += n as i64;
-            };
-            add("iam_role", GLOBAL, account.execution_roles.len());
-            for region in &account.regions {
-                let r = &region.region;
-                add("domain", r, region.domains.len());
-                for d in &region.domains {
-                    add("user_profile", r, d.user_profiles.len());
-                    add("space", r, d.spaces.len());
-                    add(
-                        "app",
-                        r,
-                        d.apps.iter().filter(|app| app.status != "Deleted").count(),
-                    );
-                }
-                add("efs_file_system", r, region.efs_file_systems.len());
-                add("security_group", r, region.network.security_groups.len());
-            }
-        }
+        let tally = &report.tally;
+        let orphaned: BTreeMap<Vec<String>, i64> = tally
+            .orphaned_efs_bytes
+            .iter()
+            .map(|((account, region), bytes)| (vec![account.clone(), region.clone()], *bytes))
+            .collect();
+        let resources: BTreeMap<Vec<String>, i64> = tally
+            .resources
+            .iter()
+            .map(|((kind, account, region), n)| {
+                let labels = vec![kind.as_str().to_string(), account.clone(), region.clone()];
+                (labels, *n as i64)
+            })
+            .collect();
 
         let errors: BTreeMap<Vec<String>, i64> = report
             .evaluation_errors
@@ -432,7 +397,8 @@ fn replace(
 mod tests {
     use super::*;
     use crate::report::test_fixtures::{finding as make, report as make_report};
-    use crate::report::{Finding, Report};
+    use crate::report::{Finding, Report, Status};
+    use crate::vocab::GLOBAL;
 
     fn finding(check_id: &str, arn: &str, region: &str, status: Status) -> Finding {
         let mut f = make(check_id, "domain", arn, status);

@@ -10,7 +10,7 @@
 //! All files are parsed and checked once ([`PolicySet::load`]); each evaluation clones the
 //! compiled engine, so a scan never re-parses and scans never share evaluation state.
 
-mod glob;
+mod iam_ext;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +21,8 @@ use regorus::unstable::{Rule, RuleHead};
 use regorus::{Engine, Value};
 use serde::{Deserialize, Serialize};
 
-pub use glob::glob_match;
+pub use crate::vocab::Severity;
+use crate::vocab::{Arn, GLOBAL};
 
 /// The built-in policies and compliance mappings: `(path under policies/, contents)`.
 pub const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_policies.rs"));
@@ -46,52 +47,6 @@ pub enum PolicyError {
         line: u32,
         problem: String,
     },
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Self::Critical,
-        Self::High,
-        Self::Medium,
-        Self::Low,
-        Self::Info,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
 }
 
 /// A check's `metadata` rule.
@@ -169,9 +124,30 @@ impl PolicySet {
     }
 
     fn from_files(files: Vec<PolicyFile>) -> Result<Self, PolicyError> {
+        Self::from_files_with(files, |_| Ok(()))
+    }
+
+    /// [`PolicySet::load_dirs_only`] with more extensions registered (tests: one that panics).
+    #[cfg(test)]
+    pub(crate) fn load_dirs_with(
+        dirs: &[PathBuf],
+        extend: impl FnOnce(&mut Engine) -> anyhow::Result<()>,
+    ) -> Result<Self, PolicyError> {
+        let mut files = Vec::new();
+        for dir in dirs {
+            read_dir(dir, dir, &mut files)?;
+        }
+        Self::from_files_with(files, extend)
+    }
+
+    fn from_files_with(
+        files: Vec<PolicyFile>,
+        extend: impl FnOnce(&mut Engine) -> anyhow::Result<()>,
+    ) -> Result<Self, PolicyError> {
         let mut engine = Engine::new();
         engine.set_rego_v0(false);
-        glob::register(&mut engine).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        iam_ext::register(&mut engine).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        extend(&mut engine).map_err(|e| PolicyError::Parse(e.to_string()))?;
         engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
             limit: EVALUATION_TIME_LIMIT,
             check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
@@ -339,15 +315,15 @@ impl PolicySet {
         let mut engine = self.engine.clone();
         // Through JSON text and regorus's own Deserialize: measured 30% faster than building a
         // serde_json::Value first and converting that.
-        let prepared = serde_json::to_string(input)
+        let prepared_input = serde_json::to_string(input)
             .and_then(|text| serde_json::from_str::<Value>(&text))
-            .map_err(|e| e.to_string())
-            .and_then(|input| {
-                engine.set_input(input);
-                engine
-                    .add_data(data_config(config))
-                    .map_err(|e| e.to_string())
-            });
+            .map_err(|e| e.to_string());
+        let prepared = prepared_input.clone().and_then(|input| {
+            engine.set_input(input);
+            engine
+                .add_data(data_config(config))
+                .map_err(|e| e.to_string())
+        });
         let input_duration = started.elapsed();
         if let Err(message) = prepared {
             return Evaluation {
@@ -377,7 +353,7 @@ impl PolicySet {
                 let handles: Vec<_> = (0..workers)
                     .map(|_| {
                         let mut engine = engine.clone();
-                        let next = &next;
+                        let (next, prepared_input) = (&next, &prepared_input);
                         scope.spawn(move || {
                             let mut done = Vec::new();
                             loop {
@@ -386,18 +362,34 @@ impl PolicySet {
                                     break;
                                 };
                                 let started = Instant::now();
-                                let outcome = eval_check(&mut engine, check);
+                                let outcome = eval_check_guarded(&mut engine, check);
+                                if outcome.is_err() {
+                                    // A panic or timeout may leave the clone mid-evaluation.
+                                    engine = self.engine.clone();
+                                    reprepare(&mut engine, prepared_input, config);
+                                }
                                 done.push((i, outcome, started.elapsed()));
                             }
                             done
                         })
                     })
                     .collect();
+                // A worker that died anyway loses its outcomes: those checks are errors
+                // below, never checks without results.
                 handles
                     .into_iter()
                     .flat_map(|h| h.join().unwrap_or_default())
                     .collect()
             });
+        let reported: std::collections::HashSet<usize> =
+            outcomes.iter().map(|(i, _, _)| *i).collect();
+        for i in (0..self.checks.len()).filter(|i| !reported.contains(i)) {
+            outcomes.push((
+                i,
+                Err("its evaluation worker ended abnormally".into()),
+                Duration::ZERO,
+            ));
+        }
         outcomes.sort_by_key(|(i, _, _)| *i);
 
         let mut evaluation = Evaluation {
@@ -597,12 +589,38 @@ struct RawResult {
     domain_id: Option<String>,
 }
 
+/// Sets the input and `data.config` of a fresh engine clone (the first preparation succeeded
+/// with the same values, so this one does too).
+fn reprepare(engine: &mut Engine, input: &Result<Value, String>, config: &serde_json::Value) {
+    if let Ok(input) = input {
+        engine.set_input(input.clone());
+        let _ = engine.add_data(data_config(config));
+    }
+}
+
+/// [`eval_check`], with a panic inside the engine or an extension turned into that check's
+/// evaluation error (its findings then stay open in the history) instead of losing the
+/// results of every check its worker had run.
+fn eval_check_guarded(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eval_check(engine, check)))
+        .unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(format!("the evaluation panicked: {what}"))
+        })
+}
+
 fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, String> {
     let value = engine
         .eval_rule(format!("{}.results", check.package))
         .map_err(|e| e.to_string())?;
+    // A check without results is an empty set or object; undefined means `results` could
+    // not be computed (a rule that errors out, a typo in its name), which is not a PASS.
     if value == Value::Undefined {
-        return Ok(Vec::new());
+        return Err("`results` is undefined: the check computed no result set".into());
     }
     // A set of results, or an object of results keyed by resource ARN (the faster form for
     // checks over thousands of resources: keys are compared as strings, not as objects).
@@ -619,9 +637,7 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
     Ok(raw
         .into_iter()
         .map(|r| {
-            // arn:<partition>:<service>:<region>:<account>:<resource>
-            let mut parts = r.resource_arn.splitn(6, ':');
-            let (region, account) = (parts.nth(3), parts.next());
+            let arn = Arn::parse(&r.resource_arn);
             CheckResult {
                 check_id: check.metadata.id.clone(),
                 status: r.status,
@@ -630,16 +646,23 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
                     .unwrap_or_else(|| check.metadata.resource_type.clone()),
                 account_id: r
                     .account_id
-                    .or_else(|| account.map(str::to_string))
+                    .or_else(|| arn.map(|a| a.account.to_string()))
                     .unwrap_or_default(),
                 // IAM ARNs have no region; every consumer (history scopes, metric labels)
                 // relies on such results saying `global`, as the collectors do.
                 region: r
                     .region
                     .filter(|r| !r.is_empty())
-                    .or_else(|| region.filter(|r| !r.is_empty()).map(str::to_string))
-                    .unwrap_or_else(|| crate::collect::GLOBAL.to_string()),
-                domain_id: r.domain_id.or_else(|| sagemaker_domain_id(&r.resource_arn)),
+                    .or_else(|| {
+                        arn.map(|a| a.region)
+                            .filter(|r| !r.is_empty())
+                            .map(str::to_string)
+                    })
+                    .unwrap_or_else(|| GLOBAL.to_string()),
+                domain_id: r.domain_id.or_else(|| {
+                    arn.and_then(|a| a.sagemaker_domain_id())
+                        .map(str::to_string)
+                }),
                 message: r.message,
                 evidence: if r.evidence.is_null() {
                     serde_json::json!({})
@@ -650,24 +673,6 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
             }
         })
         .collect())
-}
-
-/// The domain id in the ARN of a SageMaker domain, user profile, space or app
-/// (`...:domain/d-x`, `...:user-profile/d-x/name`, ...).
-fn sagemaker_domain_id(arn: &str) -> Option<String> {
-    let mut fields = arn.splitn(6, ':');
-    if fields.next() != Some("arn") || fields.nth(1) != Some("sagemaker") {
-        return None;
-    }
-    let resource = fields.nth(2)?;
-    let mut path = resource.split('/');
-    match path.next()? {
-        "domain" | "user-profile" | "space" | "app" => path
-            .next()
-            .filter(|id| id.starts_with("d-"))
-            .map(str::to_string),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

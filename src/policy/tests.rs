@@ -234,7 +234,11 @@ fn results_take_account_and_region_from_the_arn_when_not_given() {
 
 #[test]
 fn domain_ids_come_from_sagemaker_arns_only() {
-    let id = |arn: &str| sagemaker_domain_id(arn);
+    let id = |arn: &str| {
+        crate::vocab::Arn::parse(arn)
+            .and_then(|a| a.sagemaker_domain_id())
+            .map(str::to_string)
+    };
     assert_eq!(
         id("arn:aws:sagemaker:us-east-1:123456789012:domain/d-abc").as_deref(),
         Some("d-abc")
@@ -275,4 +279,70 @@ results contains {"resource_arn": e.resources[0], "status": "FAIL", "message": "
             .unwrap()
             .reads_events()
     );
+}
+
+/// A check whose evaluation panics (here: an extension it calls) is an evaluation error of
+/// that check alone: the other checks' results are all there, none of its own is invented.
+#[test]
+fn a_panicking_check_is_an_evaluation_error_and_the_others_still_run() {
+    let meta = |id: &str| {
+        format!(
+            "package user.{id}\nmetadata := {{\"id\": \"{id}\", \"title\": \"t\", \"severity\": \"low\", \"resource_type\": \"domain\", \"remediation\": \"r\"}}\n"
+        )
+    };
+    let boom = format!(
+        "{}results contains r if {{\n  some d in input.domains\n  test.boom(d)\n  r := {{\"resource_arn\": d, \"status\": \"PASS\", \"message\": \"m\"}}\n}}\n",
+        meta("boom")
+    );
+    let fine = format!(
+        "{}results contains r if {{\n  some d in input.domains\n  r := {{\"resource_arn\": d, \"status\": \"FAIL\", \"message\": \"m\"}}\n}}\n",
+        meta("fine")
+    );
+    let dir = temp_policies(&[("boom.rego", &boom), ("fine.rego", &fine)]);
+    let set = PolicySet::load_dirs_with(std::slice::from_ref(&dir), |engine| {
+        engine.add_extension(
+            "test.boom".into(),
+            1,
+            Box::new(|_| -> anyhow::Result<Value> { panic!("extension exploded") }),
+        )
+    })
+    .unwrap();
+    let input = serde_json::json!({"domains": ["arn:aws:sagemaker:r:1:domain/d-1"]});
+    let evaluation = set.evaluate(&input, &default_config());
+    assert_eq!(evaluation.errors.len(), 1, "{:?}", evaluation.errors);
+    assert_eq!(evaluation.errors[0].check_id, "boom");
+    assert!(evaluation.errors[0].message.contains("panicked"));
+    assert_eq!(evaluation.results.len(), 1);
+    assert_eq!(evaluation.results[0].check_id, "fine");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `results` that evaluates to undefined is an error, not an empty result set; an empty set
+/// is no results.
+#[test]
+fn undefined_results_are_an_error_an_empty_set_is_not() {
+    let meta = |id: &str| {
+        format!(
+            "package user.{id}\nmetadata := {{\"id\": \"{id}\", \"title\": \"t\", \"severity\": \"low\", \"resource_type\": \"domain\", \"remediation\": \"r\"}}\n"
+        )
+    };
+    let undefined = format!(
+        "{}results := x if {{\n  x := input.nothing.here\n}}\n",
+        meta("undef")
+    );
+    let empty = format!(
+        "{}results contains r if {{\n  some d in input.none\n  r := {{\"resource_arn\": d, \"status\": \"PASS\", \"message\": \"m\"}}\n}}\n",
+        meta("empty")
+    );
+    let dir = temp_policies(&[("undef.rego", &undefined), ("empty.rego", &empty)]);
+    let set = PolicySet::load_dirs_only(std::slice::from_ref(&dir)).unwrap();
+    let evaluation = set.evaluate(&serde_json::json!({}), &default_config());
+    let errored: Vec<&str> = evaluation
+        .errors
+        .iter()
+        .map(|e| e.check_id.as_str())
+        .collect();
+    assert_eq!(errored, ["undef"]);
+    assert!(evaluation.results.is_empty());
+    std::fs::remove_dir_all(dir).unwrap();
 }

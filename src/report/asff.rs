@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::policy::Severity;
 use crate::report::findings::{Finding, Report, Status};
+use crate::vocab::Severity;
 
 /// Security Hub's limits on free text.
 const TITLE_MAX: usize = 256;
@@ -31,7 +31,7 @@ fn resource_type(finding: &Finding) -> &'static str {
 
 /// Global resources (IAM) are reported in the first region the scan covered.
 fn home_region<'a>(report: &'a Report, finding: &'a Finding) -> &'a str {
-    if finding.region != crate::collect::GLOBAL {
+    if finding.region != crate::vocab::GLOBAL {
         return &finding.region;
     }
     report
@@ -46,7 +46,8 @@ pub fn render(report: &Report) -> String {
         .findings
         .iter()
         .map(|f| {
-            let partition = f.resource_arn.split(':').nth(1).unwrap_or("aws");
+            let partition = crate::vocab::Arn::parse(&f.resource_arn)
+                .map_or("aws", |a| a.partition);
             let region = home_region(report, f);
             let severity = match f.severity {
                 Severity::Info => "INFORMATIONAL",

@@ -71,9 +71,12 @@ fn attribution(e: &ControlPlaneEvent) -> serde_json::Value {
 
 /// The ARN of domain `domain_id` in the finding's partition, account and region.
 fn domain_arn(resource_arn: &str, account: &str, region: &str, domain_id: &str) -> Option<String> {
-    let partition = resource_arn.split(':').nth(1).filter(|p| !p.is_empty())?;
-    Some(format!(
-        "arn:{partition}:sagemaker:{region}:{account}:domain/{domain_id}"
+    let partition = crate::vocab::Arn::parse(resource_arn)?.partition;
+    if partition.is_empty() {
+        return None;
+    }
+    Some(crate::vocab::Arn::sagemaker_domain(
+        partition, region, account, domain_id,
     ))
 }
 

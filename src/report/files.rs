@@ -5,37 +5,19 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::config::ReportFormat;
 use crate::report::Report;
+use crate::vocab::ReportFormat;
 
 const PREFIX: &str = "report-";
 /// Milliseconds: two scans can finish within one second (a queued scan runs as soon as the
 /// one before ends), and each keeps its own file.
 const STAMP: &str = "%Y%m%dT%H%M%S%.3fZ";
 
-fn extension(format: ReportFormat) -> &'static str {
-    match format {
-        ReportFormat::Json => "json",
-        ReportFormat::Ocsf => "ocsf.json",
-        ReportFormat::Asff => "asff.json",
-        ReportFormat::Table => "txt",
-    }
-}
-
-pub fn render(report: &Report, format: ReportFormat) -> String {
-    match format {
-        ReportFormat::Json => report.to_json(),
-        ReportFormat::Ocsf => crate::report::ocsf::render(report),
-        ReportFormat::Asff => crate::report::asff::render(report),
-        ReportFormat::Table => crate::report::table::render(report, false),
-    }
-}
-
 /// Writes the timestamped report, then `latest` (so `latest` never names a scan whose own
 /// file is missing). Returns the timestamped file's path.
 pub fn write(dir: &Path, format: ReportFormat, report: &Report) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let ext = extension(format);
+    let ext = format.extension();
     let mut at = report.scan.finished_at;
     let mut stamped = dir.join(format!("{PREFIX}{}.{ext}", at.format(STAMP)));
     while stamped.exists() {
@@ -43,17 +25,11 @@ pub fn write(dir: &Path, format: ReportFormat, report: &Report) -> std::io::Resu
         stamped = dir.join(format!("{PREFIX}{}.{ext}", at.format(STAMP)));
     }
     let latest = dir.join(format!("latest.{ext}"));
-    if format == ReportFormat::Json {
-        // Serialised straight to the file, then copied: never held as one string.
-        crate::fsutil::write_atomic_with(&stamped, |w| report.write_json(w))?;
-        crate::fsutil::write_atomic_with(&latest, |w| {
-            std::io::copy(&mut std::fs::File::open(&stamped)?, w).map(drop)
-        })?;
-    } else {
-        let text = render(report, format);
-        crate::fsutil::write_atomic(&stamped, text.as_bytes())?;
-        crate::fsutil::write_atomic(&latest, text.as_bytes())?;
-    }
+    // Written to the file, then copied: never held twice.
+    crate::fsutil::write_atomic_with(&stamped, |w| crate::report::write(report, format, false, w))?;
+    crate::fsutil::write_atomic_with(&latest, |w| {
+        std::io::copy(&mut std::fs::File::open(&stamped)?, w).map(drop)
+    })?;
     Ok(stamped)
 }
 

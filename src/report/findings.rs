@@ -1,5 +1,5 @@
-//! The findings report (DESIGN.md §3, `schema_version` "1"): check results turned into
-//! findings with stable ids, waivers applied, compliance controls attached, summarised.
+//! The findings report (`schema_version` "1"): check results turned into findings with
+//! stable ids, waivers applied, compliance controls attached, summarised.
 
 use std::collections::BTreeMap;
 
@@ -35,6 +35,10 @@ pub struct Report {
     /// within the look-back), oldest first; absent when CloudTrail was not consulted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<ControlPlaneEvent>>,
+    /// What the scan read, counted when the report was built (for the metrics; not part of
+    /// the report's JSON).
+    #[serde(skip)]
+    pub tally: crate::report::tally::Tally,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,7 +216,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
                 && let Some((i, w)) = waivers.iter().enumerate().find(|(_, w)| {
                     w.expires >= today
                         && w.check_id == check_id
-                        && crate::policy::glob_match(&w.resource, &resource_arn, false)
+                        && crate::vocab::glob_match(&w.resource, &resource_arn, false)
                 })
             {
                 status = Status::Muted;
@@ -341,6 +345,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
         evaluation_errors: evaluation.errors.into_iter().map(Into::into).collect(),
         history: None,
         changes: None,
+        tally: crate::report::tally::Tally::of(snapshot),
     }
 }
 
@@ -356,7 +361,7 @@ fn unreachable_account_findings(
     let mut out = Vec::new();
     for (account, errors) in snapshot.unreachable_accounts() {
         let why: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        let resource_arn = format!("arn:*:*:*:{account}:*");
+        let resource_arn = crate::vocab::Arn::account_wide(account);
         for check in policies.checks() {
             let check_id = check.metadata.id.clone();
             out.push(Finding {
@@ -367,7 +372,7 @@ fn unreachable_account_findings(
                 resource_type: "account".into(),
                 resource_arn: resource_arn.clone(),
                 account_id: account.to_string(),
-                region: crate::collect::GLOBAL.into(),
+                region: crate::vocab::GLOBAL.into(),
                 domain_id: None,
                 message: format!(
                     "account {account} could not be scanned, so its resources are unknown: {}",
@@ -408,6 +413,35 @@ impl Report {
     }
 }
 
+/// How a scan ended, as `sagemaker_audit_scans_total{outcome}` counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything was collected and every check ran.
+    Success,
+    /// A report was made, but some calls failed or some checks errored.
+    Partial,
+    /// No report: nothing could be read, or the scan timed out.
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Partial => "partial",
+            Self::Failure => "failure",
+        }
+    }
+
+    pub fn of(report: &Report) -> Self {
+        if report.scan.collection_errors.is_empty() && report.evaluation_errors.is_empty() {
+            Self::Success
+        } else {
+            Self::Partial
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,57 +459,5 @@ mod tests {
         assert_ne!(finding_id("app_failed", arn), finding_id("app_idle", arn));
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         assert_ne!(finding_id("ab", "c"), finding_id("a", "bc"));
-    }
-
-    /// An account that could not be read is in the report as ERROR for every check, never
-    /// as an account without findings; an account that was read is untouched.
-    #[test]
-    fn unreachable_accounts_are_error_for_every_check() {
-        use crate::snapshot::{CollectionError, ErrorKind};
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/snapshot.json");
-        let mut snapshot = Snapshot::load(&path).unwrap();
-        let read = snapshot.accounts[0].account_id.clone();
-        let error = |account: &str, service: &str, operation: &str| CollectionError {
-            account_id: account.into(),
-            region: "global".into(),
-            service: service.into(),
-            operation: operation.into(),
-            error: ErrorKind::AccessDenied,
-            error_code: Some("AccessDenied".into()),
-            message: "not authorized".into(),
-            resource: None,
-        };
-        snapshot.collection_errors = vec![
-            error("222222222222", "sts", "AssumeRole"),
-            error("333333333333", "ec2", "DescribeRegions"),
-        ];
-        let config = crate::config::Config::default();
-        let judge = crate::scan::Judge::load(&config, &[]).unwrap();
-        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
-        let report = judge.report(&snapshot, &config, today);
-        assert_eq!(
-            report.scan.accounts,
-            [read.clone(), "222222222222".into(), "333333333333".into()]
-        );
-        assert_eq!(report.scan.scanned.keys().collect::<Vec<_>>(), [&read]);
-        let checks = judge.policies.checks().len();
-        for account in ["222222222222", "333333333333"] {
-            let of: Vec<&Finding> = report
-                .findings
-                .iter()
-                .filter(|f| f.account_id == account)
-                .collect();
-            assert_eq!(of.len(), checks, "{account}");
-            assert!(of.iter().all(|f| f.status == Status::Error
-                && f.resource_arn == format!("arn:*:*:*:{account}:*")
-                && f.resource_type == "account"));
-        }
-        assert!(
-            report
-                .findings
-                .iter()
-                .filter(|f| f.account_id == read)
-                .all(|f| f.resource_type != "account")
-        );
     }
 }

@@ -74,23 +74,13 @@ fn inventory(s: &Snapshot) -> Inventory<'_> {
         for r in &a.regions {
             let live = |id: &str| r.domains.iter().any(|d| d.domain_id == id);
             for fs in &r.efs_file_systems {
-                if let Some(owner) = fs.tags.get("ManagedByAmazonSageMakerResource") {
-                    let id = owner.rsplit('/').next().unwrap_or(owner);
-                    if id.starts_with("d-") && !live(id) {
-                        orphans.efs_file_systems += 1;
-                        orphans.efs_bytes += fs.size_in_bytes;
-                    }
+                if fs.domain_id.as_deref().is_some_and(|id| !live(id)) {
+                    orphans.efs_file_systems += 1;
+                    orphans.efs_bytes += fs.size_in_bytes;
                 }
             }
             for g in &r.network.security_groups {
-                let id = g
-                    .group_name
-                    .strip_prefix("security-group-for-inbound-nfs-")
-                    .or_else(|| {
-                        g.group_name
-                            .strip_prefix("security-group-for-outbound-nfs-")
-                    });
-                if id.is_some_and(|id| !live(id)) {
+                if g.domain_id.as_deref().is_some_and(|id| !live(id)) {
                     orphans.nfs_security_groups += 1;
                 }
             }

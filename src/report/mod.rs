@@ -10,7 +10,26 @@ pub mod history;
 pub mod inventory;
 pub mod ocsf;
 pub mod table;
+pub mod tally;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 
-pub use findings::{Finding, Report, Status};
+pub use findings::{Finding, Outcome, Report, Status};
+
+/// The one writer of a findings report, in any format; `color` styles the table for a
+/// terminal. JSON, the largest, is serialised straight to `w`.
+pub fn write(
+    report: &Report,
+    format: crate::vocab::ReportFormat,
+    color: bool,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    use crate::vocab::ReportFormat;
+    let text = match format {
+        ReportFormat::Json => return report.write_json(w),
+        ReportFormat::Ocsf => ocsf::render(report),
+        ReportFormat::Asff => asff::render(report),
+        ReportFormat::Table => table::render(report, color),
+    };
+    w.write_all(text.as_bytes())
+}

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::policy::Severity;
 use crate::report::findings::{Report, Status};
+use crate::vocab::Severity;
 
 pub const OCSF_VERSION: &str = "1.1.0";
 

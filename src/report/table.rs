@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::policy::Severity;
 use crate::report::findings::{Report, Status};
+use crate::vocab::Severity;
 
 pub fn render(report: &Report, colour: bool) -> String {
     let paint = |code: &str, text: &str| {

@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::policy::Severity;
 use crate::report::findings::{ScanInfo, Summary, finding_id};
 use crate::report::{Finding, Report, Status};
+use crate::vocab::Severity;
 
 pub const ACCOUNT: &str = "123456789012";
 
@@ -53,5 +53,6 @@ pub fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
         evaluation_errors: vec![],
         history: None,
         changes: None,
+        tally: Default::default(),
     }
 }

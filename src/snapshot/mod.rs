@@ -3,6 +3,7 @@
 //! only ever see these structs. Its JSON Schema is generated from them
 //! (`policies/schema/snapshot.json`).
 
+pub mod ownership;
 mod roles;
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ pub use roles::{BindingKind, RoleBinding, arn_account, role_bindings};
 pub const SCHEMA_VERSION: &str = "1";
 
 /// One scan's view of every account and region it covered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub schema_version: String,
@@ -120,18 +121,18 @@ impl ControlPlaneEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSnapshot {
     pub account_id: String,
     /// `aws`, `aws-cn`, `aws-us-gov`: taken from the caller identity ARN.
     pub partition: String,
     pub regions: Vec<RegionSnapshot>,
-    /// Every effective execution role of the account's domains (CHECKS.md), with its bindings.
+    /// Every effective execution role of the account's domains (see `roles`), with its bindings.
     pub execution_roles: Vec<ExecutionRole>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegionSnapshot {
     pub region: String,
@@ -141,7 +142,7 @@ pub struct RegionSnapshot {
 }
 
 /// A SageMaker domain with the user profiles, spaces and apps that live in it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Domain {
     pub domain_id: String,
@@ -196,7 +197,7 @@ pub struct SpaceDefaults {
     pub security_groups: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserProfile {
     pub name: String,
@@ -215,7 +216,7 @@ pub struct UserProfile {
     pub single_sign_on_user_value: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Space {
     pub name: String,
@@ -233,7 +234,7 @@ pub struct Space {
     pub failure_reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct App {
     pub name: String,
@@ -321,7 +322,7 @@ pub struct VpcEndpoint {
     pub subnet_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroup {
     pub group_id: String,
@@ -332,9 +333,13 @@ pub struct SecurityGroup {
     pub ingress: Vec<SecurityGroupRule>,
     pub egress: Vec<SecurityGroupRule>,
     pub tags: BTreeMap<String, String>,
+    /// The SageMaker domain whose NFS group this is (`security-group-for-inbound-nfs-<id>`,
+    /// `security-group-for-outbound-nfs-<id>`); the domain may be gone.
+    #[serde(default)]
+    pub domain_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SecurityGroupRule {
     /// `-1` means every protocol.
@@ -347,7 +352,7 @@ pub struct SecurityGroupRule {
     pub prefix_list_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EfsFileSystem {
     pub file_system_id: String,
@@ -362,6 +367,14 @@ pub struct EfsFileSystem {
     pub encrypted: bool,
     pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// The SageMaker domain whose home file system this is: the one its
+    /// `ManagedByAmazonSageMakerResource` tag names, else the live domain whose
+    /// `HomeEfsFileSystemId` it is (see `ownership`). The domain may be gone.
+    #[serde(default)]
+    pub domain_id: Option<String>,
+    /// Its mount targets (`DescribeMountTargets`), read for the home EFS of a domain only.
+    #[serde(default)]
+    pub mount_target_ids: Vec<String>,
 }
 
 /// A role that some domain, profile or space runs as.
@@ -586,12 +599,19 @@ impl Snapshot {
                 expected: SCHEMA_VERSION,
             });
         }
-        serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
-            path: origin.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })
+        let mut snapshot: Snapshot =
+            serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
+                path: origin.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        // Decided here as at collection, so a snapshot saved or written without owners reads
+        // the same.
+        for region in snapshot.accounts.iter_mut().flat_map(|a| &mut a.regions) {
+            ownership::assign(region);
+        }
+        Ok(snapshot)
     }
 
     /// Writes the snapshot atomically: a reader sees the old file or the new one, never half.

@@ -1,4 +1,4 @@
-//! Effective execution roles (CHECKS.md): which role every domain, profile and space runs as.
+//! Effective execution roles: which role every domain, profile and space runs as.
 //! Resolution lives in Rust because the collector needs it to know which roles to read, and
 //! the policies then get the answer instead of re-deriving it.
 
@@ -103,7 +103,9 @@ pub fn role_bindings<'a>(
 
 /// The account id in an IAM role ARN (`arn:aws:iam::123456789012:role/x`).
 pub fn arn_account(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
+    crate::vocab::Arn::parse(arn)
+        .map(|a| a.account)
+        .filter(|a| !a.is_empty())
 }
 
 #[cfg(test)]

@@ -1,24 +1,21 @@
 //! The finding history of `serve`: an embedded SQLite database (WAL) with one row per scan
 //! and one per finding that has ever failed, holding when it was first and last seen failing
-//! and when it was resolved.
+//! and when it was resolved; and the CloudTrail events of the look-back window.
 //!
-//! Resolving is the dangerous direction: a finding that disappears because a list call was
-//! denied must not look fixed. A finding failing at the previous scan is resolved only when
-//! this scan reports it PASS, or when it is absent and this scan read its whole scope: its
-//! account and region were scanned, no call of its service failed there, its check ran, and
-//! no ERROR result of its check covers it (a failed list reports ERROR on `.../app/*`).
+//! The store does the I/O only: it loads the open findings, hands them with the report to
+//! [`crate::report::history::diff`] (which decides what opens, resolves or stays open) and
+//! saves the outcome, all in one transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::collect::GLOBAL;
-use crate::policy::{Severity, glob_match};
-use crate::report::history::{History, KeptOpen, ResolvedFinding};
-use crate::report::{Report, Status};
+use crate::report::history::{self, History, OpenFinding};
+use crate::report::{Outcome, Report, Status};
 use crate::snapshot::ControlPlaneEvent;
+use crate::vocab::Severity;
 
 /// Bumped with every schema change; `open` migrates older files forward.
 const SCHEMA_VERSION: i64 = 2;
@@ -68,6 +65,15 @@ CREATE INDEX IF NOT EXISTS events_time ON events (event_time);
 CREATE TABLE IF NOT EXISTS event_window (started_at TEXT NOT NULL);
 ";
 
+/// The events [`Store::record_scan`] stored and read back.
+#[derive(Debug, Default)]
+pub struct RecordedEvents {
+    /// Fetched by this scan and not stored before: the report's `changes`.
+    pub new: Vec<ControlPlaneEvent>,
+    /// Every stored change of the look-back: the sources of attribution.
+    pub known: Vec<ControlPlaneEvent>,
+}
+
 /// The CloudTrail side of a scan, for [`Store::record_scan`].
 pub struct ScanEvents<'a> {
     /// What the scan's LookupEvents returned (its window overlaps the previous one).
@@ -110,35 +116,6 @@ pub struct FindingHistory {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
-/// How a scan ended, as `sagemaker_audit_scans_total{outcome}` counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Everything was collected and every check ran.
-    Success,
-    /// A report was made, but some calls failed or some checks errored.
-    Partial,
-    /// No report: nothing could be read, or the scan timed out.
-    Failure,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Partial => "partial",
-            Self::Failure => "failure",
-        }
-    }
-
-    pub fn of(report: &Report) -> Self {
-        if report.scan.collection_errors.is_empty() && report.evaluation_errors.is_empty() {
-            Self::Success
-        } else {
-            Self::Partial
-        }
-    }
-}
-
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -153,18 +130,6 @@ fn parse_time(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
-}
-
-/// The service whose list calls a resource type comes from: a failure of that service in the
-/// resource's scope means its absence proves nothing.
-fn service_of(resource_type: &str) -> Option<&'static str> {
-    match resource_type {
-        "domain" | "user_profile" | "space" | "app" => Some("sagemaker"),
-        "iam_role" => Some("iam"),
-        "security_group" => Some("ec2"),
-        "efs_file_system" => Some("efs"),
-        _ => None,
-    }
 }
 
 impl Store {
@@ -233,30 +198,26 @@ impl Store {
     /// open, fixed ones resolved. Sets the report's `first_seen`/`last_seen` from the history
     /// and its `history` section.
     pub fn record(&mut self, report: &mut Report) -> Result<(), StateError> {
-        self.record_scan(report, None).map(|_| ())
+        self.record_scan(report, None).map(drop)
     }
 
-    /// [`Store::record`], and in the same transaction the scan's CloudTrail events: those
-    /// not seen before are the report's `changes` (and are returned), every stored one of the
-    /// look-back is a source of its findings' `attribution`.
+    /// [`Store::record`], and in the same transaction the scan's CloudTrail events. Returns
+    /// them: those not seen before (the report's `changes`) and every stored change of the
+    /// look-back (the sources of its findings' `attribution`), which the caller applies.
     pub fn record_scan(
         &mut self,
         report: &mut Report,
         events: Option<ScanEvents<'_>>,
-    ) -> Result<Vec<ControlPlaneEvent>, StateError> {
+    ) -> Result<RecordedEvents, StateError> {
+        let path = self.path.display().to_string();
         let err = |source| StateError::Sqlite {
-            path: self.path.display().to_string(),
+            path: path.clone(),
             source,
         };
-        let now = report.scan.finished_at;
-        let now_text = time_text(now);
         let tx = self.conn.transaction().map_err(err)?;
-
-        let mut new_events = Vec::new();
+        let mut recorded = RecordedEvents::default();
         if let Some(events) = events {
-            let known;
-            (new_events, known) = store_events(&tx, &events).map_err(err)?;
-            crate::report::changes::apply(report, &known, &new_events);
+            (recorded.new, recorded.known) = store_events(&tx, &events).map_err(err)?;
             if events.complete {
                 tx.execute("DELETE FROM event_window", []).map_err(err)?;
                 tx.execute(
@@ -266,156 +227,14 @@ impl Store {
                 .map_err(err)?;
             }
         }
-
-        let mut open: HashMap<String, OpenRow> = HashMap::new();
-        {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT id, check_id, severity, resource_type, resource_arn, account_id, region, first_seen, last_seen
-                     FROM findings WHERE resolved_at IS NULL",
-                )
-                .map_err(err)?;
-            let rows = stmt
-                .query_map([], |r| {
-                    Ok(OpenRow {
-                        id: r.get(0)?,
-                        check_id: r.get(1)?,
-                        severity: r.get(2)?,
-                        resource_type: r.get(3)?,
-                        resource_arn: r.get(4)?,
-                        account_id: r.get(5)?,
-                        region: r.get(6)?,
-                        first_seen: r.get(7)?,
-                        last_seen: r.get(8)?,
-                    })
-                })
-                .map_err(err)?;
-            for row in rows {
-                let row = row.map_err(err)?;
-                open.insert(row.id.clone(), row);
-            }
-        }
-
-        let mut history = History::default();
-        {
-            let mut upsert = tx
-                .prepare(
-                    "INSERT INTO findings (id, check_id, severity, resource_type, resource_arn, account_id, region, status, first_seen, last_seen, resolved_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, NULL)
-                     ON CONFLICT (id) DO UPDATE SET
-                         severity = excluded.severity, status = excluded.status,
-                         first_seen = CASE WHEN findings.resolved_at IS NULL THEN findings.first_seen ELSE excluded.first_seen END,
-                         last_seen = excluded.last_seen, resolved_at = NULL",
-                )
-                .map_err(err)?;
-            for f in &mut report.findings {
-                match f.status {
-                    Status::Fail | Status::Muted => {
-                        upsert
-                            .execute(params![
-                                f.id,
-                                f.check_id,
-                                f.severity.as_str(),
-                                f.resource_type,
-                                f.resource_arn,
-                                f.account_id,
-                                f.region,
-                                f.status.as_str(),
-                                now_text,
-                            ])
-                            .map_err(err)?;
-                        match open.get(&f.id) {
-                            Some(row) => f.first_seen = parse_time(&row.first_seen),
-                            None => {
-                                f.first_seen = now;
-                                history.new.push(f.id.clone());
-                            }
-                        }
-                        f.last_seen = now;
-                    }
-                    // Neither fixed nor failing: the open finding keeps its dates.
-                    Status::Error => {
-                        if let Some(row) = open.get(&f.id) {
-                            f.first_seen = parse_time(&row.first_seen);
-                            f.last_seen = parse_time(&row.last_seen);
-                        }
-                    }
-                    Status::Pass => {}
-                }
-            }
-
-            let scope = Scope::of(report);
-            let status: HashMap<&str, Status> = report
-                .findings
-                .iter()
-                .map(|f| (f.id.as_str(), f.status))
-                .collect();
-            let mut resolve = tx
-                .prepare("UPDATE findings SET resolved_at = ?2 WHERE id = ?1")
-                .map_err(err)?;
-            for (id, row) in &open {
-                let verdict = match status.get(id.as_str()) {
-                    Some(Status::Fail | Status::Muted) => continue,
-                    Some(Status::Error) => Err(("error_result", None)),
-                    Some(Status::Pass) => Ok(()),
-                    None => scope.absence_proves_fixed(row),
-                };
-                match verdict {
-                    Ok(()) => {
-                        resolve.execute(params![id, now_text]).map_err(err)?;
-                        history.resolved.push(ResolvedFinding {
-                            id: id.clone(),
-                            check_id: row.check_id.clone(),
-                            severity: Severity::parse(&row.severity).unwrap_or(Severity::Info),
-                            resource_type: row.resource_type.clone(),
-                            resource_arn: row.resource_arn.clone(),
-                            account_id: row.account_id.clone(),
-                            region: row.region.clone(),
-                            first_seen: parse_time(&row.first_seen),
-                            last_seen: parse_time(&row.last_seen),
-                            resolved_at: now,
-                        });
-                    }
-                    Err((reason, service)) => history.kept_open.push(KeptOpen {
-                        id: id.clone(),
-                        check_id: row.check_id.clone(),
-                        resource_arn: row.resource_arn.clone(),
-                        reason: reason.into(),
-                        service: service.map(String::from),
-                    }),
-                }
-            }
-        }
-        history.new.sort();
-        history
-            .resolved
-            .sort_by(|a, b| (&a.check_id, &a.resource_arn).cmp(&(&b.check_id, &b.resource_arn)));
-        history
-            .kept_open
-            .sort_by(|a, b| (&a.check_id, &a.resource_arn).cmp(&(&b.check_id, &b.resource_arn)));
-
-        let s = &report.summary;
-        tx.execute(
-            "INSERT OR REPLACE INTO scans (id, started_at, finished_at, outcome, pass, fail, muted, error, collection_errors, new_findings, resolved_findings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                report.scan.id,
-                time_text(report.scan.started_at),
-                now_text,
-                Outcome::of(report).as_str(),
-                s.pass as i64,
-                s.fail as i64,
-                s.muted as i64,
-                s.error as i64,
-                report.scan.collection_errors.len() as i64,
-                history.new.len() as i64,
-                history.resolved.len() as i64,
-            ],
-        )
-        .map_err(err)?;
+        let open = open_findings(&tx).map_err(err)?;
+        let history = history::diff(&open, report);
+        history::stamp(&open, report);
+        save_findings(&tx, report, &history).map_err(err)?;
+        save_scan(&tx, report, &history).map_err(err)?;
         tx.commit().map_err(err)?;
         report.history = Some(history);
-        Ok(new_events)
+        Ok(recorded)
     }
 
     /// When the last scan that read CloudTrail completely started (see
@@ -521,107 +340,98 @@ fn store_events(
     Ok((new, known))
 }
 
-struct OpenRow {
-    id: String,
-    check_id: String,
-    severity: String,
-    resource_type: String,
-    resource_arn: String,
-    account_id: String,
-    region: String,
-    first_seen: String,
-    last_seen: String,
+/// Every finding open before this scan, by id.
+fn open_findings(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<HashMap<String, OpenFinding>> {
+    let mut stmt = tx.prepare(
+        "SELECT id, check_id, severity, resource_type, resource_arn, account_id, region, first_seen, last_seen
+         FROM findings WHERE resolved_at IS NULL",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(OpenFinding {
+            id: r.get(0)?,
+            check_id: r.get(1)?,
+            severity: Severity::parse(&r.get::<_, String>(2)?).unwrap_or(Severity::Info),
+            resource_type: r.get(3)?,
+            resource_arn: r.get(4)?,
+            account_id: r.get(5)?,
+            region: r.get(6)?,
+            first_seen: parse_time(&r.get::<_, String>(7)?),
+            last_seen: parse_time(&r.get::<_, String>(8)?),
+        })
+    })?;
+    let mut open = HashMap::new();
+    for row in rows {
+        let row = row?;
+        open.insert(row.id.clone(), row);
+    }
+    Ok(open)
 }
 
-/// What a scan read and failed to read, to tell a fixed finding from an unseen one.
-struct Scope<'a> {
-    /// Regions read per account that was read.
-    scanned: &'a BTreeMap<String, Vec<String>>,
-    /// (account, region, service) of every failed call.
-    failed: BTreeSet<(&'a str, &'a str, &'a str)>,
-    /// Checks that did not run.
-    errored_checks: BTreeSet<&'a str>,
-    /// ERROR results by check: (resource ARN or pattern).
-    error_results: HashMap<&'a str, Vec<&'a str>>,
+/// Opens or refreshes every failing finding (a resolved one that fails again reopens with a
+/// new `first_seen`) and resolves those the diff resolved.
+fn save_findings(
+    tx: &rusqlite::Transaction<'_>,
+    report: &Report,
+    history: &History,
+) -> rusqlite::Result<()> {
+    let now_text = time_text(report.scan.finished_at);
+    let mut upsert = tx.prepare(
+        "INSERT INTO findings (id, check_id, severity, resource_type, resource_arn, account_id, region, status, first_seen, last_seen, resolved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, NULL)
+         ON CONFLICT (id) DO UPDATE SET
+             severity = excluded.severity, status = excluded.status,
+             first_seen = CASE WHEN findings.resolved_at IS NULL THEN findings.first_seen ELSE excluded.first_seen END,
+             last_seen = excluded.last_seen, resolved_at = NULL",
+    )?;
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Muted))
+    {
+        upsert.execute(params![
+            f.id,
+            f.check_id,
+            f.severity.as_str(),
+            f.resource_type,
+            f.resource_arn,
+            f.account_id,
+            f.region,
+            f.status.as_str(),
+            now_text,
+        ])?;
+    }
+    let mut resolve = tx.prepare("UPDATE findings SET resolved_at = ?2 WHERE id = ?1")?;
+    for r in &history.resolved {
+        resolve.execute(params![r.id, now_text])?;
+    }
+    Ok(())
 }
 
-impl<'a> Scope<'a> {
-    fn of(report: &'a Report) -> Self {
-        let mut error_results: HashMap<&str, Vec<&str>> = HashMap::new();
-        for f in &report.findings {
-            if f.status == Status::Error {
-                error_results
-                    .entry(f.check_id.as_str())
-                    .or_default()
-                    .push(f.resource_arn.as_str());
-            }
-        }
-        Self {
-            scanned: &report.scan.scanned,
-            failed: report
-                .scan
-                .collection_errors
-                .iter()
-                .map(|e| (e.account_id.as_str(), e.region.as_str(), e.service.as_str()))
-                .collect(),
-            errored_checks: report
-                .evaluation_errors
-                .iter()
-                .map(|e| e.check_id.as_str())
-                .collect(),
-            error_results,
-        }
-    }
-
-    /// Ok when an absent open finding is fixed; otherwise why it stays open.
-    fn absence_proves_fixed(
-        &self,
-        row: &OpenRow,
-    ) -> Result<(), (&'static str, Option<&'static str>)> {
-        let region = row.region.as_str();
-        // An account whose role could not be assumed is absent here: nothing of it was read.
-        let read = self
-            .scanned
-            .get(row.account_id.as_str())
-            .is_some_and(|regions| region == GLOBAL || regions.iter().any(|r| r == region));
-        if !read {
-            return Err(("not_scanned", None));
-        }
-        if self.errored_checks.contains(row.check_id.as_str()) {
-            return Err(("evaluation_error", None));
-        }
-        let failed_here = |service: &str| {
-            self.failed
-                .contains(&(row.account_id.as_str(), region, service))
-        };
-        match service_of(&row.resource_type) {
-            Some(service) if failed_here(service) => {
-                return Err(("collection_error", Some(service)));
-            }
-            Some(_) => {}
-            // A resource type of a user's check: any failure in its scope keeps it open.
-            None => {
-                if let Some(service) = ["sagemaker", "iam", "ec2", "efs", "sts"]
-                    .into_iter()
-                    .find(|s| failed_here(s))
-                {
-                    return Err(("collection_error", Some(service)));
-                }
-            }
-        }
-        if self
-            .error_results
-            .get(row.check_id.as_str())
-            .is_some_and(|patterns| {
-                patterns
-                    .iter()
-                    .any(|p| glob_match(p, &row.resource_arn, false))
-            })
-        {
-            return Err(("error_result", None));
-        }
-        Ok(())
-    }
+/// The scan's own row: its outcome and counts.
+fn save_scan(
+    tx: &rusqlite::Transaction<'_>,
+    report: &Report,
+    history: &History,
+) -> rusqlite::Result<()> {
+    let s = &report.summary;
+    tx.execute(
+        "INSERT OR REPLACE INTO scans (id, started_at, finished_at, outcome, pass, fail, muted, error, collection_errors, new_findings, resolved_findings)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            report.scan.id,
+            time_text(report.scan.started_at),
+            time_text(report.scan.finished_at),
+            Outcome::of(report).as_str(),
+            s.pass as i64,
+            s.fail as i64,
+            s.muted as i64,
+            s.error as i64,
+            report.scan.collection_errors.len() as i64,
+            history.new.len() as i64,
+            history.resolved.len() as i64,
+        ],
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -325,6 +325,17 @@ fn event(id: &str, name: &str, hours: i64, actor: &str) -> crate::snapshot::Cont
     }
 }
 
+/// What the daemon's pipeline does: record, then attribute from what the store returns.
+fn record_with_events(
+    s: &mut Store,
+    r: &mut Report,
+    events: ScanEvents<'_>,
+) -> Vec<crate::snapshot::ControlPlaneEvent> {
+    let recorded = s.record_scan(r, Some(events)).unwrap();
+    crate::report::changes::apply(r, &recorded.known, &recorded.new);
+    recorded.new
+}
+
 fn actor(r: &Report) -> Option<String> {
     r.findings[0]
         .attribution
@@ -363,9 +374,7 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
         keep_after: at(hours) - Duration::days(7),
         complete,
     };
-    let new = s
-        .record_scan(&mut first, Some(window(&fetched[..], 1, false)))
-        .unwrap();
+    let new = record_with_events(&mut s, &mut first, window(&fetched[..], 1, false));
     assert_eq!(new.len(), 2);
     assert_eq!(
         first.changes.as_ref().unwrap().len(),
@@ -382,9 +391,7 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
     // The next window overlaps: e1 again, and e3.
     let mut second = report(at(3), vec![public(Status::Fail)]);
     let fetched = [created.clone(), updated.clone()];
-    let new = s
-        .record_scan(&mut second, Some(window(&fetched[..], 3, true)))
-        .unwrap();
+    let new = record_with_events(&mut s, &mut second, window(&fetched[..], 3, true));
     assert_eq!(new, std::slice::from_ref(&updated));
     let changes: Vec<&str> = second
         .changes
@@ -402,9 +409,7 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
 
     // Eight days later the events are past the look-back: forgotten, no attribution.
     let mut later = report(at(8 * 24), vec![public(Status::Fail)]);
-    let new = s
-        .record_scan(&mut later, Some(window(&[][..], 8 * 24, true)))
-        .unwrap();
+    let new = record_with_events(&mut s, &mut later, window(&[][..], 8 * 24, true));
     assert!(new.is_empty());
     assert_eq!(actor(&later), None);
     std::fs::remove_dir_all(dir).unwrap();

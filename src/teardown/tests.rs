@@ -1,7 +1,9 @@
-//! The plan's order and commands, from hand-made remains.
+//! The plan's order and commands, from hand-made snapshots.
 
 use super::*;
-use crate::collect::teardown::{AppRemains, FileSystemRemains, LiveDomain, NamedRemains};
+use crate::snapshot::{
+    AccountSnapshot, CollectionError, ErrorKind, RegionSnapshot, Space, UserProfile,
+};
 
 const IN: &str = "sg-0inbound";
 const OUT: &str = "sg-0outbound";
@@ -18,70 +20,97 @@ fn nfs_rule(group: &str) -> SecurityGroupRule {
     }
 }
 
-fn groups() -> Vec<GroupRemains> {
+fn group(
+    id: &str,
+    name: &str,
+    ingress: Vec<SecurityGroupRule>,
+    egress: Vec<SecurityGroupRule>,
+) -> SecurityGroup {
+    SecurityGroup {
+        group_id: id.into(),
+        group_name: name.into(),
+        vpc_id: Some("vpc-1".into()),
+        arn: format!("arn:aws:ec2:us-east-1:123456789012:security-group/{id}"),
+        ingress,
+        egress,
+        ..Default::default()
+    }
+}
+
+fn groups() -> Vec<SecurityGroup> {
     vec![
-        GroupRemains {
-            group_id: IN.into(),
-            group_name: "security-group-for-inbound-nfs-d-1".into(),
-            vpc_id: Some("vpc-1".into()),
-            ingress: vec![nfs_rule(OUT)],
-            egress: vec![],
-        },
-        GroupRemains {
-            group_id: OUT.into(),
-            group_name: "security-group-for-outbound-nfs-d-1".into(),
-            vpc_id: Some("vpc-1".into()),
-            ingress: vec![],
-            egress: vec![nfs_rule(IN)],
-        },
+        // The domain's app group is not one of its NFS groups: never deleted.
+        group("sg-0app", "studio-apps", vec![], vec![]),
+        group(
+            OUT,
+            "security-group-for-outbound-nfs-d-1",
+            vec![],
+            vec![nfs_rule(IN)],
+        ),
+        group(
+            IN,
+            "security-group-for-inbound-nfs-d-1",
+            vec![nfs_rule(OUT)],
+            vec![],
+        ),
+        // Another domain's pair stays.
+        group(
+            "sg-0other",
+            "security-group-for-inbound-nfs-d-2",
+            vec![],
+            vec![],
+        ),
     ]
 }
 
-fn app(
-    owner_kind: &'static str,
-    owner: &str,
-    app_type: &str,
-    name: &str,
-    status: &str,
-) -> AppRemains {
-    AppRemains {
+fn app(owner_kind: &str, owner: &str, app_type: &str, name: &str, status: &str) -> App {
+    App {
+        name: name.into(),
         app_type: app_type.into(),
-        name: name.into(),
-        owner_kind,
-        owner: owner.into(),
+        domain_id: "d-1".into(),
+        user_profile_name: (owner_kind == "user_profile").then(|| owner.into()),
+        space_name: (owner_kind == "space").then(|| owner.into()),
         status: status.into(),
+        ..Default::default()
     }
 }
 
-fn named(name: &str) -> NamedRemains {
-    NamedRemains {
+fn profile(name: &str) -> UserProfile {
+    UserProfile {
         name: name.into(),
+        domain_id: "d-1".into(),
         status: "InService".into(),
+        ..Default::default()
     }
 }
 
-fn file_system() -> FileSystemRemains {
-    FileSystemRemains {
-        file_system_id: "fs-1".into(),
-        arn: "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-1".into(),
+fn file_system(id: &str, tag: &str) -> EfsFileSystem {
+    EfsFileSystem {
+        file_system_id: id.into(),
+        arn: format!("arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/{id}"),
         size_in_bytes: 6144,
         life_cycle_state: "available".into(),
+        number_of_mount_targets: 2,
+        tags: [(
+            crate::snapshot::ownership::EFS_DOMAIN_TAG.to_string(),
+            tag.to_string(),
+        )]
+        .into(),
         mount_target_ids: vec!["fsmt-a".into(), "fsmt-b".into()],
+        ..Default::default()
     }
 }
 
-fn live() -> DomainRemains {
-    DomainRemains {
-        account_id: "123456789012".into(),
-        partition: "aws".into(),
-        region: "us-east-1".into(),
+/// Account 123456789012 in us-east-1 with domain d-1 (apps, a space, two profiles, its home
+/// EFS and NFS pair), another domain's EFS and group beside it; owners assigned as at
+/// collection.
+fn live() -> Snapshot {
+    let domain = Domain {
         domain_id: "d-1".into(),
-        domain: Some(LiveDomain {
-            arn: "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1".into(),
-            name: "research".into(),
-            status: "InService".into(),
-            home_efs_file_system_id: Some("fs-1".into()),
-        }),
+        arn: "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1".into(),
+        name: "research".into(),
+        status: "InService".into(),
+        home_efs_file_system_id: Some("fs-1".into()),
         apps: vec![
             app(
                 "user_profile",
@@ -94,12 +123,45 @@ fn live() -> DomainRemains {
             app("space", "team", "JupyterLab", "default", "InService"),
             app("user_profile", "bob", "JupyterServer", "default", "Deleted"),
         ],
-        spaces: vec![named("team")],
-        user_profiles: vec![named("alice"), named("bob")],
-        file_systems: vec![file_system()],
-        security_groups: groups(),
-        errors: vec![],
+        spaces: vec![Space {
+            name: "team".into(),
+            domain_id: "d-1".into(),
+            status: "InService".into(),
+            ..Default::default()
+        }],
+        user_profiles: vec![profile("bob"), profile("alice")],
+        ..Default::default()
+    };
+    let mut region = RegionSnapshot {
+        region: "us-east-1".into(),
+        domains: vec![domain],
+        efs_file_systems: vec![
+            file_system(
+                "fs-1",
+                "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1",
+            ),
+            file_system(
+                "fs-2",
+                "arn:aws:sagemaker:us-east-1:123456789012:domain/d-2",
+            ),
+        ],
+        ..Default::default()
+    };
+    region.network.security_groups = groups();
+    crate::snapshot::ownership::assign(&mut region);
+    Snapshot {
+        accounts: vec![AccountSnapshot {
+            account_id: "123456789012".into(),
+            partition: "aws".into(),
+            regions: vec![region],
+            ..Default::default()
+        }],
+        ..Default::default()
     }
+}
+
+fn region(s: &mut Snapshot) -> &mut RegionSnapshot {
+    &mut s.accounts[0].regions[0]
 }
 
 fn position(plan: &Plan, needle: &str) -> usize {
@@ -115,7 +177,7 @@ fn position(plan: &Plan, needle: &str) -> usize {
 
 #[test]
 fn a_live_domain_is_taken_down_in_dependency_order() {
-    let plan = plan(&live());
+    let plan = plan(&live(), "d-1", None, None).unwrap();
     let order = [
         "delete-app --domain-id d-1 --user-profile-name alice --app-type JupyterServer --app-name default",
         "delete-app --domain-id d-1 --space-name team --app-type JupyterLab",
@@ -177,11 +239,8 @@ fn a_live_domain_is_taken_down_in_dependency_order() {
 #[test]
 fn an_already_deleted_domain_gets_its_leftovers_cleaned() {
     let mut r = live();
-    r.domain = None;
-    r.apps.clear();
-    r.spaces.clear();
-    r.user_profiles.clear();
-    let plan = plan(&r);
+    region(&mut r).domains.clear();
+    let plan = plan(&r, "d-1", None, None).unwrap();
     assert!(plan.steps.iter().all(|s| s.command[1] != "sagemaker"));
     assert_eq!(position(&plan, "delete-mount-target"), 0);
     assert!(position(&plan, "delete-file-system") < position(&plan, "revoke-security-group"));
@@ -191,9 +250,9 @@ fn an_already_deleted_domain_gets_its_leftovers_cleaned() {
     assert!(json["domain"].is_null());
     assert_eq!(json["steps"][0]["kind"], "delete");
 
-    r.file_systems.clear();
-    r.security_groups.clear();
-    let nothing = super::plan(&r);
+    region(&mut r).efs_file_systems.clear();
+    region(&mut r).network.security_groups.clear();
+    let nothing = super::plan(&r, "d-1", None, None).unwrap();
     assert!(nothing.steps.is_empty());
     assert!(nothing.to_text().starts_with("Nothing is left"));
 }
@@ -204,4 +263,84 @@ fn arguments_are_quoted_for_the_shell() {
     assert_eq!(shell_quote("a b"), "'a b'");
     assert_eq!(shell_quote("it's"), r"'it'\''s'");
     assert_eq!(shell_quote(""), "''");
+}
+
+/// A call of the plan's services that failed in the domain's region: no plan (exit 1), since
+/// half a picture could leave things behind; a failure elsewhere or of IAM does not matter.
+#[test]
+fn a_plan_from_an_incomplete_scope_is_refused() {
+    let mut s = live();
+    let error = |service: &str, region: &str| CollectionError {
+        account_id: "123456789012".into(),
+        region: region.into(),
+        service: service.into(),
+        operation: "List".into(),
+        error: ErrorKind::AccessDenied,
+        error_code: None,
+        message: "denied".into(),
+        resource: None,
+    };
+    s.collection_errors = vec![error("iam", "global"), error("efs", "eu-west-1")];
+    assert!(plan(&s, "d-1", None, None).is_ok());
+    s.collection_errors.push(error("ec2", "us-east-1"));
+    let refused = plan(&s, "d-1", None, None).unwrap_err();
+    assert!(matches!(refused, PlanError::Incomplete { .. }), "{refused}");
+    assert!(refused.to_string().contains("ec2"), "{refused}");
+}
+
+/// Where the snapshot does not say where to look, the plan asks instead of guessing.
+#[test]
+fn a_domain_found_nowhere_in_a_many_region_snapshot_needs_its_region() {
+    let mut s = live();
+    let mut other = s.accounts[0].regions[0].clone();
+    other.region = "eu-west-1".into();
+    other.domains.clear();
+    other.efs_file_systems.clear();
+    other.network.security_groups.clear();
+    s.accounts[0].regions.push(other);
+    assert!(matches!(
+        plan(&s, "d-9", None, None),
+        Err(PlanError::Ambiguous(_))
+    ));
+    let nothing = plan(&s, "d-9", Some("eu-west-1"), None).unwrap();
+    assert!(nothing.steps.is_empty());
+    assert_eq!(nothing.region, "eu-west-1");
+    assert_eq!(plan(&s, "d-1", None, None).unwrap().region, "us-east-1");
+    assert!(matches!(
+        plan(&s, "d-1", Some("ap-south-1"), None),
+        Err(PlanError::Ambiguous(_))
+    ));
+}
+
+/// The bundled example snapshot (the emulated reference account): a live domain's plan from
+/// the file alone, and a deleted domain's leftovers.
+#[test]
+fn plans_from_the_example_snapshot() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/snapshot.json");
+    let s = Snapshot::load(&path).unwrap();
+    let region = &s.accounts[0].regions[0];
+    let domain = region
+        .domains
+        .iter()
+        .find(|d| !d.apps.is_empty())
+        .expect("a domain with apps");
+    let p = plan(&s, &domain.domain_id, None, None).unwrap();
+    assert_eq!(p.domain.as_ref().unwrap().name, domain.name);
+    assert!(p.steps.iter().any(|s| s.command[2] == "delete-domain"));
+    let orphan = region
+        .efs_file_systems
+        .iter()
+        .filter_map(|fs| fs.domain_id.as_deref())
+        .find(|id| !region.domains.iter().any(|d| d.domain_id == *id))
+        .expect("an orphaned home EFS");
+    let leftovers = plan(&s, orphan, None, None).unwrap();
+    assert!(leftovers.domain.is_none());
+    assert!(
+        leftovers
+            .steps
+            .iter()
+            .any(|s| s.command[2] == "delete-file-system"),
+        "{}",
+        leftovers.to_text()
+    );
 }

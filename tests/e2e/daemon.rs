@@ -158,7 +158,7 @@ impl Prometheus {
     }
 }
 
-/// The scenario end to end: a public domain raises the alert in a real Prometheus;
+/// The alerting path end to end: a public domain raises the alert in a real Prometheus;
 /// the domain is fixed in the emulator; the history resolves the finding, the gauge drops
 /// and the alert clears.
 #[tokio::test(flavor = "multi_thread")]

@@ -93,7 +93,7 @@ async fn access_denied_on_list_apps_is_recorded_and_the_rest_completes() {
 
     // Judged: only the app checks lack their input, and they say so instead of passing.
     let config = sagemaker_auditor::config::Config::default();
-    let judge = sagemaker_auditor::scan::Judge::load(&config, &[]).unwrap();
+    let judge = sagemaker_auditor::pipeline::Judge::load(&config, &[]).unwrap();
     let report = judge.report(&s, &config, chrono::Utc::now().date_naive());
     let app_wide = format!("arn:aws:sagemaker:{REGION}:000000000003:app/*");
     for check in ["app_failed", "app_idle"] {

@@ -1,12 +1,12 @@
 //! The whole pipeline against the emulator: the reference account seeds a problem for every
-//! check of CHECKS.md and a clean twin beside each; the report must name exactly those.
+//! built-in check and a clean twin beside each; the report must name exactly those.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use sagemaker_auditor::collect::AwsClients;
 use sagemaker_auditor::config::Config;
+use sagemaker_auditor::pipeline::Judge;
 use sagemaker_auditor::report::{Report, Status};
-use sagemaker_auditor::scan::Judge;
 use sagemaker_auditor::snapshot::Snapshot;
 
 use crate::reference::{self, Seeded};

@@ -378,6 +378,18 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         .expect("orphaned home EFS");
     assert_eq!(orphan.size_in_bytes, ORPHAN_BYTES);
     assert_eq!(orphan.number_of_mount_targets, 2);
+    // Its owner is decided once, in the snapshot, and its mount targets are listed.
+    assert_eq!(
+        orphan.domain_id.as_deref(),
+        Some(seeded.gone_domain.as_str())
+    );
+    assert_eq!(orphan.mount_target_ids.len(), 2);
+    assert!(
+        orphan
+            .mount_target_ids
+            .iter()
+            .all(|m| m.starts_with("fsmt-"))
+    );
     assert!(orphan.creation_time.is_some());
     assert!(orphan.arn.starts_with(&format!(
         "arn:aws:elasticfilesystem:{REGION}:{ACCOUNT}:file-system/fs-"
@@ -391,8 +403,10 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         for dir in ["inbound", "outbound"] {
             let name = format!("security-group-for-{dir}-nfs-{d}");
             assert!(
-                net.security_groups.iter().any(|g| g.group_name == name),
-                "{name} collected"
+                net.security_groups
+                    .iter()
+                    .any(|g| g.group_name == name && g.domain_id.as_deref() == Some(d.as_str())),
+                "{name} collected, owned by {d}"
             );
         }
     }
@@ -535,6 +549,9 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         ("ec2:DescribeVpcEndpoints", 1),
         ("ec2:DescribeSecurityGroups", 2),
         ("efs:DescribeFileSystems", 1),
+        // The home EFS of the three domains and of the deleted one: their mount target ids
+        // are in the snapshot for the teardown plan.
+        ("efs:DescribeMountTargets", 4),
         ("iam:GetAccountAuthorizationDetails", 1),
         ("iam:GetPolicy", 2), // AdministratorAccess, AmazonSageMakerFullAccess
         ("iam:GetPolicyVersion", 2),

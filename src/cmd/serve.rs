@@ -22,12 +22,13 @@ use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
 use crate::exporter::web::{TlsListener, WebConfig, WebState};
+use crate::pipeline::{self, Judge, log_completed, nothing_read};
+use crate::report::Outcome;
 use crate::report::Report;
-use crate::scan::{Judge, log_completed, nothing_read, take_snapshot};
 use crate::snapshot::ControlPlaneEvent;
 use crate::snapshot::Snapshot;
 use crate::state::ScanEvents;
-use crate::state::{Outcome, Store};
+use crate::state::Store;
 use crate::telemetry::LogControl;
 use crate::{Error, Result};
 
@@ -359,7 +360,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
             _ => floor,
         }
     });
-    let collect = take_snapshot(config, &[], events_since);
+    let collect = pipeline::collect(config, &[], events_since);
     let snapshot = match tokio::time::timeout(config.serve.scan_timeout, collect).await {
         Err(_) => {
             return failed(
@@ -421,9 +422,8 @@ fn judge_and_record(
                     .iter()
                     .any(|e| e.service == "cloudtrail"),
         });
-        new_events = store
-            .record_scan(&mut report, events)
-            .map_err(|e| e.to_string())?;
+        new_events =
+            pipeline::record(&mut store, &mut report, events).map_err(|e| e.to_string())?;
         match store.prune(cutoff) {
             Ok((scans, findings)) if scans + findings > 0 => {
                 tracing::info!(scans, findings, "history pruned")
