@@ -167,8 +167,7 @@ fn bench(c: &mut Criterion) {
         "{:?}",
         report.evaluation_errors
     );
-    let thresholds = serde_json::to_value(&config.checks).unwrap_or_default();
-    let evaluation = judge.policies.evaluate(&snapshot, &thresholds);
+    let evaluation = judge.policies.evaluate(&snapshot, &judge.thresholds);
     let mut slowest = evaluation.check_durations.clone();
     slowest.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
     println!(

@@ -1,7 +1,7 @@
 //! The one path from AWS to a findings report, which `scan` and `serve` both take:
 //! [`collect`] a snapshot (or load one), [`Judge::report`] it with the policies, attribute
 //! its findings to the CloudTrail events that changed them ([`attribute`]), and, in the
-//! daemon, [`record`] it in the finding history. The commands (`crate::cmd`) only add their
+//! daemon, [`record`] it in the finding history. The commands only add their
 //! input and output around it.
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::collect::{AwsClients, ClientSettings, CollectOptions};
-use crate::config::{Config, is_region_name};
+use crate::config::{Config, Regions};
 use crate::policy::{PolicyError, PolicySet};
 use crate::report::Report;
 use crate::report::compliance::Compliance;
@@ -22,11 +22,14 @@ use crate::{Error, Result};
 pub struct Judge {
     pub policies: PolicySet,
     pub compliance: Compliance,
+    /// `data.config`: the thresholds the checks declare, at the config's values.
+    pub thresholds: serde_json::Value,
 }
 
 impl Judge {
     /// Built-in policies plus the config's `policy_dirs` and `extra_dirs`; the config's
-    /// `[checks.<id>]` tables and waivers must name loaded checks.
+    /// `[checks.<id>]` tables and waivers must name loaded checks, and the tables hold only
+    /// the thresholds those checks declare, with valid values.
     pub fn load(config: &Config, extra_dirs: &[PathBuf]) -> Result<Self> {
         let dirs: Vec<PathBuf> = config
             .policy_dirs
@@ -35,19 +38,21 @@ impl Judge {
             .cloned()
             .collect();
         let policies = PolicySet::load(&dirs)?;
-        config.validate_check_ids(&|id| policies.check(id).is_some())?;
+        let known = |id: &str| policies.check(id).is_some();
+        config.validate_check_ids(&known)?;
+        let thresholds = config.thresholds(&policies.declared_thresholds(), &known)?;
         let compliance = Compliance::builtin().map_err(PolicyError::Parse)?;
         Ok(Self {
             policies,
             compliance,
+            thresholds,
         })
     }
 
     /// Evaluates a snapshot into a findings report; `today` decides which waivers apply.
     pub fn report(&self, snapshot: &Snapshot, config: &Config, today: NaiveDate) -> Report {
-        let thresholds = serde_json::to_value(&config.checks).unwrap_or_default();
         let input = snapshot.policy_input(self.policies.reads_events());
-        let evaluation = self.policies.evaluate(&input, &thresholds);
+        let evaluation = self.policies.evaluate(&input, &self.thresholds);
         let duration_ms = evaluation.duration.as_millis() as u64;
         let report = findings::build(ReportInput {
             snapshot,
@@ -71,48 +76,22 @@ impl Judge {
     }
 }
 
-/// Collects a snapshot with the configured (or command-line) regions, and the CloudTrail
-/// events since `events_since` when it is given.
+/// Collects a snapshot of `regions` (`None`: the config's), and the CloudTrail events since
+/// `events_since` when it is given.
 pub async fn collect(
     config: &Config,
-    cli_regions: &[String],
+    regions: Option<&Regions>,
     events_since: Option<DateTime<Utc>>,
 ) -> Result<Snapshot> {
-    let all_regions = if cli_regions.is_empty() {
-        config.all_regions
-    } else {
-        cli_regions.iter().any(|r| r == "all")
-    };
-    if all_regions && cli_regions.len() > 1 {
-        return Err(Error::Usage(
-            "--region all stands alone: it means every region enabled in each account".into(),
-        ));
-    }
-    for region in cli_regions.iter().filter(|r| *r != "all") {
-        if !is_region_name(region) {
-            return Err(Error::Usage(format!(
-                "--region {region:?} is not an AWS region name"
-            )));
-        }
-    }
+    let requested = regions.unwrap_or(&config.regions);
     let settings = ClientSettings {
         endpoint_url: config.endpoint_url.clone(),
         max_attempts: config.max_attempts,
         call_timeout: config.call_timeout,
     };
     let clients = AwsClients::from_env(&settings).await;
-    let requested = if cli_regions.is_empty() {
-        &config.regions[..]
-    } else {
-        cli_regions
-    };
-    let mut regions: Vec<String> = Vec::new();
-    for region in requested.iter().filter(|r| *r != "all") {
-        // A region named twice is scanned once.
-        if !regions.contains(region) {
-            regions.push(region.clone());
-        }
-    }
+    let all_regions = requested.is_all();
+    let mut regions = requested.names().to_vec();
     if regions.is_empty() && !all_regions {
         match clients.default_region() {
             Some(r) => regions.push(r),
@@ -313,6 +292,7 @@ mod tests {
         })
         .unwrap();
         let judge = Judge {
+            thresholds: policies.default_thresholds(),
             policies,
             compliance: Compliance::builtin().unwrap(),
         };
@@ -356,5 +336,51 @@ mod tests {
         assert_eq!(history.resolved.len(), 1);
         assert_eq!(history.resolved[0].check_id, "fine");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The built-in checks declare the thresholds the config had hard-coded, with the same
+    /// defaults, so `data.config` of a config without `[checks]` is what it always was.
+    #[test]
+    fn builtin_thresholds_are_declared_by_their_checks() {
+        let judge = Judge::load(&Config::default(), &[]).unwrap();
+        assert_eq!(
+            judge.thresholds,
+            serde_json::json!({
+                "app_idle": {"idle_hours": 24},
+                "execution_role_shared_by_users": {"max_user_profiles": 1},
+                "domain_vpconly_missing_endpoints": {"required_services":
+                    ["sagemaker.api", "sagemaker.runtime", "s3", "servicecatalog", "sts"]},
+                "efs_orphaned_home": {"price_per_gb_month": 0.30},
+            })
+        );
+        let config = Config::parse(
+            "test.toml",
+            "[checks.app_idle]\nidle_hours = 6\n\n[checks.efs_orphaned_home]\nprice_per_gb_month = 0.16\n",
+        )
+        .unwrap();
+        let judge = Judge::load(&config, &[]).unwrap();
+        assert_eq!(judge.thresholds["app_idle"]["idle_hours"], 6);
+        assert_eq!(
+            judge.thresholds["efs_orphaned_home"]["price_per_gb_month"],
+            0.16
+        );
+        assert_eq!(
+            judge.thresholds["execution_role_shared_by_users"]["max_user_profiles"],
+            1
+        );
+
+        let refused = |text: &str| {
+            let config = Config::parse("test.toml", text).unwrap();
+            Judge::load(&config, &[]).err().unwrap().to_string()
+        };
+        assert_eq!(
+            refused("[checks.execution_role_shared_by_users]\nmax_user_profiles = 0\n"),
+            "test.toml:2: `checks.execution_role_shared_by_users.max_user_profiles`: must be between 1 and 100000, got 0"
+        );
+        assert!(
+            refused("[checks.domain_vpconly_missing_endpoints]\nrequired_services = [\"com.amazonaws.us-east-1.s3\"]\n")
+                .starts_with("test.toml:2: `checks.domain_vpconly_missing_endpoints.required_services`: \"com.amazonaws.us-east-1.s3\" is not a short service name")
+        );
+        assert!(refused("[checks.app_idle]\nidle_minutes = 1\n").starts_with("test.toml:2:"));
     }
 }

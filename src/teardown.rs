@@ -422,6 +422,10 @@ impl AppOwner<'_> {
     }
 }
 
+fn argv(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
 impl Action<'_> {
     /// The step: its kind, description and `aws` command in `region`.
     fn step(&self, number: usize, d: &str, region: &str) -> Step {
@@ -443,7 +447,18 @@ impl Action<'_> {
     }
 
     fn parts(&self, d: &str) -> (&'static str, String, Vec<String>) {
-        let argv = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        match self {
+            Self::DeleteMountTarget { .. }
+            | Self::WaitForMountTargets { .. }
+            | Self::DeleteFileSystem { .. }
+            | Self::RevokeReference { .. }
+            | Self::DeleteSecurityGroup(_) => self.storage_parts(),
+            _ => self.domain_parts(d),
+        }
+    }
+
+    /// The SageMaker steps: apps, spaces, user profiles, the domain.
+    fn domain_parts(&self, d: &str) -> (&'static str, String, Vec<String>) {
         match self {
             Self::DeleteApp {
                 owner,
@@ -499,18 +514,41 @@ impl Action<'_> {
                 "Wait until the domain is gone (the command fails with ResourceNotFound).".into(),
                 argv(&["sagemaker", "describe-domain", "--domain-id", d, "--query", "Status", "--output", "text"]),
             ),
+            _ => unreachable!("storage steps are storage_parts'"),
+        }
+    }
+
+    /// The EFS and EC2 steps: mount targets, the file system, the NFS groups.
+    fn storage_parts(&self) -> (&'static str, String, Vec<String>) {
+        match self {
             Self::DeleteMountTarget {
                 file_system_id,
                 mount_target_id,
             } => (
                 "delete",
                 format!("Delete mount target {mount_target_id} of the home EFS {file_system_id}."),
-                argv(&["efs", "delete-mount-target", "--mount-target-id", mount_target_id]),
+                argv(&[
+                    "efs",
+                    "delete-mount-target",
+                    "--mount-target-id",
+                    mount_target_id,
+                ]),
             ),
             Self::WaitForMountTargets { file_system_id } => (
                 "wait",
-                format!("Wait until EFS {file_system_id} has no mount target (the command prints nothing)."),
-                argv(&["efs", "describe-mount-targets", "--file-system-id", file_system_id, "--query", "MountTargets[].MountTargetId", "--output", "text"]),
+                format!(
+                    "Wait until EFS {file_system_id} has no mount target (the command prints nothing)."
+                ),
+                argv(&[
+                    "efs",
+                    "describe-mount-targets",
+                    "--file-system-id",
+                    file_system_id,
+                    "--query",
+                    "MountTargets[].MountTargetId",
+                    "--output",
+                    "text",
+                ]),
             ),
             Self::DeleteFileSystem {
                 file_system_id,
@@ -518,7 +556,12 @@ impl Action<'_> {
             } => (
                 "delete",
                 format!("Delete the home EFS {file_system_id} ({size_in_bytes} bytes stored)."),
-                argv(&["efs", "delete-file-system", "--file-system-id", file_system_id]),
+                argv(&[
+                    "efs",
+                    "delete-file-system",
+                    "--file-system-id",
+                    file_system_id,
+                ]),
             ),
             Self::RevokeReference {
                 group,
@@ -535,14 +578,30 @@ impl Action<'_> {
                         group.group_name,
                         others.join(", ")
                     ),
-                    argv(&["ec2", &format!("revoke-security-group-{direction}"), "--group-id", &group.group_id, "--ip-permissions", &ip_permissions(rule, others)]),
+                    argv(&[
+                        "ec2",
+                        &format!("revoke-security-group-{direction}"),
+                        "--group-id",
+                        &group.group_id,
+                        "--ip-permissions",
+                        &ip_permissions(rule, others),
+                    ]),
                 )
             }
             Self::DeleteSecurityGroup(group) => (
                 "delete",
-                format!("Delete security group {} ({}).", group.group_id, group.group_name),
-                argv(&["ec2", "delete-security-group", "--group-id", &group.group_id]),
+                format!(
+                    "Delete security group {} ({}).",
+                    group.group_id, group.group_name
+                ),
+                argv(&[
+                    "ec2",
+                    "delete-security-group",
+                    "--group-id",
+                    &group.group_id,
+                ]),
             ),
+            _ => unreachable!("SageMaker steps are domain_parts'"),
         }
     }
 }

@@ -9,6 +9,13 @@ metadata := {
 	"resource_type": "iam_role",
 	"description": "More than max_user_profiles user profiles (counting those inheriting a domain default, across every domain and region of the account) run as the role: their users share every permission and every file the role reaches, with no per-user isolation or audit trail.",
 	"remediation": "Give each user profile its own execution role (UserSettings.ExecutionRole), e.g. generated per user with SageMaker Role Manager.",
+	"thresholds": {"max_user_profiles": {
+		"type": "integer",
+		"default": 1,
+		"minimum": 1,
+		"maximum": 100000,
+		"description": "User profiles that may run as one execution role before it counts as shared.",
+	}},
 }
 
 max_profiles := data.config.execution_role_shared_by_users.max_user_profiles

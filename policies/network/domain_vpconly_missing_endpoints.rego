@@ -9,6 +9,15 @@ metadata := {
 	"resource_type": "domain",
 	"description": "In VpcOnly mode Studio reaches AWS only through VPC endpoints: without an available endpoint (with private DNS, for Interface endpoints) for each required service, Studio does not even start.",
 	"remediation": "Create the missing endpoints in the domain's VPC (aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --private-dns-enabled --service-name com.amazonaws.<region>.<service>; S3 may use a Gateway endpoint), or enable private DNS on the existing ones.",
+	"thresholds": {"required_services": {
+		"type": "strings",
+		"default": ["sagemaker.api", "sagemaker.runtime", "s3", "servicecatalog", "sts"],
+		"min_items": 1,
+		"pattern": "^[a-z0-9.-]+$",
+		"not_pattern": "^com\\.amazonaws\\.",
+		"hint": "a short service name (like \"sagemaker.api\"; the com.amazonaws.<region>. prefix is added)",
+		"description": "Services whose VPC endpoint a VpcOnly domain's VPC must have.",
+	}},
 }
 
 required := data.config.domain_vpconly_missing_endpoints.required_services

@@ -9,6 +9,12 @@ metadata := {
 	"resource_type": "app",
 	"description": "An InService app on a billed instance type costs money every hour, used or not. LastUserActivityTimestamp (else CreationTime) older than idle_hours means nobody is using it.",
 	"remediation": "Delete the app (DeleteApp); its user's files stay on the home EFS. Enable the Studio idle shutdown lifecycle configuration to stop this recurring.",
+	"thresholds": {"idle_hours": {
+		"type": "number",
+		"default": 24,
+		"exclusive_minimum": 0,
+		"description": "Hours without user activity after which a billed InService app counts as idle.",
+	}},
 }
 
 idle_hours := data.config.app_idle.idle_hours

@@ -9,6 +9,12 @@ metadata := {
 	"resource_type": "efs_file_system",
 	"description": "DeleteDomain retains the home EFS by default (RetentionPolicy HomeEfsFileSystem=Retain). A file system tagged ManagedByAmazonSageMakerResource whose domain no longer exists keeps costing money and keeps its mount targets and NFS security groups in the VPC.",
 	"remediation": "Back up what users still need, then delete its mount targets and the file system (aws efs delete-mount-target, aws efs delete-file-system); `sagemaker-auditor teardown-plan` lists the steps.",
+	"thresholds": {"price_per_gb_month": {
+		"type": "number",
+		"default": 0.30,
+		"exclusive_minimum": 0,
+		"description": "USD per GB-month of EFS Standard storage, for the estimated cost of an orphan.",
+	}},
 }
 
 tag := "ManagedByAmazonSageMakerResource"

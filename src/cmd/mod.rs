@@ -22,13 +22,16 @@ pub fn validate(config: &std::path::Path, policy_dirs: &[PathBuf]) -> Result<Exi
         crate::exporter::web::WebConfig::load(web)?;
     }
     println!(
-        "{}: valid ({} region(s), schedule {:?}, {} checks, {} waiver(s))",
+        "{}: valid ({}, schedule {:?}, {} checks, {} waiver(s))",
         config
             .source
             .as_deref()
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
-        config.regions.len(),
+        match &config.regions {
+            crate::config::Regions::All => "every enabled region".to_string(),
+            named => format!("{} region(s)", named.names().len()),
+        },
         config.schedule,
         judge.policies.checks().len(),
         config.waivers.len()
@@ -74,8 +77,7 @@ pub fn policy_test(dirs: &[PathBuf]) -> Result<ExitCode> {
     } else {
         PolicySet::load_dirs_only(dirs)?
     };
-    let thresholds = serde_json::to_value(Config::default().checks).unwrap_or_default();
-    let outcomes = policies.run_tests(&thresholds);
+    let outcomes = policies.run_tests(&policies.default_thresholds());
     let failed: Vec<_> = outcomes.iter().filter(|o| o.error.is_some()).collect();
     for o in &failed {
         println!(

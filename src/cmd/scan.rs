@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
-use crate::config::{Config, Shard};
+use crate::config::{Config, Regions, Shard};
 use crate::pipeline::{self, Judge};
 use crate::report::inventory;
 use crate::snapshot::Snapshot;
@@ -61,7 +61,14 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
                 .cloudtrail
                 .enabled
                 .then(|| Utc::now() - config.cloudtrail.lookback);
-            pipeline::collect(&config, &args.regions, since).await?
+            let regions = match args.regions.as_slice() {
+                [] => None,
+                names => Some(
+                    Regions::parse(names)
+                        .map_err(|(_, problem)| Error::Usage(format!("--region: {problem}")))?,
+                ),
+            };
+            pipeline::collect(&config, regions.as_ref(), since).await?
         }
     };
     if let Some(path) = &args.save_snapshot {

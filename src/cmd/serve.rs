@@ -360,7 +360,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
             _ => floor,
         }
     });
-    let collect = pipeline::collect(config, &[], events_since);
+    let collect = pipeline::collect(config, None, events_since);
     let snapshot = match tokio::time::timeout(config.serve.scan_timeout, collect).await {
         Err(_) => {
             return failed(

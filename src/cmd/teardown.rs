@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::collect::{AwsClients, ClientSettings};
-use crate::config::{AccountsConfig, Config, is_region_name};
+use crate::config::{AccountsConfig, Config, Regions, is_region_name};
 use crate::pipeline;
 use crate::snapshot::Snapshot;
 use crate::teardown;
@@ -84,7 +84,7 @@ async fn live_region(args: &TeardownOptions, config: &Config) -> Result<String> 
     if let Some(r) = args
         .region
         .clone()
-        .or_else(|| config.regions.first().cloned())
+        .or_else(|| config.regions.names().first().cloned())
     {
         return Ok(r);
     }
@@ -108,8 +108,8 @@ async fn live_region(args: &TeardownOptions, config: &Config) -> Result<String> 
 /// scan's own collectors, so the plan sees exactly what the checks see.
 async fn read_region(mut config: Config, region: &str) -> Result<Snapshot> {
     config.accounts = AccountsConfig::default();
-    config.all_regions = false;
-    let snapshot = pipeline::collect(&config, &[region.to_string()], None).await?;
+    let regions = Regions::Named(vec![region.to_string()]);
+    let snapshot = pipeline::collect(&config, Some(&regions), None).await?;
     if let Some(reason) = pipeline::nothing_read(&snapshot) {
         return Err(Error::ScanFailed(reason));
     }

@@ -1,11 +1,13 @@
 //! What to scan beyond the caller's own account: `[[accounts]]`, `[organization]`, `shard`,
-//! and the CloudTrail look-back (`[cloudtrail]`).
+//! and the calls in flight per account (`account_concurrency`).
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+
+use serde::Deserialize;
+use toml::Spanned;
 
 use super::{ConfigError, Validator, raw};
 
@@ -97,21 +99,22 @@ impl fmt::Display for Shard {
 }
 
 /// `[cloudtrail]`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CloudTrailConfig {
-    /// Ask CloudTrail `LookupEvents` who changed what (needs `cloudtrail:LookupEvents`).
-    pub enabled: bool,
-    /// How far back a finding's attribution and a first scan's `changes` look.
-    pub lookback: Duration,
+/// `[[accounts]]`: a member account reached by assuming a role in it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAccount {
+    pub(super) id: Spanned<String>,
+    pub(super) role_name: Spanned<String>,
+    pub(super) external_id: Option<Spanned<String>>,
 }
 
-impl Default for CloudTrailConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            lookback: Duration::from_secs(7 * 86_400),
-        }
-    }
+/// `[organization]`: every active account of the organisation, listed with Organizations.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOrganization {
+    pub(super) role_name: Spanned<String>,
+    pub(super) external_id: Option<Spanned<String>>,
+    pub(super) exclude: Option<Vec<Spanned<String>>>,
 }
 
 /// An AWS account id: twelve digits.
@@ -180,25 +183,6 @@ impl Validator<'_> {
             );
         }
         Ok(accounts)
-    }
-
-    pub(super) fn cloudtrail(
-        &self,
-        raw: Option<&raw::RawCloudTrail>,
-    ) -> Result<CloudTrailConfig, ConfigError> {
-        let mut cloudtrail = CloudTrailConfig::default();
-        if let Some(raw) = raw {
-            cloudtrail.enabled = raw.enabled.unwrap_or(true);
-            // CloudTrail event history keeps 90 days.
-            let days: u64 = self.int_in(
-                "cloudtrail.lookback_days",
-                raw.lookback_days.as_ref(),
-                1..=90,
-                7,
-            )?;
-            cloudtrail.lookback = Duration::from_secs(days * 86_400);
-        }
-        Ok(cloudtrail)
     }
 
     fn account_id(&self, key: &str, value: &toml::Spanned<String>) -> Result<String, ConfigError> {

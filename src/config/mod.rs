@@ -3,19 +3,27 @@
 //! Every error names the file, the line and the key.
 
 mod accounts;
+pub mod checks;
+mod cloudtrail;
+mod output;
 mod raw;
+mod regions;
+mod serve;
+mod waivers;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
 use toml::Spanned;
 
 pub use crate::vocab::ReportFormat;
-pub use accounts::{
-    AccountTarget, AccountsConfig, CloudTrailConfig, OrganizationConfig, Shard, is_account_id,
-};
-pub use raw::RawConfig;
+pub use accounts::{AccountTarget, AccountsConfig, OrganizationConfig, Shard, is_account_id};
+pub use cloudtrail::CloudTrailConfig;
+pub use output::OutputConfig;
+use raw::RawConfig;
+pub use regions::{Regions, is_region_name};
+pub use serve::ServeConfig;
+pub use waivers::Waiver;
 
 use std::collections::BTreeMap;
 
@@ -24,10 +32,8 @@ use std::collections::BTreeMap;
 pub struct Config {
     /// The file it came from, if any.
     pub source: Option<PathBuf>,
-    /// Regions to scan; empty means the default chain's region.
-    pub regions: Vec<String>,
-    /// `regions = ["all"]`: every region enabled in each account (EC2 `DescribeRegions`).
-    pub all_regions: bool,
+    /// Regions to scan (none named: the default chain's region), or `all`.
+    pub regions: Regions,
     /// Which accounts, reached how.
     pub accounts: AccountsConfig,
     pub cloudtrail: CloudTrailConfig,
@@ -40,139 +46,20 @@ pub struct Config {
     pub schedule: String,
     pub jitter: Duration,
     pub output: OutputConfig,
-    pub checks: ChecksConfig,
     /// Directories of users' own policies, besides the built-in ones.
     pub policy_dirs: Vec<PathBuf>,
     pub waivers: Vec<Waiver>,
     pub serve: ServeConfig,
-    /// Line of each `[checks.<id>]` table, to report an id no loaded check has.
-    check_table_lines: BTreeMap<String, usize>,
-}
-
-/// A `[[waivers]]` entry: turns a FAIL of `check_id` on a matching resource into MUTED until
-/// `expires` (inclusive).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Waiver {
-    pub check_id: String,
-    /// An ARN, with IAM-style `*` and `?` wildcards.
-    pub resource: String,
-    pub reason: String,
-    pub expires: chrono::NaiveDate,
-    /// Line of the `[[waivers]]` entry in the config file.
-    pub line: usize,
-}
-
-/// `[serve]`: settings of the daemon only.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServeConfig {
-    /// Address of /metrics, /healthz, /readyz and /api/findings.
-    pub listen: std::net::SocketAddr,
-    /// The SQLite finding history.
-    pub state_file: PathBuf,
-    /// A `tracing` filter (`info`, `sagemaker_auditor=debug,warn`); `RUST_LOG` wins when set.
-    pub log_level: String,
-    /// A scan running longer is abandoned and counted as failed.
-    pub scan_timeout: Duration,
-    /// On SIGTERM, how long the scan in flight may still take before it is abandoned.
-    pub shutdown_timeout: Duration,
-    /// TLS and basic auth of the endpoints: a Prometheus exporter-toolkit web config file.
-    pub web_config_file: Option<PathBuf>,
-}
-
-impl Default for ServeConfig {
-    fn default() -> Self {
-        Self {
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 9464)),
-            state_file: PathBuf::from("state.db"),
-            log_level: "info".into(),
-            scan_timeout: Duration::from_secs(3600),
-            shutdown_timeout: Duration::from_secs(30),
-            web_config_file: None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputConfig {
-    /// Where `serve` writes reports.
-    pub directory: PathBuf,
-    pub format: ReportFormat,
-    /// How long reports and history are kept.
-    pub retention_days: u32,
-}
-
-/// Thresholds of the built-in checks, handed to the policies as `data.config`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ChecksConfig {
-    pub app_idle: AppIdle,
-    pub execution_role_shared_by_users: RoleSharedByUsers,
-    pub domain_vpconly_missing_endpoints: MissingEndpoints,
-    pub efs_orphaned_home: OrphanedEfs,
-    /// `[checks.<id>]` tables of users' own checks, passed through as they are written.
-    #[serde(flatten)]
-    pub custom: BTreeMap<String, serde_json::Value>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AppIdle {
-    pub idle_hours: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RoleSharedByUsers {
-    pub max_user_profiles: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct MissingEndpoints {
-    pub required_services: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OrphanedEfs {
-    pub price_per_gb_month: f64,
-}
-
-/// Built-in checks whose `[checks.<id>]` tables are typed and validated here.
-const BUILTIN_THRESHOLDS: [&str; 4] = [
-    "app_idle",
-    "execution_role_shared_by_users",
-    "domain_vpconly_missing_endpoints",
-    "efs_orphaned_home",
-];
-
-pub const DEFAULT_REQUIRED_SERVICES: [&str; 5] = [
-    "sagemaker.api",
-    "sagemaker.runtime",
-    "s3",
-    "servicecatalog",
-    "sts",
-];
-
-impl Default for ChecksConfig {
-    fn default() -> Self {
-        Self {
-            app_idle: AppIdle { idle_hours: 24.0 },
-            execution_role_shared_by_users: RoleSharedByUsers {
-                max_user_profiles: 1,
-            },
-            domain_vpconly_missing_endpoints: MissingEndpoints {
-                required_services: DEFAULT_REQUIRED_SERVICES.map(String::from).to_vec(),
-            },
-            efs_orphaned_home: OrphanedEfs {
-                price_per_gb_month: 0.30,
-            },
-            custom: BTreeMap::new(),
-        }
-    }
+    /// The `[checks.<id>]` tables as written, validated against the thresholds the loaded
+    /// checks declare by [`Config::thresholds`].
+    pub check_tables: BTreeMap<String, checks::CheckTable>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
             source: None,
-            regions: Vec::new(),
-            all_regions: false,
+            regions: Regions::default(),
             accounts: AccountsConfig::default(),
             cloudtrail: CloudTrailConfig::default(),
             endpoint_url: None,
@@ -181,16 +68,11 @@ impl Default for Config {
             call_timeout: Duration::from_secs(120),
             schedule: "0 0 * * * *".into(),
             jitter: Duration::ZERO,
-            output: OutputConfig {
-                directory: PathBuf::from("reports"),
-                format: ReportFormat::Json,
-                retention_days: 30,
-            },
-            checks: ChecksConfig::default(),
+            output: OutputConfig::default(),
             policy_dirs: Vec::new(),
             waivers: Vec::new(),
             serve: ServeConfig::default(),
-            check_table_lines: BTreeMap::new(),
+            check_tables: BTreeMap::new(),
         }
     }
 }
@@ -292,103 +174,6 @@ impl Validator<'_> {
             ),
         }
     }
-
-    fn positive_f64(
-        &self,
-        key: &str,
-        value: Option<&Spanned<f64>>,
-        default: f64,
-    ) -> Result<f64, ConfigError> {
-        match value {
-            None => Ok(default),
-            Some(v) if v.get_ref().is_finite() && *v.get_ref() > 0.0 => Ok(*v.get_ref()),
-            Some(v) => self.invalid(
-                key,
-                v.span(),
-                format!("must be a positive number, got {}", v.get_ref()),
-            ),
-        }
-    }
-}
-
-impl Validator<'_> {
-    fn serve(&self, raw: Option<&raw::RawServe>) -> Result<ServeConfig, ConfigError> {
-        let mut serve = ServeConfig::default();
-        let Some(raw) = raw else {
-            return Ok(serve);
-        };
-        if let Some(listen) = &raw.listen {
-            serve.listen = match listen.get_ref().parse() {
-                Ok(addr) => addr,
-                Err(_) => {
-                    return self.invalid(
-                        "serve.listen",
-                        listen.span(),
-                        format!(
-                            "{:?} is not an IP address and port (like \"127.0.0.1:9464\" or \"[::]:9464\")",
-                            listen.get_ref()
-                        ),
-                    );
-                }
-            };
-        }
-        if let Some(file) = &raw.web_config_file {
-            if file.get_ref().trim().is_empty() {
-                return self.invalid(
-                    "serve.web_config_file",
-                    file.span(),
-                    "must not be empty".into(),
-                );
-            }
-            serve.web_config_file = Some(PathBuf::from(file.get_ref()));
-        }
-        if let Some(file) = &raw.state_file {
-            if file.get_ref().trim().is_empty() {
-                return self.invalid("serve.state_file", file.span(), "must not be empty".into());
-            }
-            serve.state_file = PathBuf::from(file.get_ref());
-        }
-        if let Some(level) = &raw.log_level {
-            if let Err(e) = tracing_subscriber::EnvFilter::builder().parse(level.get_ref()) {
-                return self.invalid(
-                    "serve.log_level",
-                    level.span(),
-                    format!(
-                        "{:?} is not a log filter (like \"info\" or \"sagemaker_auditor=debug,warn\"): {e}",
-                        level.get_ref()
-                    ),
-                );
-            }
-            serve.log_level = level.get_ref().clone();
-        }
-        serve.scan_timeout = Duration::from_secs(self.int_in(
-            "serve.scan_timeout_seconds",
-            raw.scan_timeout_seconds.as_ref(),
-            10..=86_400,
-            serve.scan_timeout.as_secs(),
-        )?);
-        serve.shutdown_timeout = Duration::from_secs(self.int_in(
-            "serve.shutdown_timeout_seconds",
-            raw.shutdown_timeout_seconds.as_ref(),
-            0..=3600,
-            serve.shutdown_timeout.as_secs(),
-        )?);
-        Ok(serve)
-    }
-}
-
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `us-iso-east-1`.
-pub fn is_region_name(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts[0].len() == 2
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
 }
 
 impl Config {
@@ -425,34 +210,28 @@ impl Config {
                 message: e.message().trim().to_string(),
             }
         })?;
-        // Cannot fail where the first reading succeeded: same document, laxer shape.
-        let tables: raw::RawCheckTables = toml::from_str(text).unwrap_or_default();
+        let tables = checks::read_tables(origin, text)?;
         let mut config = Self::from_raw(origin, text, raw)?;
         config.source = Some(PathBuf::from(origin));
-        for (id, table) in tables.checks.unwrap_or_default() {
-            config
-                .check_table_lines
-                .insert(id.clone(), line_col(text, table.span().start).0);
-            if !table.get_ref().is_table() {
-                return Err(ConfigError::Invalid {
-                    path: origin.to_string(),
-                    line: line_col(text, table.span().start).0,
-                    key: format!("checks.{id}"),
-                    problem: "must be a table of the check's thresholds".into(),
-                });
-            }
-            if !BUILTIN_THRESHOLDS.contains(&id.as_str()) {
-                let value =
-                    serde_json::to_value(table.get_ref()).map_err(|e| ConfigError::Invalid {
-                        path: origin.to_string(),
-                        line: line_col(text, table.span().start).0,
-                        key: format!("checks.{id}"),
-                        problem: e.to_string(),
-                    })?;
-                config.checks.custom.insert(id, value);
-            }
-        }
+        config.check_tables = tables;
         Ok(config)
+    }
+
+    /// `data.config` for the policies: the thresholds the loaded checks declare
+    /// (`declared`, by check id), at the values of the `[checks.<id>]` tables or their
+    /// defaults. A table naming no loaded check, an undeclared threshold or an invalid value
+    /// is an error naming the file, line and key.
+    pub fn thresholds(
+        &self,
+        declared: &BTreeMap<String, BTreeMap<String, checks::ThresholdSpec>>,
+        known: &dyn Fn(&str) -> bool,
+    ) -> Result<serde_json::Value, ConfigError> {
+        let path = self
+            .source
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        checks::resolve(&path, &self.check_tables, declared, known)
     }
 
     /// Checks what only the loaded policies can tell: every `[checks.<id>]` table and every
@@ -463,11 +242,11 @@ impl Config {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        for (id, line) in &self.check_table_lines {
+        for (id, table) in &self.check_tables {
             if !known(id) {
                 return Err(ConfigError::Invalid {
                     path,
-                    line: *line,
+                    line: table.line,
                     key: format!("checks.{id}"),
                     problem: format!("no loaded check has the id {id:?}"),
                 });
@@ -489,258 +268,111 @@ impl Config {
     fn from_raw(origin: &str, text: &str, raw: RawConfig) -> Result<Self, ConfigError> {
         let v = Validator { path: origin, text };
         let defaults = Self::default();
-
-        let mut regions = Vec::new();
-        let mut all_regions = false;
-        if let Some(list) = &raw.regions {
-            for region in list.get_ref() {
-                let name = region.get_ref();
-                if name == "all" {
-                    if list.get_ref().len() > 1 {
-                        return v.invalid(
-                            "regions",
-                            region.span(),
-                            "\"all\" stands alone: it means every region enabled in each account"
-                                .into(),
-                        );
-                    }
-                    all_regions = true;
-                    continue;
-                }
-                if !is_region_name(name) {
-                    return v.invalid(
-                        "regions",
-                        region.span(),
-                        format!("{name:?} is not an AWS region name (like \"us-east-1\")"),
-                    );
-                }
-                if !regions.contains(name) {
-                    regions.push(name.clone());
-                }
-            }
-        }
-
-        let endpoint_url = match &raw.endpoint_url {
-            None => None,
-            Some(url) => {
-                let u = url.get_ref();
-                if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() < 10 {
-                    return v.invalid(
-                        "endpoint_url",
-                        url.span(),
-                        format!("{u:?} is not an http(s) URL"),
-                    );
-                }
-                Some(u.clone())
-            }
-        };
-
-        let concurrency = v.int_in(
-            "concurrency",
-            raw.concurrency.as_ref(),
-            1..=256,
-            defaults.concurrency,
-        )?;
-        let max_attempts = v.int_in(
-            "max_attempts",
-            raw.max_attempts.as_ref(),
-            1..=20,
-            defaults.max_attempts,
-        )?;
-        let call_timeout = Duration::from_secs(v.int_in(
-            "call_timeout_seconds",
-            raw.call_timeout_seconds.as_ref(),
-            1..=3600,
-            defaults.call_timeout.as_secs(),
-        )?);
-        let jitter = Duration::from_secs(v.int_in(
-            "jitter_seconds",
-            raw.jitter_seconds.as_ref(),
-            0..=3600,
-            0u64,
-        )?);
-
-        let schedule = match &raw.schedule {
-            None => defaults.schedule,
-            Some(s) => {
-                let expr = s.get_ref();
-                // The parser and settings tokio-cron-scheduler itself uses for `serve`.
-                let parser = croner::parser::CronParser::builder()
-                    .seconds(croner::parser::Seconds::Required)
-                    .build();
-                if let Err(e) = parser.parse(expr) {
-                    return v.invalid(
-                        "schedule",
-                        s.span(),
-                        format!("{expr:?} is not a cron expression with a seconds field (like \"0 */15 * * * *\"): {e}"),
-                    );
-                }
-                expr.clone()
-            }
-        };
-
-        let mut output = defaults.output;
-        if let Some(o) = &raw.output {
-            if let Some(dir) = &o.directory {
-                if dir.get_ref().trim().is_empty() {
-                    return v.invalid("output.directory", dir.span(), "must not be empty".into());
-                }
-                output.directory = PathBuf::from(dir.get_ref());
-            }
-            if let Some(format) = &o.format {
-                let name = format.get_ref();
-                output.format = match ReportFormat::parse(name) {
-                    Some(f) => f,
-                    None => {
-                        return v.invalid(
-                            "output.format",
-                            format.span(),
-                            format!("{name:?} is not one of json, ocsf, asff, table"),
-                        );
-                    }
-                };
-            }
-            output.retention_days = v.int_in(
-                "output.retention_days",
-                o.retention_days.as_ref(),
-                1..=3650,
-                output.retention_days,
-            )?;
-        }
-
-        let mut checks = defaults.checks;
-        if let Some(c) = &raw.checks {
-            if let Some(t) = &c.app_idle {
-                checks.app_idle.idle_hours = v.positive_f64(
-                    "checks.app_idle.idle_hours",
-                    t.idle_hours.as_ref(),
-                    checks.app_idle.idle_hours,
-                )?;
-            }
-            if let Some(t) = &c.execution_role_shared_by_users {
-                checks.execution_role_shared_by_users.max_user_profiles = v.int_in(
-                    "checks.execution_role_shared_by_users.max_user_profiles",
-                    t.max_user_profiles.as_ref(),
-                    1..=100_000,
-                    checks.execution_role_shared_by_users.max_user_profiles,
-                )?;
-            }
-            if let Some(t) = &c.domain_vpconly_missing_endpoints
-                && let Some(list) = &t.required_services
-            {
-                let key = "checks.domain_vpconly_missing_endpoints.required_services";
-                if list.get_ref().is_empty() {
-                    return v.invalid(key, list.span(), "must name at least one service".into());
-                }
-                let mut services = Vec::new();
-                for s in list.get_ref() {
-                    let name = s.get_ref();
-                    if name.is_empty()
-                        || name.starts_with("com.amazonaws.")
-                        || !name.bytes().all(|b| {
-                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
-                        })
-                    {
-                        return v.invalid(key, s.span(), format!("{name:?} is not a short service name (like \"sagemaker.api\"; the com.amazonaws.<region>. prefix is added)"));
-                    }
-                    services.push(name.clone());
-                }
-                checks.domain_vpconly_missing_endpoints.required_services = services;
-            }
-            if let Some(t) = &c.efs_orphaned_home {
-                checks.efs_orphaned_home.price_per_gb_month = v.positive_f64(
-                    "checks.efs_orphaned_home.price_per_gb_month",
-                    t.price_per_gb_month.as_ref(),
-                    checks.efs_orphaned_home.price_per_gb_month,
-                )?;
-            }
-        }
-
-        let policy_dirs = raw
-            .policy_dirs
-            .as_ref()
-            .map(|dirs| {
-                dirs.get_ref()
-                    .iter()
-                    .map(|d| {
-                        if d.get_ref().trim().is_empty() {
-                            v.invalid("policy_dirs", d.span(), "must not be empty".into())
-                        } else {
-                            Ok(PathBuf::from(d.get_ref()))
-                        }
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
-
-        let mut waivers = Vec::new();
-        for waiver in raw.waivers.iter().flatten() {
-            let line = line_col(text, waiver.span().start).0;
-            let w = waiver.get_ref();
-            for (key, value) in [
-                ("check", &w.check),
-                ("resource", &w.resource),
-                ("reason", &w.reason),
-            ] {
-                if value.get_ref().trim().is_empty() {
-                    return v.invalid(
-                        &format!("waivers.{key}"),
-                        value.span(),
-                        "must not be empty".into(),
-                    );
-                }
-            }
-            let expires = match &w.expires.get_ref() {
-                toml::value::Datetime {
-                    date: Some(d),
-                    time: None,
-                    offset: None,
-                } => chrono::NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()),
-                _ => None,
-            };
-            let Some(expires) = expires else {
-                return v.invalid(
-                    "waivers.expires",
-                    w.expires.span(),
-                    format!(
-                        "must be a date like 2027-03-31, got {}",
-                        w.expires.get_ref()
-                    ),
-                );
-            };
-            waivers.push(Waiver {
-                check_id: w.check.get_ref().clone(),
-                resource: w.resource.get_ref().clone(),
-                reason: w.reason.get_ref().clone(),
-                expires,
-                line,
-            });
-        }
-
-        let serve = v.serve(raw.serve.as_ref())?;
-        let accounts = v.accounts(&raw)?;
-        let cloudtrail = v.cloudtrail(raw.cloudtrail.as_ref())?;
-
         Ok(Self {
             source: None,
-            serve,
-            policy_dirs,
-            waivers,
-            check_table_lines: BTreeMap::new(),
-            regions,
-            all_regions,
-            accounts,
-            cloudtrail,
-            endpoint_url,
-            concurrency,
-            max_attempts,
-            call_timeout,
-            schedule,
-            jitter,
-            output,
-            checks,
+            regions: v.regions(raw.regions.as_ref())?,
+            endpoint_url: v.endpoint_url(raw.endpoint_url.as_ref())?,
+            concurrency: v.int_in(
+                "concurrency",
+                raw.concurrency.as_ref(),
+                1..=256,
+                defaults.concurrency,
+            )?,
+            max_attempts: v.int_in(
+                "max_attempts",
+                raw.max_attempts.as_ref(),
+                1..=20,
+                defaults.max_attempts,
+            )?,
+            call_timeout: Duration::from_secs(v.int_in(
+                "call_timeout_seconds",
+                raw.call_timeout_seconds.as_ref(),
+                1..=3600,
+                defaults.call_timeout.as_secs(),
+            )?),
+            jitter: Duration::from_secs(v.int_in(
+                "jitter_seconds",
+                raw.jitter_seconds.as_ref(),
+                0..=3600,
+                0u64,
+            )?),
+            schedule: v
+                .schedule(raw.schedule.as_ref())?
+                .unwrap_or(defaults.schedule),
+            output: v.output(raw.output.as_ref())?,
+            policy_dirs: v.policy_dirs(raw.policy_dirs.as_ref())?,
+            waivers: v.waivers(raw.waivers.as_ref())?,
+            serve: v.serve(raw.serve.as_ref())?,
+            accounts: v.accounts(&raw)?,
+            cloudtrail: v.cloudtrail(raw.cloudtrail.as_ref())?,
+            check_tables: BTreeMap::new(),
         })
+    }
+}
+
+/// The top-level keys.
+impl Validator<'_> {
+    fn regions(&self, raw: Option<&Spanned<Vec<Spanned<String>>>>) -> Result<Regions, ConfigError> {
+        let Some(list) = raw else {
+            return Ok(Regions::default());
+        };
+        let names: Vec<&str> = list
+            .get_ref()
+            .iter()
+            .map(|r| r.get_ref().as_str())
+            .collect();
+        Regions::parse(&names)
+            .or_else(|(i, problem)| self.invalid("regions", list.get_ref()[i].span(), problem))
+    }
+
+    fn endpoint_url(&self, raw: Option<&Spanned<String>>) -> Result<Option<String>, ConfigError> {
+        let Some(url) = raw else {
+            return Ok(None);
+        };
+        let u = url.get_ref();
+        if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() < 10 {
+            return self.invalid(
+                "endpoint_url",
+                url.span(),
+                format!("{u:?} is not an http(s) URL"),
+            );
+        }
+        Ok(Some(u.clone()))
+    }
+
+    /// `schedule`, parsed by the parser (and with the settings) tokio-cron-scheduler uses.
+    fn schedule(&self, raw: Option<&Spanned<String>>) -> Result<Option<String>, ConfigError> {
+        let Some(s) = raw else {
+            return Ok(None);
+        };
+        let expr = s.get_ref();
+        let parser = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .build();
+        if let Err(e) = parser.parse(expr) {
+            return self.invalid(
+                "schedule",
+                s.span(),
+                format!("{expr:?} is not a cron expression with a seconds field (like \"0 */15 * * * *\"): {e}"),
+            );
+        }
+        Ok(Some(expr.clone()))
+    }
+
+    fn policy_dirs(
+        &self,
+        raw: Option<&Spanned<Vec<Spanned<String>>>>,
+    ) -> Result<Vec<PathBuf>, ConfigError> {
+        raw.map_or(&[][..], |dirs| dirs.get_ref())
+            .iter()
+            .map(|d| {
+                if d.get_ref().trim().is_empty() {
+                    self.invalid("policy_dirs", d.span(), "must not be empty".into())
+                } else {
+                    Ok(PathBuf::from(d.get_ref()))
+                }
+            })
+            .collect()
     }
 }
 

@@ -14,14 +14,7 @@ fn empty_file_gives_defaults() {
             ..Config::default()
         }
     );
-    assert_eq!(c.checks.app_idle.idle_hours, 24.0);
-    assert_eq!(
-        c.checks
-            .domain_vpconly_missing_endpoints
-            .required_services
-            .len(),
-        5
-    );
+    assert!(c.check_tables.is_empty());
 }
 
 #[test]
@@ -56,20 +49,119 @@ price_per_gb_month = 0.16
 "#,
     )
     .unwrap();
-    assert_eq!(c.regions, ["us-east-1", "eu-west-1"]);
+    assert_eq!(c.regions.names(), ["us-east-1", "eu-west-1"]);
     assert_eq!(c.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
     assert_eq!((c.concurrency, c.max_attempts), (4, 2));
     assert_eq!(c.call_timeout, Duration::from_secs(30));
     assert_eq!(c.jitter, Duration::from_secs(10));
     assert_eq!(c.output.format, ReportFormat::Ocsf);
     assert_eq!(c.output.retention_days, 7);
-    assert_eq!(c.checks.app_idle.idle_hours, 6.0);
-    assert_eq!(c.checks.execution_role_shared_by_users.max_user_profiles, 3);
+    // The tables as written, each value with its line; the checks' declarations judge them
+    // (see the tests of `thresholds` below and of the pipeline).
+    let value = |id: &str, key: &str| c.check_tables[id].values[key].clone();
+    assert_eq!(value("app_idle", "idle_hours"), (serde_json::json!(6), 16));
     assert_eq!(
-        c.checks.domain_vpconly_missing_endpoints.required_services,
-        ["sagemaker.api", "s3"]
+        value("execution_role_shared_by_users", "max_user_profiles").0,
+        3
     );
-    assert_eq!(c.checks.efs_orphaned_home.price_per_gb_month, 0.16);
+    assert_eq!(
+        value("domain_vpconly_missing_endpoints", "required_services").0,
+        serde_json::json!(["sagemaker.api", "s3"])
+    );
+    assert_eq!(value("efs_orphaned_home", "price_per_gb_month").0, 0.16);
+    assert_eq!(c.check_tables["app_idle"].line, 15);
+}
+
+/// Declarations like the built-in checks' (`metadata.thresholds`).
+fn declared() -> BTreeMap<String, BTreeMap<String, checks::ThresholdSpec>> {
+    let spec = |json: serde_json::Value| serde_json::from_value(json).unwrap();
+    [
+        (
+            "app_idle".to_string(),
+            [(
+                "idle_hours".to_string(),
+                spec(serde_json::json!({"type": "number", "default": 24, "exclusive_minimum": 0})),
+            )]
+            .into(),
+        ),
+        (
+            "shared".to_string(),
+            [(
+                "max_user_profiles".to_string(),
+                spec(serde_json::json!({"type": "integer", "default": 1, "minimum": 1, "maximum": 100000})),
+            )]
+            .into(),
+        ),
+        (
+            "endpoints".to_string(),
+            [(
+                "required_services".to_string(),
+                spec(serde_json::json!({"type": "strings", "default": ["s3"], "min_items": 1,
+                    "pattern": "^[a-z0-9.-]+$", "not_pattern": "^com\\.amazonaws\\.",
+                    "hint": "a short service name"})),
+            )]
+            .into(),
+        ),
+        ("plain".to_string(), BTreeMap::new()),
+    ]
+    .into()
+}
+
+fn thresholds(text: &str) -> Result<serde_json::Value, String> {
+    let c = Config::parse("test.toml", text).map_err(|e| e.to_string())?;
+    c.thresholds(&declared(), &|id| declared().contains_key(id))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn thresholds_are_the_declared_defaults_or_the_configured_values() {
+    let d = thresholds("").unwrap();
+    assert_eq!(
+        d,
+        serde_json::json!({"app_idle": {"idle_hours": 24}, "shared": {"max_user_profiles": 1},
+            "endpoints": {"required_services": ["s3"]}})
+    );
+    let d =
+        thresholds("[checks.app_idle]\nidle_hours = 6.5\n\n[checks.plain]\nanything = [1, 2]\n")
+            .unwrap();
+    assert_eq!(d["app_idle"]["idle_hours"], 6.5);
+    assert_eq!(d["shared"]["max_user_profiles"], 1);
+    // A check that declares nothing gets its table as written.
+    assert_eq!(d["plain"], serde_json::json!({"anything": [1, 2]}));
+}
+
+#[test]
+fn thresholds_are_judged_by_their_declarations() {
+    let e = thresholds("[checks.app_idle]\nidle_minutes = 1\n").unwrap_err();
+    assert_eq!(
+        e,
+        "test.toml:2: `checks.app_idle.idle_minutes`: app_idle has no threshold \"idle_minutes\" (it has: idle_hours)"
+    );
+    let e = thresholds("[checks.app_idle]\nidle_hours = -2\n").unwrap_err();
+    assert_eq!(
+        e,
+        "test.toml:2: `checks.app_idle.idle_hours`: must be a positive number, got -2"
+    );
+    let e = thresholds("[checks.app_idle]\nidle_hours = \"six\"\n").unwrap_err();
+    assert!(e.contains("must be a number"), "{e}");
+    let e = thresholds("[checks.shared]\n\nmax_user_profiles = 0\n").unwrap_err();
+    assert_eq!(
+        e,
+        "test.toml:3: `checks.shared.max_user_profiles`: must be between 1 and 100000, got 0"
+    );
+    let e = thresholds("[checks.shared]\nmax_user_profiles = 1.5\n").unwrap_err();
+    assert!(e.contains("must be an integer"), "{e}");
+    let e =
+        thresholds("[checks.endpoints]\nrequired_services = [\"com.amazonaws.us-east-1.s3\"]\n")
+            .unwrap_err();
+    assert_eq!(
+        e,
+        "test.toml:2: `checks.endpoints.required_services`: \"com.amazonaws.us-east-1.s3\" is not a short service name"
+    );
+    let e = thresholds("[checks.endpoints]\nrequired_services = []\n").unwrap_err();
+    assert!(e.contains("at least one"), "{e}");
+    let e = thresholds("[checks.nope]\nx = 1\n").unwrap_err();
+    assert!(e.starts_with("test.toml:1: `checks.nope`"), "{e}");
 }
 
 #[test]
@@ -86,10 +178,9 @@ fn unknown_check_is_an_error_once_the_checks_are_known() {
         "[checks.app_idle]\nidle_hours = 1\n\n[checks.no_such_check]\nx = 1\n",
     )
     .unwrap();
-    // A user's own check may take thresholds: they reach `data.config` as written.
     assert_eq!(
-        c.checks.custom["no_such_check"],
-        serde_json::json!({"x": 1})
+        c.check_tables["no_such_check"].values["x"].0,
+        serde_json::json!(1)
     );
     let e = c
         .validate_check_ids(&|id| id == "app_idle")
@@ -146,28 +237,11 @@ fn a_waiver_needs_every_field_and_a_date() {
 }
 
 #[test]
-fn unknown_threshold_is_an_error() {
-    let e = err("[checks.app_idle]\nidle_minutes = 1\n");
-    assert!(e.starts_with("test.toml:2:"), "{e}");
-    assert!(e.contains("idle_minutes"), "{e}");
-}
-
-#[test]
 fn out_of_range_values_name_their_key_and_line() {
     let e = err("regions = [\"us-east-1\"]\n\nconcurrency = 0\n");
     assert_eq!(
         e,
         "test.toml:3: `concurrency`: must be between 1 and 256, got 0"
-    );
-    let e = err("[checks.app_idle]\nidle_hours = -2\n");
-    assert_eq!(
-        e,
-        "test.toml:2: `checks.app_idle.idle_hours`: must be a positive number, got -2"
-    );
-    let e = err("[checks.execution_role_shared_by_users]\nmax_user_profiles = 0\n");
-    assert!(
-        e.starts_with("test.toml:2: `checks.execution_role_shared_by_users.max_user_profiles`"),
-        "{e}"
     );
 }
 
@@ -181,13 +255,6 @@ fn bad_region_schedule_url_and_format_are_rejected() {
     assert!(e.starts_with("test.toml:1: `schedule`:"), "{e}");
     assert!(err("endpoint_url = \"localhost:5000\"\n").starts_with("test.toml:1: `endpoint_url`"));
     assert!(err("[output]\nformat = \"xml\"\n").starts_with("test.toml:2: `output.format`"));
-    let e = err(
-        "[checks.domain_vpconly_missing_endpoints]\nrequired_services = [\"com.amazonaws.us-east-1.s3\"]\n",
-    );
-    assert!(
-        e.starts_with("test.toml:2: `checks.domain_vpconly_missing_endpoints.required_services`"),
-        "{e}"
-    );
 }
 
 #[test]
@@ -241,7 +308,7 @@ lookback_days = 30
 "#,
     )
     .unwrap();
-    assert!(c.all_regions && c.regions.is_empty());
+    assert_eq!(c.regions, Regions::All);
     let a = &c.accounts;
     assert_eq!(a.per_account_concurrency, 3);
     assert_eq!(a.shard, Some(Shard { index: 2, count: 4 }));

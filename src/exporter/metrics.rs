@@ -150,41 +150,13 @@ impl Metrics {
         for outcome in ["success", "failure"] {
             config_reloads.with_label_values(&[outcome]);
         }
+        let [findings, resources, orphaned_efs_bytes, evaluation_errors] = scan_gauges(&gauge_vec);
         Self {
-            findings: gauge_vec(
-                FINDINGS,
-                "Check results of the last completed scan (status: pass, fail, muted, error).",
-                &["check_id", "severity", "status", "account_id", "region"],
-            ),
-            resources: gauge_vec(
-                RESOURCES,
-                "Resources in the last completed scan.",
-                &["resource_type", "account_id", "region"],
-            ),
-            orphaned_efs_bytes: gauge_vec(
-                ORPHANED_EFS_BYTES,
-                "Metered bytes of home EFS file systems whose domain no longer exists (efs_orphaned_home FAIL or MUTED).",
-                &["account_id", "region"],
-            ),
-            evaluation_errors: gauge_vec(
-                EVALUATION_ERRORS,
-                "Checks that could not be evaluated in the last completed scan (1 per check).",
-                &["check_id"],
-            ),
-            scan_duration: register(
-                r,
-                Histogram::with_opts(
-                    HistogramOpts::new(
-                        SCAN_DURATION_SECONDS,
-                        "Wall time of scans, collection and evaluation.",
-                    )
-                    .namespace(PREFIX)
-                    .buckets(vec![
-                        1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
-                    ]),
-                )
-                .expect("valid metric"),
-            ),
+            findings,
+            resources,
+            orphaned_efs_bytes,
+            evaluation_errors,
+            scan_duration: duration_histogram(r),
             scans,
             last_success: register(
                 r,
@@ -368,6 +340,50 @@ impl Metrics {
         );
         self.scan_in_progress.set(0);
     }
+}
+
+/// The gauges that describe the last completed scan.
+fn scan_gauges(gauge_vec: &dyn Fn(&str, &str, &[&str]) -> IntGaugeVec) -> [IntGaugeVec; 4] {
+    [
+        gauge_vec(
+            FINDINGS,
+            "Check results of the last completed scan (status: pass, fail, muted, error).",
+            &["check_id", "severity", "status", "account_id", "region"],
+        ),
+        gauge_vec(
+            RESOURCES,
+            "Resources in the last completed scan.",
+            &["resource_type", "account_id", "region"],
+        ),
+        gauge_vec(
+            ORPHANED_EFS_BYTES,
+            "Metered bytes of home EFS file systems whose domain no longer exists.",
+            &["account_id", "region"],
+        ),
+        gauge_vec(
+            EVALUATION_ERRORS,
+            "Checks that could not be evaluated in the last completed scan (1 per check).",
+            &["check_id"],
+        ),
+    ]
+}
+
+#[allow(clippy::expect_used)] // A constant definition: an error is a bug.
+fn duration_histogram(r: &Registry) -> Histogram {
+    register(
+        r,
+        Histogram::with_opts(
+            HistogramOpts::new(
+                SCAN_DURATION_SECONDS,
+                "Wall time of scans, collection and evaluation.",
+            )
+            .namespace(PREFIX)
+            .buckets(vec![
+                1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+            ]),
+        )
+        .expect("valid metric"),
+    )
 }
 
 impl Default for Metrics {

@@ -157,14 +157,14 @@ fn tls_config(
     invalid: &dyn Fn(&str, &str, String) -> ConfigError,
 ) -> Result<ServerConfig, ConfigError> {
     let path = |p: &Path| base.join(p);
-    let (Some(cert_file), Some(key_file)) = (raw.cert_file, raw.key_file) else {
+    let (Some(cert_file), Some(key_file)) = (&raw.cert_file, &raw.key_file) else {
         return Err(invalid(
             "tls_server_config",
             "tls_server_config",
             "needs both cert_file and key_file".into(),
         ));
     };
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path(&cert_file))
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path(cert_file))
         .and_then(|certs| certs.collect::<Result<_, _>>())
         .map_err(|e| {
             invalid(
@@ -180,7 +180,7 @@ fn tls_config(
             format!("{}: no PEM certificate in it", cert_file.display()),
         ));
     }
-    let key = PrivateKeyDer::from_pem_file(path(&key_file)).map_err(|e| {
+    let key = PrivateKeyDer::from_pem_file(path(key_file)).map_err(|e| {
         // The key's content is never part of a message.
         invalid(
             "tls_server_config.key_file",
@@ -191,6 +191,28 @@ fn tls_config(
             ),
         )
     })?;
+    let versions = protocol_versions(&raw, invalid)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let builder = ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| invalid("tls_server_config", "tls_server_config", e.to_string()))?;
+    let builder = client_auth(&raw, provider, &path, invalid, builder)?;
+    let mut config = builder.with_single_cert(certs, key).map_err(|e| {
+        invalid(
+            "tls_server_config.key_file",
+            "key_file",
+            format!("the key does not go with the certificate: {e}"),
+        )
+    })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// `min_version`/`max_version`: TLS 1.2 and 1.3, older ones never offered.
+fn protocol_versions(
+    raw: &RawTls,
+    invalid: &dyn Fn(&str, &str, String) -> ConfigError,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, ConfigError> {
     let version = |key: &str, v: Option<&str>| -> Result<Option<u8>, ConfigError> {
         match v {
             None => Ok(None),
@@ -218,15 +240,23 @@ fn tls_config(
             "min_version is above max_version".into(),
         ));
     }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&versions)
-        .map_err(|e| invalid("tls_server_config", "tls_server_config", e.to_string()))?;
+    Ok(versions)
+}
+
+/// `client_auth_type` and `client_ca_file`: no client certificate, or one verified against
+/// the CA file (required, or only when given).
+fn client_auth(
+    raw: &RawTls,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    path: &dyn Fn(&Path) -> PathBuf,
+    invalid: &dyn Fn(&str, &str, String) -> ConfigError,
+    builder: rustls::ConfigBuilder<ServerConfig, rustls::WantsVerifier>,
+) -> Result<rustls::ConfigBuilder<ServerConfig, rustls::server::WantsServerCert>, ConfigError> {
     let client_auth = raw.client_auth_type.as_deref().unwrap_or("NoClientCert");
     let builder = match client_auth {
         "NoClientCert" => builder.with_no_client_auth(),
         "RequireAndVerifyClientCert" | "VerifyClientCertIfGiven" => {
-            let Some(ca_file) = raw.client_ca_file else {
+            let Some(ca_file) = &raw.client_ca_file else {
                 return Err(invalid(
                     "tls_server_config.client_ca_file",
                     "client_auth_type",
@@ -234,7 +264,7 @@ fn tls_config(
                 ));
             };
             let mut roots = RootCertStore::empty();
-            let cas = CertificateDer::pem_file_iter(path(&ca_file))
+            let cas = CertificateDer::pem_file_iter(path(ca_file))
                 .and_then(|c| c.collect::<Result<Vec<_>, _>>())
                 .map_err(|e| {
                     invalid(
@@ -276,15 +306,7 @@ fn tls_config(
             ));
         }
     };
-    let mut config = builder.with_single_cert(certs, key).map_err(|e| {
-        invalid(
-            "tls_server_config.key_file",
-            "key_file",
-            format!("the key does not go with the certificate: {e}"),
-        )
-    })?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    Ok(builder)
 }
 
 /// What the running server uses: replaced on SIGHUP, read per request (users) and per

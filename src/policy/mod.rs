@@ -57,6 +57,9 @@ pub struct CheckMetadata {
     pub severity: Severity,
     pub resource_type: String,
     pub remediation: String,
+    /// The check's thresholds (`[checks.<id>]` in the config, `data.config.<id>` here).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub thresholds: BTreeMap<String, crate::config::checks::ThresholdSpec>,
     /// Everything else the rule says (description, references, ...), passed through.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
@@ -144,54 +147,11 @@ impl PolicySet {
         files: Vec<PolicyFile>,
         extend: impl FnOnce(&mut Engine) -> anyhow::Result<()>,
     ) -> Result<Self, PolicyError> {
-        let mut engine = Engine::new();
-        engine.set_rego_v0(false);
-        iam_ext::register(&mut engine).map_err(|e| PolicyError::Parse(e.to_string()))?;
-        extend(&mut engine).map_err(|e| PolicyError::Parse(e.to_string()))?;
-        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-            limit: EVALUATION_TIME_LIMIT,
-            check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
-        });
+        let mut engine = compile(&files, extend)?;
         let reads_events = files
             .iter()
             .any(|f| !f.rel.ends_with("_test.rego") && f.text.contains("events"));
-        for file in &files {
-            engine
-                .add_policy(file.display.clone(), file.text.clone())
-                .map_err(|e| PolicyError::Parse(e.to_string()))?;
-        }
-        // Parsing is per file; name resolution and rule checks happen for all modules at the
-        // first evaluation. Trigger them now, so such errors name their own file.
-        engine
-            .eval_query("true".into(), false)
-            .map_err(|e| PolicyError::Parse(e.to_string()))?;
-
-        // Rule names and lines per file, from the parsed modules.
-        let mut rules: BTreeMap<String, (String, Vec<(String, u32)>)> = BTreeMap::new();
-        for module in engine.get_modules().iter() {
-            let file = module.package.span.source.file().clone();
-            let package = format!("data.{}", module.package.refr.span().text());
-            let names = module
-                .policy
-                .iter()
-                .filter_map(|rule| match rule.as_ref() {
-                    Rule::Spec { head, span, .. } => {
-                        let refr = match head {
-                            RuleHead::Compr { refr, .. }
-                            | RuleHead::Set { refr, .. }
-                            | RuleHead::Func { refr, .. } => refr,
-                        };
-                        // `results[arn] := ...` and `a.b := ...` are rules of `results`, `a`.
-                        let text = refr.span().text();
-                        let name = text.split(['[', '.']).next().unwrap_or(text);
-                        Some((name.trim().to_string(), span.line))
-                    }
-                    Rule::Default { .. } => None,
-                })
-                .collect();
-            rules.insert(file, (package, names));
-        }
-
+        let rules = rule_index(&mut engine);
         let mut checks: Vec<Check> = Vec::new();
         let mut tests = Vec::new();
         let mut packages: BTreeMap<String, String> = BTreeMap::new();
@@ -217,67 +177,33 @@ impl PolicySet {
                 );
                 continue;
             }
-            if Path::new(&file.rel)
+            let in_lib = Path::new(&file.rel)
                 .components()
-                .any(|c| c.as_os_str() == "lib")
-            {
+                .any(|c| c.as_os_str() == "lib");
+            if in_lib {
                 continue;
             }
-            let problem = |line: u32, problem: String| PolicyError::Check {
-                path: file.display.clone(),
-                line,
-                problem,
-            };
-            let line_of = |rule: &str| names.iter().find(|(n, _)| n == rule).map(|(_, l)| *l);
-            let Some(meta_line) = line_of("metadata") else {
-                return Err(problem(
-                    1,
-                    "a check needs a `metadata := {id, title, severity, resource_type, remediation}` rule".into(),
-                ));
-            };
-            if line_of("results").is_none() {
-                return Err(problem(
-                    1,
-                    "a check needs a `results` rule: a set of {resource_arn, status, message, evidence}, or an object of them by resource ARN".into(),
-                ));
-            }
             if let Some(other) = packages.insert(package.clone(), file.display.clone()) {
-                return Err(problem(
-                    1,
-                    format!(
+                return Err(PolicyError::Check {
+                    path: file.display.clone(),
+                    line: 1,
+                    problem: format!(
                         "package `{package}` is already used by the check in {other}: one check per package"
                     ),
-                ));
+                });
             }
-            let value = engine
-                .eval_rule(format!("{package}.metadata"))
-                .map_err(|e| problem(meta_line, format!("metadata: {e}")))?;
-            let metadata = parse_metadata(&value).map_err(|p| problem(meta_line, p))?;
-            if metadata.id != stem {
-                return Err(problem(
-                    meta_line,
-                    format!(
-                        "metadata id `{}` must equal the file name `{stem}`",
-                        metadata.id
-                    ),
-                ));
-            }
-            if let Some(first) = checks.iter().find(|c| c.metadata.id == metadata.id) {
-                return Err(problem(
-                    meta_line,
-                    format!(
+            let check = load_check(&mut engine, file, package, names, stem)?;
+            if let Some(first) = checks.iter().find(|c| c.metadata.id == check.metadata.id) {
+                return Err(PolicyError::Check {
+                    path: file.display.clone(),
+                    line: check.line,
+                    problem: format!(
                         "duplicate check id `{}`: already defined at {}:{}",
-                        metadata.id, first.source, first.line
+                        check.metadata.id, first.source, first.line
                     ),
-                ));
+                });
             }
-            checks.push(Check {
-                metadata,
-                package: package.clone(),
-                source: file.display.clone(),
-                line: meta_line,
-                builtin: file.builtin,
-            });
+            checks.push(check);
         }
         checks.sort_by(|a, b| a.metadata.id.cmp(&b.metadata.id));
         Ok(Self {
@@ -302,6 +228,22 @@ impl PolicySet {
 
     pub fn check(&self, id: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.metadata.id == id)
+    }
+
+    /// The thresholds every loaded check declares, by check id.
+    pub fn declared_thresholds(
+        &self,
+    ) -> BTreeMap<String, BTreeMap<String, crate::config::checks::ThresholdSpec>> {
+        self.checks
+            .iter()
+            .map(|c| (c.metadata.id.clone(), c.metadata.thresholds.clone()))
+            .collect()
+    }
+
+    /// `data.config` with every declared threshold at its default (what `policy test` runs
+    /// with).
+    pub fn default_thresholds(&self) -> serde_json::Value {
+        crate::config::checks::defaults(&self.declared_thresholds())
     }
 
     pub fn tests(&self) -> &[TestRule] {
@@ -342,54 +284,7 @@ impl PolicySet {
             };
         }
 
-        let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(self.checks.len())
-            .max(1);
-        #[allow(clippy::type_complexity)]
-        let mut outcomes: Vec<(usize, Result<Vec<CheckResult>, String>, Duration)> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (0..workers)
-                    .map(|_| {
-                        let mut engine = engine.clone();
-                        let (next, prepared_input) = (&next, &prepared_input);
-                        scope.spawn(move || {
-                            let mut done = Vec::new();
-                            loop {
-                                let i = next.fetch_add(1, Ordering::Relaxed);
-                                let Some(check) = self.checks.get(i) else {
-                                    break;
-                                };
-                                let started = Instant::now();
-                                let outcome = eval_check_guarded(&mut engine, check);
-                                if outcome.is_err() {
-                                    // A panic or timeout may leave the clone mid-evaluation.
-                                    engine = self.engine.clone();
-                                    reprepare(&mut engine, prepared_input, config);
-                                }
-                                done.push((i, outcome, started.elapsed()));
-                            }
-                            done
-                        })
-                    })
-                    .collect();
-                // A worker that died anyway loses its outcomes: those checks are errors
-                // below, never checks without results.
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_default())
-                    .collect()
-            });
-        let reported: std::collections::HashSet<usize> =
-            outcomes.iter().map(|(i, _, _)| *i).collect();
-        for i in (0..self.checks.len()).filter(|i| !reported.contains(i)) {
-            outcomes.push((
-                i,
-                Err("its evaluation worker ended abnormally".into()),
-                Duration::ZERO,
-            ));
-        }
+        let mut outcomes = self.run_checks(&engine, &prepared_input, config);
         outcomes.sort_by_key(|(i, _, _)| *i);
 
         let mut evaluation = Evaluation {
@@ -415,6 +310,62 @@ impl PolicySet {
         }
         evaluation.duration = started.elapsed();
         evaluation
+    }
+
+    /// Every check on `workers` engine clones (prepared with the input), each outcome with
+    /// its check's index and wall time. A check whose worker died is an error, never a check
+    /// without results.
+    fn run_checks(
+        &self,
+        engine: &Engine,
+        prepared_input: &Result<Value, String>,
+        config: &serde_json::Value,
+    ) -> Vec<CheckOutcome> {
+        let next = AtomicUsize::new(0);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(self.checks.len())
+            .max(1);
+        let mut outcomes: Vec<CheckOutcome> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let mut engine = engine.clone();
+                    let next = &next;
+                    scope.spawn(move || {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(check) = self.checks.get(i) else {
+                                break;
+                            };
+                            let started = Instant::now();
+                            let outcome = eval_check_guarded(&mut engine, check);
+                            if outcome.is_err() {
+                                // A panic or timeout may leave the clone mid-evaluation.
+                                engine = self.engine.clone();
+                                reprepare(&mut engine, prepared_input, config);
+                            }
+                            done.push((i, outcome, started.elapsed()));
+                        }
+                        done
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        let reported: std::collections::HashSet<usize> =
+            outcomes.iter().map(|(i, _, _)| *i).collect();
+        for i in (0..self.checks.len()).filter(|i| !reported.contains(i)) {
+            outcomes.push((
+                i,
+                Err("its evaluation worker ended abnormally".into()),
+                Duration::ZERO,
+            ));
+        }
+        outcomes
     }
 
     /// Runs every `test_*` rule with the default thresholds as `data.config`.
@@ -447,6 +398,114 @@ impl PolicySet {
             .collect()
     }
 }
+
+/// An engine with our extensions (and `extend`'s) and every file, names resolved: an error
+/// names its own file.
+fn compile(
+    files: &[PolicyFile],
+    extend: impl FnOnce(&mut Engine) -> anyhow::Result<()>,
+) -> Result<Engine, PolicyError> {
+    let parse = |e: anyhow::Error| PolicyError::Parse(e.to_string());
+    let mut engine = Engine::new();
+    engine.set_rego_v0(false);
+    iam_ext::register(&mut engine).map_err(parse)?;
+    extend(&mut engine).map_err(parse)?;
+    engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: EVALUATION_TIME_LIMIT,
+        check_interval: std::num::NonZeroU32::MIN.saturating_add(999),
+    });
+    for file in files {
+        engine
+            .add_policy(file.display.clone(), file.text.clone())
+            .map_err(parse)?;
+    }
+    // Parsing is per file; name resolution and rule checks happen for all modules at the
+    // first evaluation. Trigger them now, so such errors name their own file.
+    engine.eval_query("true".into(), false).map_err(parse)?;
+    Ok(engine)
+}
+
+/// Each file's package and rule names with their lines, from the parsed modules.
+#[allow(clippy::type_complexity)]
+fn rule_index(engine: &mut Engine) -> BTreeMap<String, (String, Vec<(String, u32)>)> {
+    let mut rules = BTreeMap::new();
+    for module in engine.get_modules().iter() {
+        let file = module.package.span.source.file().clone();
+        let package = format!("data.{}", module.package.refr.span().text());
+        let names = module
+            .policy
+            .iter()
+            .filter_map(|rule| match rule.as_ref() {
+                Rule::Spec { head, span, .. } => {
+                    let refr = match head {
+                        RuleHead::Compr { refr, .. }
+                        | RuleHead::Set { refr, .. }
+                        | RuleHead::Func { refr, .. } => refr,
+                    };
+                    // `results[arn] := ...` and `a.b := ...` are rules of `results`, `a`.
+                    let text = refr.span().text();
+                    let name = text.split(['[', '.']).next().unwrap_or(text);
+                    Some((name.trim().to_string(), span.line))
+                }
+                Rule::Default { .. } => None,
+            })
+            .collect();
+        rules.insert(file, (package, names));
+    }
+    rules
+}
+
+/// One check file: its `metadata` (valid, with the file's name as id) and a `results` rule.
+fn load_check(
+    engine: &mut Engine,
+    file: &PolicyFile,
+    package: &str,
+    names: &[(String, u32)],
+    stem: &str,
+) -> Result<Check, PolicyError> {
+    let problem = |line: u32, problem: String| PolicyError::Check {
+        path: file.display.clone(),
+        line,
+        problem,
+    };
+    let line_of = |rule: &str| names.iter().find(|(n, _)| n == rule).map(|(_, l)| *l);
+    let Some(meta_line) = line_of("metadata") else {
+        return Err(problem(
+            1,
+            "a check needs a `metadata := {id, title, severity, resource_type, remediation}` rule"
+                .into(),
+        ));
+    };
+    if line_of("results").is_none() {
+        return Err(problem(
+            1,
+            "a check needs a `results` rule: a set of {resource_arn, status, message, evidence}, or an object of them by resource ARN".into(),
+        ));
+    }
+    let value = engine
+        .eval_rule(format!("{package}.metadata"))
+        .map_err(|e| problem(meta_line, format!("metadata: {e}")))?;
+    let metadata = parse_metadata(&value).map_err(|p| problem(meta_line, p))?;
+    if metadata.id != stem {
+        return Err(problem(
+            meta_line,
+            format!(
+                "metadata id `{}` must equal the file name `{stem}`",
+                metadata.id
+            ),
+        ));
+    }
+    Ok(Check {
+        metadata,
+        package: package.to_string(),
+        source: file.display.clone(),
+        line: meta_line,
+        builtin: file.builtin,
+    })
+}
+
+/// One check's evaluation: its index, its results or why it has none, its wall time.
+type CheckOutcome = (usize, Result<Vec<CheckResult>, String>, Duration);
 
 /// The built-in files whose path (under `policies/`) passes `keep`.
 fn builtin_files(keep: impl Fn(&str) -> bool) -> Vec<PolicyFile> {
@@ -521,7 +580,14 @@ fn parse_metadata(value: &Value) -> Result<CheckMetadata, String> {
             "metadata severity `{severity}` is not one of critical, high, medium, low, info"
         ));
     }
-    serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| format!("metadata: {e}"))
+    let metadata: CheckMetadata = serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| format!("metadata: {e}"))?;
+    for (name, spec) in &metadata.thresholds {
+        if let Some(problem) = spec.declaration_problem() {
+            return Err(format!("metadata threshold `{name}`: {problem}"));
+        }
+    }
+    Ok(metadata)
 }
 
 /// One result of one check, as the policy produced it (validated).

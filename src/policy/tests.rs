@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use super::*;
 
 fn default_config() -> serde_json::Value {
-    serde_json::to_value(crate::config::ChecksConfig::default()).unwrap()
+    PolicySet::load(&[]).unwrap().default_thresholds()
 }
 
 fn temp_policies(files: &[(&str, &str)]) -> PathBuf {

@@ -195,58 +195,8 @@ pub fn build(input: ReportInput<'_>) -> Report {
         .into_iter()
         .filter_map(|result| {
             let check = policies.check(&result.check_id)?;
-            let CheckResult {
-                check_id,
-                status,
-                resource_type,
-                resource_arn,
-                account_id,
-                region,
-                domain_id,
-                message,
-                evidence,
-            } = result;
-            let mut status = match status {
-                ResultStatus::Pass => Status::Pass,
-                ResultStatus::Fail => Status::Fail,
-                ResultStatus::Error => Status::Error,
-            };
-            let mut waiver = None;
-            if status == Status::Fail
-                && let Some((i, w)) = waivers.iter().enumerate().find(|(_, w)| {
-                    w.expires >= today
-                        && w.check_id == check_id
-                        && crate::vocab::glob_match(&w.resource, &resource_arn, false)
-                })
-            {
-                status = Status::Muted;
-                muted_by[i] += 1;
-                waiver = Some(AppliedWaiver {
-                    reason: w.reason.clone(),
-                    expires: w.expires,
-                    resource: w.resource.clone(),
-                });
-            }
-            Some(Finding {
-                id: finding_id(&check_id, &resource_arn),
-                title: check.metadata.title.clone(),
-                severity: check.metadata.severity,
-                remediation: check.metadata.remediation.clone(),
-                compliance: compliance.controls_for(&check_id),
-                check_id,
-                status,
-                resource_type,
-                resource_arn,
-                account_id,
-                region,
-                domain_id,
-                message,
-                evidence,
-                waiver,
-                first_seen: snapshot.finished_at,
-                last_seen: snapshot.finished_at,
-                attribution: None,
-            })
+            let (status, waiver) = waive(&result, waivers, today, &mut muted_by);
+            Some(finding(result, check, status, waiver, compliance, snapshot))
         })
         .collect();
     findings.extend(unreachable_account_findings(snapshot, policies, compliance));
@@ -261,68 +211,10 @@ pub fn build(input: ReportInput<'_>) -> Report {
     // A check emitting one resource twice would make ids collide; keep the first.
     findings.dedup_by(|a, b| a.id == b.id);
 
-    let mut summary = Summary {
-        fail_by_severity: Severity::ALL.iter().map(|s| (*s, 0)).collect(),
-        ..Summary::default()
-    };
-    for f in &findings {
-        match f.status {
-            Status::Pass => summary.pass += 1,
-            Status::Fail => {
-                summary.fail += 1;
-                *summary.fail_by_severity.entry(f.severity).or_default() += 1;
-            }
-            Status::Muted => summary.muted += 1,
-            Status::Error => summary.error += 1,
-        }
-    }
-
-    let mut regions: Vec<String> = snapshot
-        .accounts
-        .iter()
-        .flat_map(|a| a.regions.iter().map(|r| r.region.clone()))
-        .collect();
-    regions.sort();
-    regions.dedup();
-    // Every account the scan set out to read, reached or not.
-    let mut accounts: Vec<String> = snapshot
-        .accounts
-        .iter()
-        .map(|a| a.account_id.clone())
-        .chain(
-            snapshot
-                .unreachable_accounts()
-                .keys()
-                .map(|a| a.to_string()),
-        )
-        .collect();
-    accounts.sort();
-    accounts.dedup();
-    let id_digest = Sha256::new()
-        .chain_update(snapshot.started_at.to_rfc3339().as_bytes())
-        .chain_update(accounts.join(",").as_bytes())
-        .finalize();
-
     Report {
         schema_version: REPORT_SCHEMA_VERSION.into(),
-        scan: ScanInfo {
-            id: hex(&id_digest[..8]),
-            started_at: snapshot.started_at,
-            finished_at: snapshot.finished_at,
-            scanner_version: snapshot.scanner_version.clone(),
-            accounts,
-            regions,
-            scanned: snapshot
-                .accounts
-                .iter()
-                .map(|a| {
-                    let regions = a.regions.iter().map(|r| r.region.clone()).collect();
-                    (a.account_id.clone(), regions)
-                })
-                .collect(),
-            collection_errors: snapshot.collection_errors.clone(),
-        },
-        summary,
+        scan: scan_info(snapshot),
+        summary: summarise(&findings),
         findings,
         waivers: waivers
             .iter()
@@ -346,6 +238,147 @@ pub fn build(input: ReportInput<'_>) -> Report {
         history: None,
         changes: None,
         tally: crate::report::tally::Tally::of(snapshot),
+    }
+}
+
+/// A result's status with the waivers applied: the first waiver in force that matches a
+/// FAIL mutes it (and is counted in `muted_by`).
+fn waive(
+    result: &CheckResult,
+    waivers: &[Waiver],
+    today: NaiveDate,
+    muted_by: &mut [usize],
+) -> (Status, Option<AppliedWaiver>) {
+    let status = match result.status {
+        ResultStatus::Pass => Status::Pass,
+        ResultStatus::Fail => Status::Fail,
+        ResultStatus::Error => Status::Error,
+    };
+    if status != Status::Fail {
+        return (status, None);
+    }
+    let matching = waivers.iter().enumerate().find(|(_, w)| {
+        w.expires >= today
+            && w.check_id == result.check_id
+            && crate::vocab::glob_match(&w.resource, &result.resource_arn, false)
+    });
+    match matching {
+        Some((i, w)) => {
+            muted_by[i] += 1;
+            let applied = AppliedWaiver {
+                reason: w.reason.clone(),
+                expires: w.expires,
+                resource: w.resource.clone(),
+            };
+            (Status::Muted, Some(applied))
+        }
+        None => (status, None),
+    }
+}
+
+fn finding(
+    result: CheckResult,
+    check: &crate::policy::Check,
+    status: Status,
+    waiver: Option<AppliedWaiver>,
+    compliance: &Compliance,
+    snapshot: &Snapshot,
+) -> Finding {
+    let CheckResult {
+        check_id,
+        status: _,
+        resource_type,
+        resource_arn,
+        account_id,
+        region,
+        domain_id,
+        message,
+        evidence,
+    } = result;
+    Finding {
+        id: finding_id(&check_id, &resource_arn),
+        title: check.metadata.title.clone(),
+        severity: check.metadata.severity,
+        remediation: check.metadata.remediation.clone(),
+        compliance: compliance.controls_for(&check_id),
+        check_id,
+        status,
+        resource_type,
+        resource_arn,
+        account_id,
+        region,
+        domain_id,
+        message,
+        evidence,
+        waiver,
+        first_seen: snapshot.finished_at,
+        last_seen: snapshot.finished_at,
+        attribution: None,
+    }
+}
+
+fn summarise(findings: &[Finding]) -> Summary {
+    let mut summary = Summary {
+        fail_by_severity: Severity::ALL.iter().map(|s| (*s, 0)).collect(),
+        ..Summary::default()
+    };
+    for f in findings {
+        match f.status {
+            Status::Pass => summary.pass += 1,
+            Status::Fail => {
+                summary.fail += 1;
+                *summary.fail_by_severity.entry(f.severity).or_default() += 1;
+            }
+            Status::Muted => summary.muted += 1,
+            Status::Error => summary.error += 1,
+        }
+    }
+    summary
+}
+
+/// What the scan covered: every account it set out to read (reached or not), the regions,
+/// what was read where, and the calls that failed.
+fn scan_info(snapshot: &Snapshot) -> ScanInfo {
+    let mut regions: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| a.regions.iter().map(|r| r.region.clone()))
+        .collect();
+    regions.sort();
+    regions.dedup();
+    let mut accounts: Vec<String> = snapshot
+        .accounts
+        .iter()
+        .map(|a| a.account_id.clone())
+        .chain(
+            snapshot
+                .unreachable_accounts()
+                .keys()
+                .map(|a| a.to_string()),
+        )
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let id_digest = Sha256::new()
+        .chain_update(snapshot.started_at.to_rfc3339().as_bytes())
+        .chain_update(accounts.join(",").as_bytes())
+        .finalize();
+    ScanInfo {
+        id: hex(&id_digest[..8]),
+        started_at: snapshot.started_at,
+        finished_at: snapshot.finished_at,
+        scanner_version: snapshot.scanner_version.clone(),
+        accounts,
+        regions,
+        scanned: snapshot
+            .accounts
+            .iter()
+            .map(|a| {
+                let regions = a.regions.iter().map(|r| r.region.clone()).collect();
+                (a.account_id.clone(), regions)
+            })
+            .collect(),
+        collection_errors: snapshot.collection_errors.clone(),
     }
 }
 

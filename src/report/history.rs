@@ -1,7 +1,7 @@
 //! The `history` section of a report written by `serve`: what this scan found new, what it
 //! found fixed, and which open findings it could not confirm either way; and [`diff`], the
 //! pure function that decides it from the findings open before the scan and the scan's
-//! report. The finding history (`crate::state`) only loads, applies and saves.
+//! report. The finding history store only loads, applies and saves.
 //!
 //! Resolving is the dangerous direction: a finding that disappears because a list call was
 //! denied must not look fixed. A finding failing at the previous scan is resolved only when

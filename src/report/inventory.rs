@@ -1,8 +1,7 @@
-//! The inventory summary `scan` prints: what was found, per account, region and domain, and
-//! what could not be read.
+//! The inventory `scan --format inventory` prints (JSON): what was found, per account,
+//! region and domain, and what could not be read.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -137,125 +136,6 @@ pub fn json(s: &Snapshot) -> String {
     out
 }
 
-pub fn table(s: &Snapshot) -> String {
-    let inv = inventory(s);
-    let mut out = String::new();
-    let c = &inv.resources;
-    let _ = writeln!(
-        out,
-        "Scan {} → {}   accounts: {}   regions: {}",
-        inv.scan.started_at,
-        inv.scan.finished_at,
-        inv.scan.accounts.join(", "),
-        inv.scan.regions.join(", ")
-    );
-    let _ = writeln!(
-        out,
-        "{} domains, {} user profiles, {} spaces, {} apps, {} execution roles, {} EFS file systems, {} security groups, {} VPC endpoints",
-        c.domains,
-        c.user_profiles,
-        c.spaces,
-        c.apps,
-        c.execution_roles,
-        c.efs_file_systems,
-        c.security_groups,
-        c.vpc_endpoints
-    );
-    if !inv.domains.is_empty() {
-        let headers = [
-            "ACCOUNT", "REGION", "DOMAIN", "NAME", "STATUS", "NETWORK", "PROFILES", "SPACES",
-            "APPS",
-        ];
-        let rows: Vec<[String; 9]> = inv
-            .domains
-            .iter()
-            .map(|d| {
-                let apps = d
-                    .apps
-                    .iter()
-                    .map(|(k, v)| format!("{v} {k}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                [
-                    d.account_id.to_string(),
-                    d.region.to_string(),
-                    d.domain_id.to_string(),
-                    d.name.to_string(),
-                    d.status.to_string(),
-                    d.network.to_string(),
-                    d.user_profiles.to_string(),
-                    d.spaces.to_string(),
-                    if apps.is_empty() { "-".into() } else { apps },
-                ]
-            })
-            .collect();
-        let mut widths = headers.map(str::len);
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        out.push('\n');
-        let line = |cells: Vec<&str>| {
-            cells
-                .iter()
-                .zip(widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
-        let _ = writeln!(out, "{}", line(headers.to_vec()));
-        for row in &rows {
-            let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
-        }
-    }
-    let roles = inv
-        .execution_roles
-        .iter()
-        .map(|(k, v)| format!("{v} {k}"))
-        .collect::<Vec<_>>();
-    if !roles.is_empty() {
-        let _ = writeln!(out, "\nExecution roles: {}", roles.join(", "));
-    }
-    let o = &inv.orphan_candidates;
-    if o.efs_file_systems + o.nfs_security_groups > 0 {
-        let _ = writeln!(
-            out,
-            "Left behind by deleted domains: {} EFS file systems ({} bytes), {} NFS security groups",
-            o.efs_file_systems, o.efs_bytes, o.nfs_security_groups
-        );
-    }
-    if inv.scan.collection_errors.is_empty() {
-        let _ = writeln!(out, "\nCollection: complete ({} API calls)", inv.api_calls);
-    } else {
-        let _ = writeln!(
-            out,
-            "\nCollection: INCOMPLETE, {} call(s) failed ({} API calls); what they would have returned is unknown:",
-            inv.scan.collection_errors.len(),
-            inv.api_calls
-        );
-        for e in inv.scan.collection_errors {
-            let _ = writeln!(
-                out,
-                "  {} {} {}:{} {}{}: {}",
-                e.account_id,
-                e.region,
-                e.service,
-                e.operation,
-                e.error.as_str(),
-                e.resource
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default(),
-                e.message
-            );
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,30 +168,23 @@ mod tests {
             message: "not authorized".into(),
             resource: None,
         });
-        let table = table(&s);
-        assert!(
-            table.contains("Collection: INCOMPLETE, 1 call(s) failed"),
-            "{table}"
-        );
-        assert!(
-            table.contains(
-                "123456789012 us-east-1 sagemaker:ListApps access_denied: not authorized"
-            ),
-            "{table}"
-        );
         let json: serde_json::Value = serde_json::from_str(&json(&s)).unwrap();
+        let failed = &json["scan"]["collection_errors"][0];
+        assert_eq!(failed["error"], "access_denied");
         assert_eq!(
-            json["scan"]["collection_errors"][0]["error"],
-            "access_denied"
+            (&failed["service"], &failed["operation"], &failed["message"]),
+            (
+                &"sagemaker".into(),
+                &"ListApps".into(),
+                &"not authorized".into()
+            )
         );
     }
 
     #[test]
-    fn a_complete_empty_scan_is_not_called_incomplete() {
-        let table = table(&empty());
-        assert!(
-            table.contains("0 domains") && table.contains("Collection: complete"),
-            "{table}"
-        );
+    fn a_complete_empty_scan_lists_no_failed_call() {
+        let json: serde_json::Value = serde_json::from_str(&json(&empty())).unwrap();
+        assert_eq!(json["resources"]["domains"], 0);
+        assert_eq!(json["scan"]["collection_errors"], serde_json::json!([]));
     }
 }

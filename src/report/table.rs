@@ -7,21 +7,40 @@ use crate::report::findings::{Report, Status};
 use crate::vocab::Severity;
 
 pub fn render(report: &Report, colour: bool) -> String {
-    let paint = |code: &str, text: &str| {
-        if colour {
+    let paint = Paint(colour);
+    let mut out = String::new();
+    header(&mut out, report, paint);
+    findings(&mut out, report, paint);
+    problems(&mut out, report);
+    out
+}
+
+/// ANSI styling, or none (not a terminal).
+#[derive(Clone, Copy)]
+struct Paint(bool);
+
+impl Paint {
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.0 {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {
             text.to_string()
         }
-    };
-    let severity_colour = |s: Severity| match s {
+    }
+}
+
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
         Severity::Critical => "1;31",
         Severity::High => "31",
         Severity::Medium => "33",
         Severity::Low => "36",
         Severity::Info => "2",
-    };
-    let mut out = String::new();
+    }
+}
+
+/// The scan and its counts.
+fn header(out: &mut String, report: &Report, paint: Paint) {
     let s = &report.summary;
     let _ = writeln!(
         out,
@@ -38,10 +57,10 @@ pub fn render(report: &Report, colour: bool) -> String {
         out,
         "{} results: {} FAIL, {} MUTED, {} ERROR, {} PASS",
         s.pass + s.fail + s.muted + s.error,
-        paint("1;31", &s.fail.to_string()),
+        paint.paint("1;31", &s.fail.to_string()),
         s.muted,
-        paint("33", &s.error.to_string()),
-        paint("32", &s.pass.to_string()),
+        paint.paint("33", &s.error.to_string()),
+        paint.paint("32", &s.pass.to_string()),
     );
     let by_severity: Vec<String> = Severity::ALL
         .iter()
@@ -54,60 +73,67 @@ pub fn render(report: &Report, colour: bool) -> String {
         })
         .collect();
     let _ = writeln!(out, "FAIL by severity: {}", by_severity.join(", "));
+}
 
+/// Every finding that is not a PASS, with its waiver and who last changed its resource.
+fn findings(out: &mut String, report: &Report, paint: Paint) {
     let shown: Vec<_> = report
         .findings
         .iter()
         .filter(|f| f.status != Status::Pass)
         .collect();
-    if !shown.is_empty() {
-        let check_width = shown
-            .iter()
-            .map(|f| f.check_id.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let _ = writeln!(out);
+    if shown.is_empty() {
+        return;
+    }
+    let check_width = shown
+        .iter()
+        .map(|f| f.check_id.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<8}  {:<6}  {:<check_width$}  MESSAGE",
+        "SEVERITY", "STATUS", "CHECK"
+    );
+    for f in shown {
+        let severity = format!("{:<8}", f.severity.as_str());
+        let status = format!("{:<6}", f.status.as_str());
         let _ = writeln!(
             out,
-            "{:<8}  {:<6}  {:<check_width$}  MESSAGE",
-            "SEVERITY", "STATUS", "CHECK"
+            "{}  {}  {:<check_width$}  {}",
+            paint.paint(severity_colour(f.severity), &severity),
+            status,
+            f.check_id,
+            f.message
         );
-        for f in shown {
-            let severity = format!("{:<8}", f.severity.as_str());
-            let status = format!("{:<6}", f.status.as_str());
+        if let Some(w) = &f.waiver {
             let _ = writeln!(
                 out,
-                "{}  {}  {:<check_width$}  {}",
-                paint(severity_colour(f.severity), &severity),
-                status,
-                f.check_id,
-                f.message
+                "{:<8}  {:<6}  {:<check_width$}  waived until {}: {}",
+                "", "", "", w.expires, w.reason
             );
-            if let Some(w) = &f.waiver {
-                let _ = writeln!(
-                    out,
-                    "{:<8}  {:<6}  {:<check_width$}  waived until {}: {}",
-                    "", "", "", w.expires, w.reason
-                );
-            }
-            if let Some(a) = &f.attribution {
-                let text = |key: &str| a[key].as_str().unwrap_or("?").to_string();
-                let _ = writeln!(
-                    out,
-                    "{:<8}  {:<6}  {:<check_width$}  last changed by {} ({} at {}, from {})",
-                    "",
-                    "",
-                    "",
-                    text("actor_arn"),
-                    text("event_name"),
-                    text("event_time"),
-                    text("source_ip")
-                );
-            }
+        }
+        if let Some(a) = &f.attribution {
+            let text = |key: &str| a[key].as_str().unwrap_or("?").to_string();
+            let _ = writeln!(
+                out,
+                "{:<8}  {:<6}  {:<check_width$}  last changed by {} ({} at {}, from {})",
+                "",
+                "",
+                "",
+                text("actor_arn"),
+                text("event_name"),
+                text("event_time"),
+                text("source_ip")
+            );
         }
     }
+}
 
+/// What the scan could not do: failed calls, checks that did not run, expired waivers.
+fn problems(out: &mut String, report: &Report) {
     if !report.scan.collection_errors.is_empty() {
         let _ = writeln!(
             out,
@@ -148,5 +174,4 @@ pub fn render(report: &Report, colour: bool) -> String {
             );
         }
     }
-    out
 }

@@ -42,7 +42,7 @@ pub struct Snapshot {
 }
 
 /// The snapshot as the policies' input: every field, with `events` only when the policies
-/// read them ([`crate::policy::PolicySet::reads_events`]). Borrowed, not copied.
+/// read them (the policy engine decides). Borrowed, not copied.
 #[derive(Serialize)]
 pub struct PolicyInput<'a> {
     schema_version: &'a str,
