@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
@@ -137,15 +138,16 @@ pub struct ScanArgs {
     /// Also save the snapshot taken (written atomically).
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
-    /// Output format; default: table on a terminal, the JSON report otherwise.
-    #[arg(long, value_enum)]
-    pub format: Option<OutputFormat>,
+    /// Output format: a report format (table, json, ocsf, asff) or `inventory` (what the
+    /// snapshot holds, unjudged); default: table on a terminal, the JSON report otherwise.
+    #[arg(long, value_name = "FORMAT", value_parser = output_parser())]
+    pub format: Option<Output>,
     /// Another directory of policies (repeatable), besides the config's `policy_dirs`.
     #[arg(long = "policy-dir", value_name = "DIR")]
     pub policy_dirs: Vec<PathBuf>,
     /// Exit with 3 when a FAIL finding (not muted) at or above this severity exists.
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    pub fail_on: Option<FailOn>,
+    #[arg(long, value_name = "SEVERITY", value_parser = severity_parser())]
+    pub fail_on: Option<Severity>,
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -155,39 +157,19 @@ pub struct ScanArgs {
     pub shard: Option<Shard>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// A readable summary of the findings.
-    Table,
-    /// The findings report (`schema_version` 1).
-    Json,
-    /// OCSF Compliance Findings (Amazon Security Lake).
-    Ocsf,
-    /// AWS Security Finding Format (Security Hub BatchImportFindings).
-    Asff,
-    /// What the snapshot holds, without judging it.
-    Inventory,
+/// `--format`: the names of [`ReportFormat`], and `inventory`.
+fn output_parser() -> impl TypedValueParser<Value = Output> {
+    let mut names: Vec<&'static str> = ReportFormat::ALL.iter().map(|f| f.as_str()).collect();
+    names.insert(0, "inventory");
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name: String| ReportFormat::parse(&name).map_or(Output::Inventory, Output::Report))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Critical,
-    High,
-    Medium,
-    Low,
-    Info,
-}
-
-impl From<FailOn> for Severity {
-    fn from(f: FailOn) -> Self {
-        match f {
-            FailOn::Critical => Severity::Critical,
-            FailOn::High => Severity::High,
-            FailOn::Medium => Severity::Medium,
-            FailOn::Low => Severity::Low,
-            FailOn::Info => Severity::Info,
-        }
-    }
+/// `--fail-on`: a [`Severity`] by name.
+fn severity_parser() -> impl TypedValueParser<Value = Severity> {
+    let names: Vec<&'static str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name: String| Severity::parse(&name).unwrap_or(Severity::Info))
 }
 
 impl From<LogFormat> for telemetry::LogFormat {
@@ -200,18 +182,6 @@ impl From<LogFormat> for telemetry::LogFormat {
     }
 }
 
-impl From<OutputFormat> for Output {
-    fn from(f: OutputFormat) -> Self {
-        match f {
-            OutputFormat::Table => Output::Report(ReportFormat::Table),
-            OutputFormat::Json => Output::Report(ReportFormat::Json),
-            OutputFormat::Ocsf => Output::Report(ReportFormat::Ocsf),
-            OutputFormat::Asff => Output::Report(ReportFormat::Asff),
-            OutputFormat::Inventory => Output::Inventory,
-        }
-    }
-}
-
 impl From<ScanArgs> for ScanOptions {
     fn from(a: ScanArgs) -> Self {
         Self {
@@ -219,9 +189,9 @@ impl From<ScanArgs> for ScanOptions {
             regions: a.regions,
             from_snapshot: a.from_snapshot,
             save_snapshot: a.save_snapshot,
-            output: a.format.map(Output::from),
+            output: a.format,
             policy_dirs: a.policy_dirs,
-            fail_on: a.fail_on.map(Severity::from),
+            fail_on: a.fail_on,
             output_file: a.output,
             shard: a.shard,
         }

@@ -10,18 +10,18 @@
 //!   [`config`], [`vocab`] (ARNs, resource types, services, severities) and [`fsutil`].
 
 pub mod cli;
-pub mod cmd;
+pub(crate) mod cmd;
 pub mod collect;
 pub mod config;
 pub mod exporter;
-pub mod fsutil;
+pub(crate) mod fsutil;
 pub mod pipeline;
 pub mod policy;
 pub mod report;
 pub mod snapshot;
 pub mod state;
-pub mod teardown;
-pub mod telemetry;
+pub(crate) mod teardown;
+pub(crate) mod telemetry;
 pub mod vocab;
 
 #[cfg(test)]

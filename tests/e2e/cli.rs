@@ -250,3 +250,99 @@ fn readme_main_job_runs_offline_on_the_bundled_snapshot() {
     let inventory: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(inventory["resources"]["domains"], 3);
 }
+
+/// `teardown-plan --from-snapshot`: the plan from a saved snapshot, with no AWS at all (no
+/// credentials, no endpoint), for a live domain and for one whose storage outlived it.
+#[test]
+fn teardown_plans_offline_from_the_bundled_snapshot() {
+    let example = repo_root().join("examples/snapshot.json");
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+    let region = &snapshot["accounts"][0]["regions"][0];
+    let live: Vec<&str> = region["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["domain_id"].as_str().unwrap())
+        .collect();
+    let gone = region["efs_file_systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|fs| fs["domain_id"].as_str())
+        .find(|id| !live.contains(id))
+        .expect("the example has a deleted domain's home EFS");
+    let offline = [
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".to_string()),
+    ];
+    let plan = |domain: &str, extra: &[&str]| {
+        let mut args = vec![
+            "teardown-plan",
+            "--domain",
+            domain,
+            "--from-snapshot",
+            example.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        run_bin(&args, &offline)
+    };
+
+    let (code, out, err) = plan(gone, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let leftovers: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(leftovers["domain"].is_null());
+    let commands: Vec<String> = leftovers["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let argv = s["command"].as_array().unwrap();
+            format!(
+                "{} {}",
+                argv[1].as_str().unwrap(),
+                argv[2].as_str().unwrap()
+            )
+        })
+        .collect();
+    // Mount targets (read by the scan), then the file system, then the two NFS groups.
+    let first_fs = commands.iter().position(|c| c == "efs delete-file-system");
+    let first_mt = commands.iter().position(|c| c == "efs delete-mount-target");
+    let first_sg = commands
+        .iter()
+        .position(|c| c == "ec2 delete-security-group");
+    assert!(first_mt < first_fs && first_fs < first_sg, "{commands:?}");
+    assert_eq!(
+        commands
+            .iter()
+            .filter(|c| *c == "ec2 delete-security-group")
+            .count(),
+        2,
+        "{commands:?}"
+    );
+
+    let (code, out, err) = plan(live[0], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("Teardown plan for SageMaker domain {}", live[0])),
+        "{out}"
+    );
+    assert!(out.contains("delete-domain"), "{out}");
+
+    // A region the snapshot did not read: usage error, nothing printed as a plan.
+    let (code, out, err) = plan(gone, &["--region", "ap-south-1"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("ap-south-1"), "{err}");
+    // --account only narrows a snapshot.
+    let (code, _, _) = run_bin(
+        &[
+            "teardown-plan",
+            "--domain",
+            gone,
+            "--account",
+            "123456789012",
+        ],
+        &offline,
+    );
+    assert_eq!(code, 2);
+}
