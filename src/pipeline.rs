@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use crate::collect::{AwsClients, ClientSettings, CollectOptions};
 use crate::config::{Config, Regions};
@@ -81,7 +81,7 @@ impl Judge {
 pub async fn collect(
     config: &Config,
     regions: Option<&Regions>,
-    events_since: Option<DateTime<Utc>>,
+    events_since: Option<crate::collect::EventsSince>,
 ) -> Result<Snapshot> {
     let requested = regions.unwrap_or(&config.regions);
     let settings = ClientSettings {
@@ -135,10 +135,12 @@ pub async fn collect(
 /// resources, and lists the `new` ones (those no earlier report listed) as its `changes`.
 pub fn attribute(
     report: &mut Report,
+    snapshot: &Snapshot,
     known: &[crate::snapshot::ControlPlaneEvent],
     new: &[crate::snapshot::ControlPlaneEvent],
 ) {
-    crate::report::changes::apply(report, known, new);
+    let sessions = crate::report::changes::Sessions::of(snapshot);
+    crate::report::changes::apply(report, known, new, &sessions);
 }
 
 /// Records a completed scan in the finding history (the daemon's path): opens, resolves
@@ -147,14 +149,38 @@ pub fn attribute(
 pub fn record(
     store: &mut crate::state::Store,
     report: &mut Report,
+    snapshot: &Snapshot,
     events: Option<crate::state::ScanEvents<'_>>,
 ) -> Result<Vec<crate::snapshot::ControlPlaneEvent>, crate::state::StateError> {
     let attributed = events.is_some();
     let recorded = store.record_scan(report, events)?;
     if attributed {
-        attribute(report, &recorded.known, &recorded.new);
+        attribute(report, snapshot, &recorded.known, &recorded.new);
     }
     Ok(recorded.new)
+}
+
+/// The account-regions whose CloudTrail events this snapshot read completely: every region
+/// of every account read, but those where a CloudTrail call failed. Accounts that could not
+/// be reached are not among them, so their windows stay where they were and the others move.
+pub fn cloudtrail_read(snapshot: &Snapshot) -> Vec<(String, String)> {
+    let failed: std::collections::HashSet<(&str, &str)> = snapshot
+        .collection_errors
+        .iter()
+        .filter(|e| e.service == crate::vocab::Service::Cloudtrail.as_str())
+        .map(|e| (e.account_id.as_str(), e.region.as_str()))
+        .collect();
+    snapshot
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.regions
+                .iter()
+                .map(move |r| (a.account_id.as_str(), r.region.as_str()))
+        })
+        .filter(|scope| !failed.contains(scope))
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .collect()
 }
 
 /// Why a live scan produced nothing worth reporting (no account read, no unreachable account
@@ -382,5 +408,40 @@ mod tests {
                 .starts_with("test.toml:2: `checks.domain_vpconly_missing_endpoints.required_services`: \"com.amazonaws.us-east-1.s3\" is not a short service name")
         );
         assert!(refused("[checks.app_idle]\nidle_minutes = 1\n").starts_with("test.toml:2:"));
+    }
+
+    /// The account-regions whose CloudTrail a scan read completely: not an account that
+    /// could not be reached, not a region whose LookupEvents failed.
+    #[test]
+    fn cloudtrail_windows_move_only_where_cloudtrail_was_read() {
+        use crate::snapshot::{AccountSnapshot, CollectionError, ErrorKind, RegionSnapshot};
+        let region = |name: &str| RegionSnapshot {
+            region: name.into(),
+            ..Default::default()
+        };
+        let mut snapshot = Snapshot::default();
+        snapshot.accounts.push(AccountSnapshot {
+            account_id: "111111111111".into(),
+            regions: vec![region("us-east-1"), region("eu-west-1")],
+            ..Default::default()
+        });
+        let error = |account: &str, region: &str, service: &str, operation: &str| CollectionError {
+            account_id: account.into(),
+            region: region.into(),
+            service: service.into(),
+            operation: operation.into(),
+            error: ErrorKind::Throttling,
+            error_code: None,
+            message: "x".into(),
+            resource: None,
+        };
+        snapshot.collection_errors = vec![
+            error("111111111111", "eu-west-1", "cloudtrail", "LookupEvents"),
+            error("222222222222", "global", "sts", "AssumeRole"),
+        ];
+        assert_eq!(
+            cloudtrail_read(&snapshot),
+            [("111111111111".to_string(), "us-east-1".to_string())]
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
+use crate::collect::EventsSince;
 use crate::config::{Config, Regions, Shard};
 use crate::pipeline::{self, Judge};
 use crate::report::inventory;
@@ -60,7 +61,7 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
             let since = config
                 .cloudtrail
                 .enabled
-                .then(|| Utc::now() - config.cloudtrail.lookback);
+                .then(|| EventsSince::all(Utc::now() - config.cloudtrail.lookback));
             let regions = match args.regions.as_slice() {
                 [] => None,
                 names => Some(
@@ -82,7 +83,7 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
     // A live scan with CloudTrail on (or a saved snapshot that has events): everything in
     // the window is both the attribution source and this report's changes.
     if (live && config.cloudtrail.enabled) || !snapshot.events.is_empty() {
-        pipeline::attribute(&mut report, &snapshot.events, &snapshot.events);
+        pipeline::attribute(&mut report, &snapshot, &snapshot.events, &snapshot.events);
     }
     pipeline::log_completed(&snapshot, &report, started.elapsed().as_secs_f64());
     let to_terminal = std::io::stdout().is_terminal() && args.output_file.is_none();

@@ -18,6 +18,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
+use crate::collect::EventsSince;
 use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
@@ -348,17 +349,22 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     let config = &loaded.config;
     let events_since = config.cloudtrail.enabled.then(|| {
         let floor = Utc::now() - config.cloudtrail.lookback;
-        let last = daemon
+        let windows = daemon
             .store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .events_read_since();
-        match last {
-            // Overlapping windows: CloudTrail may deliver an event after the scan that
-            // should have seen it; the history stores each event once.
-            Ok(Some(t)) => floor.max(t - CLOUDTRAIL_DELAY),
-            _ => floor,
-        }
+            .event_windows();
+        let windows = windows.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the CloudTrail windows; reading the whole look-back");
+            Default::default()
+        });
+        // Overlapping windows: CloudTrail may deliver an event after the scan that should
+        // have seen it; the history stores each event once.
+        let scopes = windows
+            .into_iter()
+            .map(|(scope, started)| (scope, floor.max(started - CLOUDTRAIL_DELAY)))
+            .collect();
+        EventsSince { floor, scopes }
     });
     let collect = pipeline::collect(config, None, events_since);
     let snapshot = match tokio::time::timeout(config.serve.scan_timeout, collect).await {
@@ -394,7 +400,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     };
     let seconds = started.elapsed().as_secs_f64();
     metrics.scan_completed(seconds, &snapshot, &report);
-    metrics.studio_logins(&new_events);
+    metrics.studio_logins(&new_events, &report.tally);
     log_completed(&snapshot, &report, seconds);
     daemon.exporter.publish(report);
 }
@@ -416,14 +422,10 @@ fn judge_and_record(
         let events = config.cloudtrail.enabled.then(|| ScanEvents {
             fetched: &snapshot.events,
             keep_after: report.scan.finished_at - config.cloudtrail.lookback,
-            complete: snapshot.unreachable_accounts().is_empty()
-                && !snapshot
-                    .collection_errors
-                    .iter()
-                    .any(|e| e.service == "cloudtrail"),
+            read: pipeline::cloudtrail_read(snapshot),
         });
-        new_events =
-            pipeline::record(&mut store, &mut report, events).map_err(|e| e.to_string())?;
+        new_events = pipeline::record(&mut store, &mut report, snapshot, events)
+            .map_err(|e| e.to_string())?;
         match store.prune(cutoff) {
             Ok((scans, findings)) if scans + findings > 0 => {
                 tracing::info!(scans, findings, "history pruned")

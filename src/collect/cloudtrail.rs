@@ -1,6 +1,7 @@
 //! CloudTrail `LookupEvents`: the SageMaker control-plane calls of one account and region in
 //! a time window, with who made them. One listing per account and region (event source
-//! `sagemaker.amazonaws.com`; LookupEvents takes a single attribute).
+//! `sagemaker.amazonaws.com`; LookupEvents takes a single attribute), paced at AWS's quota
+//! of 2 requests a second per account and region (`pace`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -39,6 +40,10 @@ pub async fn collect_events(
         .send();
     let mut events = Vec::new();
     loop {
+        // AWS allows 2 LookupEvents a second per account and region: wait for a slot.
+        super::pace::lookup_events()
+            .ready(&ctx.account_id, region)
+            .await;
         let page = match ctx.call(pages.next()).await {
             None => break,
             Some(Ok(page)) => page,
@@ -100,6 +105,9 @@ fn convert(
         source_ip: text(&detail["sourceIPAddress"]),
         user_agent: text(&detail["userAgent"]),
         read_only: event.read_only() == Some("true"),
+        error_code: text(&detail["errorCode"]),
+        source_identity: text(&detail["userIdentity"]["sessionContext"]["sourceIdentity"]),
+        on_behalf_of: text(&detail["userIdentity"]["onBehalfOf"]["userId"]),
     })
 }
 

@@ -10,6 +10,7 @@ mod ec2;
 mod efs;
 mod error;
 mod iam;
+mod pace;
 pub mod permissions;
 mod sagemaker;
 
@@ -50,9 +51,36 @@ pub struct CollectOptions {
     /// Which accounts (none listed: the default credentials' own), the shard, and the calls in
     /// flight per account.
     pub accounts: AccountsConfig,
-    /// Read the SageMaker control-plane events CloudTrail recorded since then; `None`: do
-    /// not consult CloudTrail.
-    pub events_since: Option<DateTime<Utc>>,
+    /// Read the SageMaker control-plane events CloudTrail recorded since then (per account
+    /// and region); `None`: do not consult CloudTrail.
+    pub events_since: Option<EventsSince>,
+}
+
+/// Where each account-region's CloudTrail window starts: its own start when it has one (the
+/// daemon keeps one per account and region, so an account that cannot be read holds back
+/// only itself), else `floor`.
+#[derive(Debug, Clone, Default)]
+pub struct EventsSince {
+    pub floor: DateTime<Utc>,
+    /// (account id, region) → start of its window.
+    pub scopes: std::collections::HashMap<(String, String), DateTime<Utc>>,
+}
+
+impl EventsSince {
+    /// One start for every account and region.
+    pub fn all(from: DateTime<Utc>) -> Self {
+        Self {
+            floor: from,
+            scopes: Default::default(),
+        }
+    }
+
+    pub fn of(&self, account_id: &str, region: &str) -> DateTime<Utc> {
+        self.scopes
+            .get(&(account_id.to_string(), region.to_string()))
+            .copied()
+            .unwrap_or(self.floor)
+    }
 }
 
 /// Takes a snapshot of the configured accounts (or the one the credentials belong to), in
@@ -180,7 +208,8 @@ async fn scan_account(
     } else {
         options.regions.clone()
     };
-    Some(collect_account(ctx, clients, &regions, options.events_since, policy_cache).await)
+    let events_since = options.events_since.as_ref();
+    Some(collect_account(ctx, clients, &regions, events_since, policy_cache).await)
 }
 
 struct Identity {
@@ -233,15 +262,14 @@ pub async fn collect_account(
     ctx: &Ctx,
     clients: &AwsClients,
     regions: &[String],
-    events_since: Option<DateTime<Utc>>,
+    events_since: Option<&EventsSince>,
     policy_cache: &ManagedPolicyCache,
 ) -> AccountSnapshot {
     let iam_client = clients.iam();
-    let regions_fut = futures::future::join_all(
-        regions
-            .iter()
-            .map(|region| collect_region(ctx, clients, region, events_since)),
-    );
+    let regions_fut = futures::future::join_all(regions.iter().map(|region| {
+        let since = events_since.map(|e| e.of(&ctx.account_id, region));
+        collect_region(ctx, clients, region, since)
+    }));
     // IAM does not depend on the domains: its one listing runs while the regions are read.
     let (regions, role_list) = tokio::join!(regions_fut, iam::list_roles(ctx, &iam_client));
 

@@ -210,9 +210,16 @@ impl Metrics {
         }
     }
 
-    /// Counts the Studio sign-ins among the CloudTrail events a scan saw first.
-    pub fn studio_logins(&self, new_events: &[crate::snapshot::ControlPlaneEvent]) {
-        for ((account, region, domain), n) in crate::report::changes::logins(new_events) {
+    /// Counts the Studio sign-ins among the CloudTrail events a scan saw first, of the
+    /// domains the scan found (`tally.domains`).
+    pub fn studio_logins(
+        &self,
+        new_events: &[crate::snapshot::ControlPlaneEvent],
+        tally: &crate::report::tally::Tally,
+    ) {
+        for ((account, region, domain), n) in
+            crate::report::changes::logins(new_events, &tally.domains)
+        {
             self.studio_logins
                 .with_label_values(&[account, region, domain])
                 .inc_by(n);

@@ -80,6 +80,19 @@ pub fn render(report: &Report) -> String {
             product_fields.insert("sagemaker-auditor/CheckId".into(), json!(f.check_id));
             product_fields.insert("sagemaker-auditor/Status".into(), json!(f.status.as_str()));
             product_fields.insert("sagemaker-auditor/ScanId".into(), json!(report.scan.id));
+            if let Some(a) = &f.attribution {
+                // Who last changed the resource (CloudTrail); ProductFields are strings.
+                for (key, field) in [
+                    ("LastChangedBy", "actor_arn"),
+                    ("LastChangedByUser", "user"),
+                    ("LastChangeEvent", "event_name"),
+                    ("LastChangeTime", "event_time"),
+                ] {
+                    if let Some(value) = a[field].as_str() {
+                        product_fields.insert(format!("sagemaker-auditor/{key}"), json!(value));
+                    }
+                }
+            }
             if let Some(w) = &f.waiver {
                 product_fields.insert("sagemaker-auditor/WaiverReason".into(), json!(w.reason));
                 product_fields.insert(

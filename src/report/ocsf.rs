@@ -88,6 +88,8 @@ pub fn render(report: &Report) -> String {
                 "unmapped": {
                     "domain_id": f.domain_id,
                     "waiver": f.waiver,
+                    // Who last changed the resource (CloudTrail): actor_arn, user, event.
+                    "attribution": f.attribution,
                     "scan_id": report.scan.id,
                 },
             })

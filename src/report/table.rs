@@ -117,9 +117,13 @@ fn findings(out: &mut String, report: &Report, paint: Paint) {
         }
         if let Some(a) = &f.attribution {
             let text = |key: &str| a[key].as_str().unwrap_or("?").to_string();
+            let person = a["user"]
+                .as_str()
+                .map(|u| format!(", user {u}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{:<8}  {:<6}  {:<check_width$}  last changed by {} ({} at {}, from {})",
+                "{:<8}  {:<6}  {:<check_width$}  last changed by {}{person} ({} at {}, from {})",
                 "",
                 "",
                 "",

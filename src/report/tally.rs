@@ -15,6 +15,8 @@ pub struct Tally {
     /// every region read: "none" is a value. A region whose domains could not be listed
     /// counts none (nothing there is known to be orphaned).
     pub orphaned_efs_bytes: BTreeMap<(String, String), i64>,
+    /// Every domain read: (account, region, domain id).
+    pub domains: std::collections::BTreeSet<(String, String, String)>,
 }
 
 impl Tally {
@@ -32,6 +34,11 @@ impl Tally {
             for region in &account.regions {
                 let r = region.region.as_str();
                 add(ResourceType::Domain, r, region.domains.len());
+                for d in &region.domains {
+                    tally
+                        .domains
+                        .insert((a.to_string(), r.to_string(), d.domain_id.clone()));
+                }
                 for d in &region.domains {
                     add(ResourceType::UserProfile, r, d.user_profiles.len());
                     add(ResourceType::Space, r, d.spaces.len());

@@ -107,17 +107,40 @@ pub struct ControlPlaneEvent {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub read_only: bool,
+    /// `errorCode` of a call that failed (`AccessDenied`, `ValidationException`, ...): it
+    /// changed nothing, signed nobody in, and is never attributed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// `userIdentity.sessionContext.sourceIdentity`: whom a role session was assumed for (a
+    /// domain with `ExecutionRoleIdentityConfig=USER_PROFILE_NAME` sets the user profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
+    /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user of a session with
+    /// trusted identity propagation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 impl ControlPlaneEvent {
-    /// A Studio sign-in: a presigned URL was created for a user profile.
+    /// A Studio sign-in: a presigned URL was created for a user profile (and the call
+    /// succeeded).
     pub fn is_login(&self) -> bool {
-        self.event_name == "CreatePresignedDomainUrl"
+        self.event_name == "CreatePresignedDomainUrl" && self.error_code.is_none()
     }
 
-    /// A call that changed something (not a read, not a sign-in).
+    /// A call that changed something: it succeeded, and it is not a read or a sign-in.
     pub fn is_change(&self) -> bool {
-        !self.read_only && !self.is_login()
+        !self.read_only
+            && self.error_code.is_none()
+            && self.event_name != "CreatePresignedDomainUrl"
+    }
+
+    /// The role session name of an assumed-role caller
+    /// (`arn:aws:sts::<account>:assumed-role/<role>/<session>`), with its role's name.
+    pub fn role_session(&self) -> Option<(&str, &str)> {
+        let arn = crate::vocab::Arn::parse(self.actor_arn.as_deref()?)?;
+        let rest = arn.resource.strip_prefix("assumed-role/")?;
+        rest.split_once('/')
     }
 }
 
@@ -702,6 +725,9 @@ mod policy_input_tests {
             source_ip: None,
             user_agent: None,
             read_only: false,
+            error_code: None,
+            source_identity: None,
+            on_behalf_of: None,
         });
         let whole = serde_json::to_value(&snapshot).unwrap();
         assert_eq!(

@@ -18,7 +18,7 @@ use crate::snapshot::ControlPlaneEvent;
 use crate::vocab::Severity;
 
 /// Bumped with every schema change; `open` migrates older files forward.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans (
@@ -60,9 +60,16 @@ CREATE TABLE IF NOT EXISTS events (
     event TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_time ON events (event_time);
--- When the last scan that read CloudTrail completely (every account, every region) started:
--- the next one needs events from about then on. One row at most.
-CREATE TABLE IF NOT EXISTS event_window (started_at TEXT NOT NULL);
+-- Version 3: when the last scan that read CloudTrail completely in an account and region
+-- started, per account and region: the next one needs its events from about then on. (The
+-- version 2 table held one time for all of them: one unreachable account held back all.)
+DROP TABLE IF EXISTS event_window;
+CREATE TABLE IF NOT EXISTS event_windows (
+    account_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    PRIMARY KEY (account_id, region)
+);
 ";
 
 /// The events [`Store::record_scan`] stored and read back.
@@ -80,9 +87,9 @@ pub struct ScanEvents<'a> {
     pub fetched: &'a [ControlPlaneEvent],
     /// Older events are forgotten: the look-back.
     pub keep_after: DateTime<Utc>,
-    /// CloudTrail was read in every account and region of the scan: the next scan may start
-    /// its window here. Otherwise the window stays where it was, so nothing is skipped.
-    pub complete: bool,
+    /// The account-regions whose CloudTrail the scan read completely: their next window may
+    /// start at this scan. The others' stay where they were, so nothing is skipped.
+    pub read: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,11 +225,12 @@ impl Store {
         let mut recorded = RecordedEvents::default();
         if let Some(events) = events {
             (recorded.new, recorded.known) = store_events(&tx, &events).map_err(err)?;
-            if events.complete {
-                tx.execute("DELETE FROM event_window", []).map_err(err)?;
+            let started = time_text(report.scan.started_at);
+            for (account, region) in &events.read {
                 tx.execute(
-                    "INSERT INTO event_window (started_at) VALUES (?1)",
-                    [time_text(report.scan.started_at)],
+                    "INSERT INTO event_windows (account_id, region, started_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (account_id, region) DO UPDATE SET started_at = excluded.started_at",
+                    params![account, region, started],
                 )
                 .map_err(err)?;
             }
@@ -237,15 +245,24 @@ impl Store {
         Ok(recorded)
     }
 
-    /// When the last scan that read CloudTrail completely started (see
-    /// [`ScanEvents::complete`]); `None` before the first.
-    pub fn events_read_since(&self) -> Result<Option<DateTime<Utc>>, StateError> {
-        self.conn
-            .query_row("SELECT MAX(started_at) FROM event_window", [], |r| {
-                r.get::<_, Option<String>>(0)
+    /// When the last scan that read CloudTrail completely in each account and region
+    /// started (see [`ScanEvents::read`]); an account-region never read is absent.
+    pub fn event_windows(
+        &self,
+    ) -> Result<std::collections::HashMap<(String, String), DateTime<Utc>>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT account_id, region, started_at FROM event_windows")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+                    parse_time(&r.get::<_, String>(2)?),
+                ))
             })
-            .map(|t| t.map(|t| parse_time(&t)))
-            .map_err(self.err())
+            .map_err(self.err())?;
+        rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
     /// Deletes scans, and findings resolved, before `cutoff`. Open findings are kept
@@ -297,8 +314,8 @@ impl Store {
     }
 }
 
-/// Stores the events not seen before and forgets those past the look-back. Returns (the new
-/// events, every stored change of the look-back).
+/// Stores the changes and sign-ins not seen before and forgets those past the look-back.
+/// Returns (the new ones, every stored change of the look-back).
 fn store_events(
     tx: &rusqlite::Transaction<'_>,
     events: &ScanEvents<'_>,
@@ -307,8 +324,14 @@ fn store_events(
     let mut insert = tx.prepare(
         "INSERT OR IGNORE INTO events (event_id, event_time, change, event) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for event in events.fetched {
-        // Sign-ins and reads are kept by id only (never read back whole).
+    // Only what is used: changes (attribution, `changes`) whole, and sign-ins by id (counted
+    // once). Reads and failed calls are never used, so never stored: a busy Studio's polling
+    // does not grow the history.
+    for event in events
+        .fetched
+        .iter()
+        .filter(|e| e.is_change() || e.is_login())
+    {
         let json = if event.is_change() {
             serde_json::to_string(event).unwrap_or_default()
         } else {

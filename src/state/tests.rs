@@ -322,6 +322,9 @@ fn event(id: &str, name: &str, hours: i64, actor: &str) -> crate::snapshot::Cont
         source_ip: Some("198.51.100.7".into()),
         user_agent: Some("aws-cli/2".into()),
         read_only: false,
+        error_code: None,
+        source_identity: None,
+        on_behalf_of: None,
     }
 }
 
@@ -332,7 +335,12 @@ fn record_with_events(
     events: ScanEvents<'_>,
 ) -> Vec<crate::snapshot::ControlPlaneEvent> {
     let recorded = s.record_scan(r, Some(events)).unwrap();
-    crate::report::changes::apply(r, &recorded.known, &recorded.new);
+    crate::report::changes::apply(
+        r,
+        &recorded.known,
+        &recorded.new,
+        &crate::report::changes::Sessions::default(),
+    );
     recorded.new
 }
 
@@ -369,12 +377,15 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
 
     let mut first = report(at(1), vec![public(Status::Fail)]);
     let fetched = [created.clone(), login.clone()];
-    let window = |fetched, hours, complete| ScanEvents {
+    let window = |fetched, hours, read: &[(&str, &str)]| ScanEvents {
         fetched,
         keep_after: at(hours) - Duration::days(7),
-        complete,
+        read: read
+            .iter()
+            .map(|(a, r)| (a.to_string(), r.to_string()))
+            .collect(),
     };
-    let new = record_with_events(&mut s, &mut first, window(&fetched[..], 1, false));
+    let new = record_with_events(&mut s, &mut first, window(&fetched[..], 1, &[]));
     assert_eq!(new.len(), 2);
     assert_eq!(
         first.changes.as_ref().unwrap().len(),
@@ -385,13 +396,17 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
         actor(&first).as_deref(),
         Some("arn:aws:iam::123456789012:user/alice")
     );
-    // CloudTrail was not read in full: the next window does not move.
-    assert_eq!(s.events_read_since().unwrap(), None);
+    // CloudTrail was read nowhere in full: no window moves.
+    assert!(s.event_windows().unwrap().is_empty());
 
     // The next window overlaps: e1 again, and e3.
     let mut second = report(at(3), vec![public(Status::Fail)]);
     let fetched = [created.clone(), updated.clone()];
-    let new = record_with_events(&mut s, &mut second, window(&fetched[..], 3, true));
+    let new = record_with_events(
+        &mut s,
+        &mut second,
+        window(&fetched[..], 3, &[(ACCOUNT, "us-east-1")]),
+    );
     assert_eq!(new, std::slice::from_ref(&updated));
     let changes: Vec<&str> = second
         .changes
@@ -405,12 +420,137 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
         actor(&second).as_deref(),
         Some("arn:aws:iam::123456789012:user/bob")
     );
-    assert_eq!(s.events_read_since().unwrap(), Some(second.scan.started_at));
+    let windows = s.event_windows().unwrap();
+    assert_eq!(
+        windows[&(ACCOUNT.to_string(), "us-east-1".to_string())],
+        second.scan.started_at
+    );
 
     // Eight days later the events are past the look-back: forgotten, no attribution.
     let mut later = report(at(8 * 24), vec![public(Status::Fail)]);
-    let new = record_with_events(&mut s, &mut later, window(&[][..], 8 * 24, true));
+    let new = record_with_events(
+        &mut s,
+        &mut later,
+        window(&[][..], 8 * 24, &[(ACCOUNT, "us-east-1")]),
+    );
     assert!(new.is_empty());
     assert_eq!(actor(&later), None);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Windows move per account and region: a scope not read completely (an unreachable account,
+/// a failed LookupEvents) keeps its window while the others' move on.
+#[test]
+fn cloudtrail_windows_move_per_account_and_region() {
+    let (mut s, dir) = store();
+    let scopes = |read: &[(&str, &str)]| -> Vec<(String, String)> {
+        read.iter()
+            .map(|(a, r)| (a.to_string(), r.to_string()))
+            .collect()
+    };
+    let mut first = report(at(0), vec![]);
+    let events = ScanEvents {
+        fetched: &[],
+        keep_after: at(0) - Duration::days(7),
+        read: scopes(&[("111111111111", "us-east-1"), ("222222222222", "us-east-1")]),
+    };
+    s.record_scan(&mut first, Some(events)).unwrap();
+    // Next scan: account 2 unreachable, account 1 read.
+    let mut second = report(at(5), vec![]);
+    let events = ScanEvents {
+        fetched: &[],
+        keep_after: at(5) - Duration::days(7),
+        read: scopes(&[("111111111111", "us-east-1")]),
+    };
+    s.record_scan(&mut second, Some(events)).unwrap();
+    let windows = s.event_windows().unwrap();
+    let key = |a: &str| (a.to_string(), "us-east-1".to_string());
+    assert_eq!(windows[&key("111111111111")], second.scan.started_at);
+    assert_eq!(windows[&key("222222222222")], first.scan.started_at);
+    assert_eq!(windows.len(), 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A version 2 history (one CloudTrail window for everything) opens as version 3: the
+/// per-account-region windows start empty (each reads its whole look-back once, events are
+/// deduplicated by id), findings and events are kept.
+#[test]
+fn a_version_2_history_is_migrated() {
+    let (s, dir) = store();
+    let path = s.path.clone();
+    s.conn
+        .execute_batch(
+            "CREATE TABLE event_window (started_at TEXT NOT NULL);
+             INSERT INTO event_window VALUES ('2026-11-01T10:00:00.000000000Z');
+             DROP TABLE event_windows;
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert!(s.event_windows().unwrap().is_empty());
+    let version: i64 = s
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let old: i64 = s
+        .conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'event_window'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(old, 0);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The history keeps only the events it uses: a read or a failed call, fetched by every
+/// overlapping window, is never stored (nor returned as new).
+#[test]
+fn reads_and_failed_calls_are_not_stored() {
+    let (mut s, dir) = store();
+    let mut read = event(
+        "r1",
+        "DescribeDomain",
+        0,
+        "arn:aws:iam::123456789012:user/ui",
+    );
+    read.read_only = true;
+    let mut denied = event(
+        "f1",
+        "UpdateDomain",
+        0,
+        "arn:aws:iam::123456789012:user/mallory",
+    );
+    denied.error_code = Some("AccessDeniedException".into());
+    let change = event(
+        "c1",
+        "UpdateDomain",
+        0,
+        "arn:aws:iam::123456789012:user/bob",
+    );
+    let fetched = [read, denied, change.clone()];
+    for hours in [1, 2] {
+        let mut r = report(at(hours), vec![]);
+        let events = ScanEvents {
+            fetched: &fetched,
+            keep_after: at(hours) - Duration::days(7),
+            read: vec![],
+        };
+        let recorded = s.record_scan(&mut r, Some(events)).unwrap();
+        let expected: &[crate::snapshot::ControlPlaneEvent] = if hours == 1 {
+            std::slice::from_ref(&change)
+        } else {
+            &[]
+        };
+        assert_eq!(recorded.new, expected);
+    }
+    let stored: i64 = s
+        .conn
+        .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(stored, 1);
     std::fs::remove_dir_all(dir).unwrap();
 }

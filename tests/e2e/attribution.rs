@@ -153,3 +153,239 @@ async fn a_finding_names_the_actor_of_the_last_change() {
         serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
     assert_eq!(calls_in(&snapshot, "LookupEvents"), 0);
 }
+
+/// A session of `role` assumed by `account`'s user, as Studio assumes an execution role:
+/// named `session`, with a source identity or an Identity Center user when given.
+async fn session(
+    account: &crate::util::Account,
+    role: &str,
+    session: &str,
+    source_identity: Option<&str>,
+    identity_center_user: Option<&str>,
+) -> crate::util::Account {
+    use aws_sdk_sts::types::ProvidedContext;
+    let mut req = aws_sdk_sts::Client::new(&account.sdk)
+        .assume_role()
+        .role_arn(role)
+        .role_session_name(session)
+        .set_source_identity(source_identity.map(String::from));
+    if let Some(user) = identity_center_user {
+        req = req.provided_contexts(
+            ProvidedContext::builder()
+                .provider_arn("arn:aws:iam::aws:contextProvider/IdentityCenter")
+                .context_assertion(user)
+                .build(),
+        );
+    }
+    let credentials = req
+        .send()
+        .await
+        .expect("assume the execution role")
+        .credentials
+        .expect("credentials");
+    let sdk = account
+        .sdk
+        .to_builder()
+        .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
+            aws_sdk_iam::config::Credentials::new(
+                credentials.access_key_id(),
+                credentials.secret_access_key(),
+                Some(credentials.session_token().to_string()),
+                None,
+                "session",
+            ),
+        ))
+        .build();
+    crate::util::Account {
+        id: account.id.clone(),
+        sdk,
+        access_key: credentials.access_key_id().to_string(),
+        secret_key: credentials.secret_access_key().to_string(),
+    }
+}
+
+/// The person behind an execution role's session, and failed calls that change nothing.
+/// Calls made "from Studio" (sessions of the execution role) name their user by the session
+/// name (ExecutionRoleSessionNameMode=USER_IDENTITY), the source identity
+/// (ExecutionRoleIdentityConfig=USER_PROFILE_NAME) or the Identity Center user (trusted
+/// identity propagation); the static `SageMaker` session names nobody. A denied or invalid
+/// UpdateDomain after the real change is not its attribution, and no failed call is a
+/// change.
+#[tokio::test(flavor = "multi_thread")]
+async fn attribution_names_the_person_and_ignores_failed_calls() {
+    use crate::fixtures::{Fixture, Owner, tag};
+    use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
+
+    let (account, domain) = small_account("000000000041").await;
+    let f = Fixture::new(&account);
+    // An execution role Studio would assume, which this account's user may assume too.
+    let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", account.id)},
+         "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:SetContext"]},
+    ]});
+    let role = f.role("studio-exec", trust, &[], &[]).await;
+    let failed = || vec![tag("emulator:status", "Failed")];
+    let by_name = session(&account, &role, "alice", None, None).await;
+    Fixture::new(&by_name)
+        .profile(
+            &domain,
+            "alice",
+            Some(&role),
+            &[],
+            vec![tag("emulator:status", "Update_Failed")],
+        )
+        .await;
+    let by_source = session(&account, &role, "SageMaker", Some("bob"), None).await;
+    Fixture::new(&by_source)
+        .app(
+            &domain,
+            Owner::Profile("user"),
+            AppType::KernelGateway,
+            "broken",
+            AppInstanceType::MlT3Medium,
+            failed(),
+        )
+        .await;
+    let idc_user = "94482488-3041-7026-18f3-be45837cd0e4";
+    let by_idc = session(&account, &role, "SageMaker", None, Some(idc_user)).await;
+    Fixture::new(&by_idc)
+        .profile(
+            &domain,
+            "carol",
+            Some(&role),
+            &[],
+            vec![tag("emulator:status", "Update_Failed")],
+        )
+        .await;
+    let anonymous = session(&account, &role, "SageMaker", None, None).await;
+    Fixture::new(&anonymous)
+        .profile(
+            &domain,
+            "dave",
+            Some(&role),
+            &[],
+            vec![tag("emulator:status", "Update_Failed")],
+        )
+        .await;
+
+    // Failed calls: an invalid UpdateDomain of the real domain, a sign-in to a made-up one.
+    let mallory = account.another_user("mallory").await;
+    let invalid = mallory
+        .sagemaker()
+        .update_domain()
+        .domain_id(&domain)
+        .app_network_access_type(aws_sdk_sagemaker::types::AppNetworkAccessType::from(
+            "Bogus",
+        ))
+        .send()
+        .await;
+    assert!(
+        invalid.is_err(),
+        "the emulator validates the enum as AWS does"
+    );
+    let made_up = mallory
+        .sagemaker()
+        .create_presigned_domain_url()
+        .domain_id("d-madeup000000")
+        .user_profile_name("user")
+        .send()
+        .await;
+    assert!(made_up.is_err());
+
+    let dir = temp_dir("attribution-person");
+    let snapshot_path = dir.join("snapshot.json");
+    let (code, out, err) = run_bin(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--save-snapshot",
+            snapshot_path.to_str().unwrap(),
+        ],
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let attribution = |check: &str, arn_end: &str| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["check_id"] == check && f["resource_arn"].as_str().unwrap().ends_with(arn_end)
+            })
+            .unwrap_or_else(|| panic!("a {check} finding on {arn_end}"))["attribution"]
+            .clone()
+    };
+    let alice = attribution("user_profile_unhealthy", &format!("{domain}/alice"));
+    assert_eq!(alice["event_name"], "CreateUserProfile", "{alice}");
+    assert_eq!(alice["user"], "alice", "{alice}");
+    assert!(
+        alice["actor_arn"]
+            .as_str()
+            .unwrap()
+            .ends_with(":assumed-role/studio-exec/alice")
+    );
+    let bob = attribution("app_failed", "/user/kernelgateway/broken");
+    assert_eq!(bob["user"], "bob", "{bob}");
+    let carol = attribution("user_profile_unhealthy", &format!("{domain}/carol"));
+    assert_eq!(carol["user"], idc_user, "{carol}");
+    let dave = attribution("user_profile_unhealthy", &format!("{domain}/dave"));
+    assert!(dave["user"].is_null(), "{dave}");
+    assert!(dave["actor_arn"].as_str().unwrap().ends_with("/SageMaker"));
+
+    // The domain's last change is still its creation, not mallory's invalid update.
+    let created = attribution(
+        "domain_no_customer_managed_key",
+        &format!("domain/{domain}"),
+    );
+    assert_eq!(created["event_name"], "CreateDomain", "{created}");
+    assert!(created["user"].is_null());
+    // Failed calls are in the snapshot, with their error, but never in `changes`.
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
+    let errors: Vec<(&str, &str)> = snapshot["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| Some((e["event_name"].as_str()?, e["error_code"].as_str()?)))
+        .collect();
+    assert!(
+        errors.contains(&("UpdateDomain", "ValidationException")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(name, _)| *name == "CreatePresignedDomainUrl"),
+        "{errors:?}"
+    );
+    let changes = report["changes"].as_array().unwrap();
+    assert!(
+        changes.iter().all(|c| c.get("error_code").is_none()),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["actor_arn"] != format!("arn:aws:iam::{}:user/mallory", account.id))
+    );
+
+    // Every format carries the person: the table, OCSF and ASFF.
+    let (code, table, err) = run_bin(&["scan", "--format", "table"], &account.env());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        table.contains(", user alice (CreateUserProfile at "),
+        "{table}"
+    );
+    let (code, ocsf, err) = run_bin(&["scan", "--format", "ocsf"], &account.env());
+    assert_eq!(code, 0, "{err}");
+    assert!(ocsf.contains(r#""user": "bob""#), "{ocsf}");
+    let (code, asff, err) = run_bin(&["scan", "--format", "asff"], &account.env());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        asff.contains(r#""sagemaker-auditor/LastChangedByUser": "alice""#),
+        "{asff}"
+    );
+}

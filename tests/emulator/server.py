@@ -12,7 +12,12 @@ Added or corrected, as AWS behaves:
   `DeleteDomain` refuses while profiles or spaces remain and honours
   `RetentionPolicy.HomeEfsFileSystem` (default `Retain`: EFS and groups outlive the domain).
 - CloudTrail `LookupEvents` over the SageMaker control-plane calls made here, with the
-  caller's ARN, source IP and user agent.
+  caller's ARN, source IP and user agent. As CloudTrail does, a call that fails is recorded
+  too, with its `errorCode` and `errorMessage`; a role session assumed with `SourceIdentity`
+  carries `userIdentity.sessionContext.sourceIdentity`, and one assumed with an IAM Identity
+  Center `ProvidedContexts` entry carries `userIdentity.onBehalfOf` (the emulator takes the
+  context assertion as the Identity Center user id: it cannot verify a real one).
+- `UpdateDomain` refuses an `AppNetworkAccessType` outside AWS's enum (ValidationException).
 - STS `AssumeRole` judged as AWS does: the role must exist in the target account and its
   trust policy must allow the caller (its account root, its ARN or `*`) with the external id
   its `sts:ExternalId` condition asks for; otherwise `AccessDenied`. (moto grants any role.)
@@ -122,6 +127,12 @@ def _domain(backend, domain_id):
 # --- CloudTrail recording ------------------------------------------------------------------
 
 
+# Role sessions' identity as STS was told at AssumeRole: access key id -> (source identity,
+# Identity Center user id). CloudTrail writes both into every event of the session.
+_SESSIONS = {}
+IDENTITY_CENTER_PROVIDER = "arn:aws:iam::aws:contextProvider/IdentityCenter"
+
+
 def _actor(account_id, access_key):
     try:
         from moto.sts.models import sts_backends
@@ -158,7 +169,7 @@ def _request_parameters(response, extra):
     return params
 
 
-def _record(response, event_name, resource_type, resource_name, request=None):
+def _record(response, event_name, resource_type, resource_name, request=None, error=None):
     request = _request_parameters(response, request)
     account, region = response.current_account, response.region
     access_key = response.get_access_key()
@@ -167,9 +178,18 @@ def _record(response, event_name, resource_type, resource_name, request=None):
     source_ip = response.headers.get("X-Forwarded-For", "127.0.0.1").split(",")[0].strip()
     user_agent = response.headers.get("User-Agent", "")
     event_id = str(uuid.uuid4())
+    identity = {"type": kind, "arn": arn, "accountId": account, "accessKeyId": access_key}
+    source_identity, on_behalf_of = _SESSIONS.get(access_key, (None, None))
+    if source_identity:
+        identity["sessionContext"] = {"sourceIdentity": source_identity}
+    if on_behalf_of:
+        identity["onBehalfOf"] = {
+            "userId": on_behalf_of,
+            "identityStoreArn": f"arn:aws:identitystore::{account}:identitystore/d-emulator",
+        }
     detail = {
         "eventVersion": "1.09",
-        "userIdentity": {"type": kind, "arn": arn, "accountId": account, "accessKeyId": access_key},
+        "userIdentity": identity,
         "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": "sagemaker.amazonaws.com",
         "eventName": event_name,
@@ -182,6 +202,8 @@ def _record(response, event_name, resource_type, resource_name, request=None):
         "eventType": "AwsApiCall",
         "recipientAccountId": account,
     }
+    if error is not None:
+        detail["errorCode"], detail["errorMessage"] = error
     cloudtrail_backends[account][region].recorded_events.append(
         {
             "EventId": event_id,
@@ -191,10 +213,34 @@ def _record(response, event_name, resource_type, resource_name, request=None):
             "EventTime": when,
             "EventSource": "sagemaker.amazonaws.com",
             "Username": arn.rsplit("/", 1)[-1],
-            "Resources": [{"ResourceType": resource_type, "ResourceName": resource_name}],
+            "Resources": [{"ResourceType": resource_type, "ResourceName": resource_name}]
+            if resource_name
+            else [],
             "CloudTrailEvent": json.dumps(detail),
         }
     )
+
+
+def _recorded_failures(event_name, resource_type):
+    """Records a SageMaker call that raised (as CloudTrail records failed calls: same event,
+    plus errorCode and errorMessage), then lets the error through."""
+
+    def wrap(handler):
+        def call(self):
+            try:
+                return handler(self)
+            except Exception as e:
+                code = getattr(e, "error_type", None) or getattr(e, "code", None) or type(e).__name__
+                message = getattr(e, "message", None) or str(e)
+                domain_id = self._get_param("DomainId")
+                domain = self.sagemaker_backend.domains.get(domain_id) if domain_id else None
+                _record(self, event_name, resource_type, domain.arn if domain else None,
+                        {"domainId": domain_id} if domain_id else None, error=(code, message))
+                raise
+
+        return call
+
+    return wrap
 
 
 def lookup_events(self):
@@ -327,9 +373,18 @@ def describe_domain(self):
     return ActionResult(_domain(self.sagemaker_backend, self._get_param("DomainId")).describe())
 
 
+NETWORK_ACCESS_TYPES = ("PublicInternetOnly", "VpcOnly")
+
+
 def update_domain(self):
     backend = self.sagemaker_backend
     domain = _domain(backend, self._get_param("DomainId"))
+    access = self._get_param("AppNetworkAccessType")
+    if access is not None and access not in NETWORK_ACCESS_TYPES:
+        raise ValidationError(
+            f"Value '{access}' at 'appNetworkAccessType' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(NETWORK_ACCESS_TYPES)}]"
+        )
     if self._get_param("DefaultUserSettings") is not None:
         domain.default_user_settings = self._get_param("DefaultUserSettings")
     if self._get_param("DefaultSpaceSettings") is not None:
@@ -668,6 +723,22 @@ for _fn in (
 ):
     setattr(SageMakerResponse, _fn.__name__, _fn)
 
+# The control-plane changes CloudTrail records, failed ones included.
+for _name, _event, _type in (
+    ("create_domain", "CreateDomain", "AWS::SageMaker::Domain"),
+    ("update_domain", "UpdateDomain", "AWS::SageMaker::Domain"),
+    ("delete_domain", "DeleteDomain", "AWS::SageMaker::Domain"),
+    ("create_presigned_domain_url", "CreatePresignedDomainUrl", "AWS::SageMaker::UserProfile"),
+    ("create_user_profile", "CreateUserProfile", "AWS::SageMaker::UserProfile"),
+    ("update_user_profile", "UpdateUserProfile", "AWS::SageMaker::UserProfile"),
+    ("delete_user_profile", "DeleteUserProfile", "AWS::SageMaker::UserProfile"),
+    ("create_space", "CreateSpace", "AWS::SageMaker::Space"),
+    ("delete_space", "DeleteSpace", "AWS::SageMaker::Space"),
+    ("create_app", "CreateApp", "AWS::SageMaker::App"),
+    ("delete_app", "DeleteApp", "AWS::SageMaker::App"),
+):
+    setattr(SageMakerResponse, _name, _recorded_failures(_event, _type)(getattr(SageMakerResponse, _name)))
+
 
 # --- STS AssumeRole --------------------------------------------------------------------------
 
@@ -717,7 +788,23 @@ def assume_role(self):
         role.assume_role_policy_document, caller_account, caller_arn, self._get_param("ExternalId")
     ):
         raise denied
-    return _original_assume_role(self)
+    result = _original_assume_role(self)
+    source_identity = self._get_param("SourceIdentity")
+    # Parsed by moto from the query (a list of {ProviderArn, ContextAssertion}).
+    contexts = self._get_param("ProvidedContexts") or []
+    if isinstance(contexts, dict):
+        contexts = contexts.get("member", [])
+    on_behalf_of = next(
+        (c.get("ContextAssertion") for c in contexts
+         if isinstance(c, dict) and c.get("ProviderArn") == IDENTITY_CENTER_PROVIDER),
+        None,
+    )
+    if source_identity or on_behalf_of:
+        from moto.sts.models import sts_backends
+
+        session = sts_backends[parts[4]]["global"].assumed_roles[-1]
+        _SESSIONS[session.access_key_id] = (source_identity, on_behalf_of)
+    return result
 
 
 STSResponse.assume_role = assume_role
