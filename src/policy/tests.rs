@@ -126,11 +126,14 @@ fn a_user_check_is_loaded_beside_the_built_ins() {
     assert!(check.source.ends_with("team/team_tag.rego"));
     assert_eq!(check.line, 2);
     assert_eq!(set.checks().len(), CHECKS_MD_IDS.len() + 1);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 fn load_error(files: &[(&str, &str)]) -> String {
     let dir = temp_policies(files);
-    match PolicySet::load(std::slice::from_ref(&dir)) {
+    let loaded = PolicySet::load(std::slice::from_ref(&dir));
+    std::fs::remove_dir_all(&dir).unwrap();
+    match loaded {
         Ok(_) => panic!("{files:?} loaded"),
         Err(e) => e.to_string(),
     }
@@ -213,6 +216,7 @@ fn a_malformed_result_is_an_evaluation_error_not_a_pass() {
         .collect();
     assert!(errors.contains(&"team_tag"), "{errors:?}");
     assert!(!evaluation.results.iter().any(|r| r.check_id == "team_tag"));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -230,6 +234,7 @@ fn results_take_account_and_region_from_the_arn_when_not_given() {
     assert_eq!(result.region, "eu-west-1");
     assert_eq!(result.resource_type, "domain");
     assert_eq!(result.status, ResultStatus::Pass);
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -279,6 +284,7 @@ results contains {"resource_arn": e.resources[0], "status": "FAIL", "message": "
             .unwrap()
             .reads_events()
     );
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// A check whose evaluation panics (here: an extension it calls) is an evaluation error of

@@ -33,18 +33,7 @@ async fn a_finding_names_the_actor_of_the_last_change() {
 
     let dir = temp_dir("attribution");
     let snapshot_path = dir.join("snapshot.json");
-    let (code, out, err) = run_bin(
-        &[
-            "scan",
-            "--format",
-            "json",
-            "--save-snapshot",
-            snapshot_path.to_str().unwrap(),
-        ],
-        &account.env(),
-    );
-    assert_eq!(code, 0, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = scan_saving(&account, &snapshot_path);
     let mallory_arn = format!("arn:aws:iam::{}:user/mallory", account.id);
     let domain_arn = format!("arn:aws:sagemaker:{REGION}:{}:domain/{domain}", account.id);
 
@@ -152,6 +141,22 @@ async fn a_finding_names_the_actor_of_the_last_change() {
     let snapshot: Value =
         serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
     assert_eq!(calls_in(&snapshot, "LookupEvents"), 0);
+}
+
+/// `scan --format json --save-snapshot PATH` of the account: its report.
+fn scan_saving(account: &crate::util::Account, snapshot_path: &std::path::Path) -> Value {
+    let (code, out, err) = run_bin(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "--save-snapshot",
+            snapshot_path.to_str().unwrap(),
+        ],
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).unwrap()
 }
 
 /// A session of `role` assumed by `account`'s user, as Studio assumes an execution role:
@@ -295,18 +300,7 @@ async fn attribution_names_the_person_and_ignores_failed_calls() {
 
     let dir = temp_dir("attribution-person");
     let snapshot_path = dir.join("snapshot.json");
-    let (code, out, err) = run_bin(
-        &[
-            "scan",
-            "--format",
-            "json",
-            "--save-snapshot",
-            snapshot_path.to_str().unwrap(),
-        ],
-        &account.env(),
-    );
-    assert_eq!(code, 0, "{err}");
-    let report: Value = serde_json::from_str(&out).unwrap();
+    let report = scan_saving(&account, &snapshot_path);
     let attribution = |check: &str, arn_end: &str| -> Value {
         report["findings"]
             .as_array()
