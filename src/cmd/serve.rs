@@ -22,7 +22,7 @@ use crate::collect::EventsSince;
 use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
-use crate::exporter::web::{TlsListener, WebConfig, WebState};
+use crate::exporter::web::{Refused, TlsListener, WebConfig, WebState};
 use crate::pipeline::{self, Judge, log_completed, nothing_read};
 use crate::report::Outcome;
 use crate::report::Report;
@@ -229,10 +229,19 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
             "serve.listen and serve.state_file take effect at the next restart, not on reload"
         );
     }
-    if !daemon.web.replace(&loaded.web) {
-        tracing::warn!(
+    match daemon.web.replace(&loaded.web) {
+        Ok(()) => {}
+        Err(Refused::TlsOnOff) => tracing::warn!(
             "turning TLS on or off takes effect at the next restart; the running TLS settings and users stay"
-        );
+        ),
+        // Fails closed: a half-written or emptied web config must not open the endpoints.
+        Err(Refused::AuthOff) => {
+            daemon.exporter.metrics.config_reloaded(false);
+            tracing::error!(
+                "reload refused: the new web config has no basic_auth_users; authentication is turned off only by a restart; the running config stays"
+            );
+            return;
+        }
     }
     let schedule_changed = loaded.config.schedule != old.config.schedule;
     logs.set_level(&loaded.config.serve.log_level);

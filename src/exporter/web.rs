@@ -134,12 +134,24 @@ impl WebConfig {
                             format!("{user:?} is not a user name (empty, or has a colon)"),
                         ));
                     }
-                    if hash.parse::<bcrypt::HashParts>().is_err() {
+                    let Ok(parts) = hash.parse::<bcrypt::HashParts>() else {
                         return Err(invalid(
                             "basic_auth_users",
                             &format!("{user}:"),
                             format!(
                                 "the password of {user:?} is not a bcrypt hash ($2y$...; make one with `htpasswd -nBC 10 {user}`)"
+                            ),
+                        ));
+                    };
+                    // Each check costs 2^cost rounds: $2y$31$ would hold a core for days
+                    // (at start-up too: unknown users are checked against that cost).
+                    if !(MIN_COST..=MAX_COST).contains(&parts.get_cost()) {
+                        return Err(invalid(
+                            "basic_auth_users",
+                            &format!("{user}:"),
+                            format!(
+                                "the bcrypt cost of {user:?}'s hash is {}: it must be between {MIN_COST} and {MAX_COST} (10 to 12 is usual; `htpasswd -nBC 10 {user}`)",
+                                parts.get_cost()
                             ),
                         ));
                     }
@@ -309,6 +321,21 @@ fn client_auth(
     Ok(builder)
 }
 
+/// The bcrypt costs a hash may have: bcrypt's least, and the most a check may cost
+/// (2^14 rounds: about a second of one core; every cost above doubles it).
+const MIN_COST: u32 = 4;
+const MAX_COST: u32 = 14;
+
+/// Why a reloaded web config was not applied: it needs a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// TLS turned on or off: the listener changes.
+    TlsOnOff,
+    /// Basic auth turned off (an empty or half-written file, `basic_auth_users: {}`):
+    /// authentication fails closed and is removed only by a restart.
+    AuthOff,
+}
+
 /// What the running server uses: replaced on SIGHUP, read per request (users) and per
 /// connection (certificate), so a rotated certificate or a new user needs no restart.
 #[derive(Default)]
@@ -340,16 +367,20 @@ impl WebState {
     }
 
     /// Takes a reloaded web config. Users, certificate, key and client CA apply at once;
-    /// turning TLS on or off changes the listener and waits for a restart: then nothing
-    /// is replaced and this returns false.
-    pub fn replace(&self, web: &WebConfig) -> bool {
+    /// turning TLS on or off, or basic auth off, waits for a restart: then nothing is
+    /// replaced and this says why.
+    pub fn replace(&self, web: &WebConfig) -> Result<(), Refused> {
         let mut tls = self.tls.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut auth = self.auth.lock().unwrap_or_else(PoisonError::into_inner);
         if tls.is_some() != web.tls.is_some() {
-            return false;
+            return Err(Refused::TlsOnOff);
+        }
+        if auth.is_some() && web.auth.is_none() {
+            return Err(Refused::AuthOff);
         }
         *tls = web.tls.clone();
-        *self.auth.lock().unwrap_or_else(PoisonError::into_inner) = web.auth.clone();
-        true
+        *auth = web.auth.clone();
+        Ok(())
     }
 }
 
@@ -563,6 +594,47 @@ mod tests {
         assert!(err.contains("needs both cert_file and key_file"), "{err}");
         let web = parse("").unwrap();
         assert!(web.tls.is_none() && web.auth.is_none());
+    }
+
+    /// A hash whose cost would hold a core for days is refused when the file is read (it
+    /// is never checked, not even against the dummy hash of unknown users).
+    #[test]
+    fn bcrypt_costs_outside_the_usable_range_are_refused() {
+        let err = parse("basic_auth_users:\n  prom: $2y$31$abcdefghijklmnopqrstuuabcdefghijklmnopqrstuvwxyz01234\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("web.yml:2: `basic_auth_users`"), "{err}");
+        assert!(err.contains("cost") && err.contains("31"), "{err}");
+        let ok = bcrypt::hash("s3cret", 4).unwrap();
+        assert!(parse(&format!("basic_auth_users:\n  prom: {ok}\n")).is_ok());
+    }
+
+    /// A reload never turns authentication off (an empty or half-written web.yml, no
+    /// users): the running users stay until a restart; new users do apply.
+    #[test]
+    fn a_reload_that_turns_auth_off_is_refused() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let with = parse(&format!("basic_auth_users:\n  prom: {hash}\n")).unwrap();
+        let state = WebState::new(&with);
+        for off in ["", "basic_auth_users: {}\n", "basic_auth_users:\n"] {
+            assert_eq!(
+                state.replace(&parse(off).unwrap()),
+                Err(Refused::AuthOff),
+                "{off:?}"
+            );
+            assert!(state.auth().is_some(), "{off:?}");
+        }
+        let other = bcrypt::hash("other", 4).unwrap();
+        let more = parse(&format!(
+            "basic_auth_users:\n  prom: {hash}\n  ops: {other}\n"
+        ))
+        .unwrap();
+        assert_eq!(state.replace(&more), Ok(()));
+        assert_eq!(state.auth().unwrap().users.len(), 2);
+        // Turning auth on needs no restart.
+        let open = WebState::new(&parse("").unwrap());
+        assert_eq!(open.replace(&with), Ok(()));
+        assert!(open.auth().is_some());
     }
 
     #[test]

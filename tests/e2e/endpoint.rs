@@ -179,3 +179,59 @@ async fn tls_client_certificates_and_basic_auth_guard_every_endpoint() {
         assert_eq!(mode(path), 0o600, "{}", path.display());
     }
 }
+
+/// Authentication fails closed: a SIGHUP that finds web.yml emptied or half-written (no
+/// users) is refused and the endpoints stay locked; a reload with users applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_never_turns_authentication_off() {
+    let (account, _) = fixtures::small_account("000000000047").await;
+    let dir = util::temp_dir("endpoint-reload");
+    let port = util::free_port();
+    let hash = bcrypt::hash(PASSWORD, 4).unwrap();
+    let web = dir.join("web.yml");
+    std::fs::write(&web, format!("basic_auth_users:\n  prometheus: {hash}\n")).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "regions = [\"us-east-1\"]\nendpoint_url = \"{}\"\nmax_attempts = 2\nschedule = \"0 0 0 1 1 *\"\n\
+             [output]\ndirectory = \"reports\"\n[serve]\nlisten = \"127.0.0.1:{port}\"\nstate_file = \"history.db\"\nweb_config_file = \"web.yml\"\n",
+            util::emulator().url
+        ),
+    )
+    .unwrap();
+    let mut daemon = util::serve(
+        &dir.join("config.toml"),
+        &account,
+        "info",
+        dir.join("daemon.log"),
+    );
+    let locked = || matches!(util::http_get(port, "/healthz"), Ok((401, _)));
+    util::wait_for("the daemon to listen", Duration::from_secs(60), || {
+        locked().then_some(())
+    });
+    let reloads = |outcome: &str| daemon.log_text().matches(outcome).count();
+
+    for off in ["", "basic_auth_users: {}\n", "basic_auth_users:\n"] {
+        std::fs::write(&web, off).unwrap();
+        let before = reloads("reload refused");
+        daemon.signal("HUP");
+        util::wait_for("the refused reload", Duration::from_secs(30), || {
+            (reloads("reload refused") > before).then_some(())
+        });
+        assert!(locked(), "{off:?} opened the endpoints");
+    }
+    // Users may still change on reload.
+    let other = bcrypt::hash("another", 4).unwrap();
+    std::fs::write(
+        &web,
+        format!("basic_auth_users:\n  prometheus: {hash}\n  ops: {other}\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
+    util::wait_for("the accepted reload", Duration::from_secs(30), || {
+        (reloads("config reloaded") > 0).then_some(())
+    });
+    assert!(locked());
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(30)), Some(0));
+}
