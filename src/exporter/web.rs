@@ -392,7 +392,14 @@ pub struct BasicAuth {
     /// Checked when the user is unknown, so a wrong user name costs as long as a wrong
     /// password (no user enumeration by timing): a hash of the users' highest cost.
     dummy: String,
+    /// Decisions remembered by (user, password, hash) digest, verified and rejected apart,
+    /// so a flood of wrong guesses never evicts the right password. Remembering failures,
+    /// as the exporter toolkit does, makes a client that repeats a wrong password cost one
+    /// bcrypt check, not one per request.
     verified: Mutex<HashMap<[u8; 32], ()>>,
+    rejected: Mutex<HashMap<[u8; 32], ()>>,
+    /// bcrypt checks performed (cache misses).
+    verifications: std::sync::atomic::AtomicU64,
 }
 
 const MAX_REMEMBERED: usize = 1024;
@@ -412,6 +419,8 @@ impl BasicAuth {
             users,
             dummy,
             verified: Mutex::new(HashMap::new()),
+            rejected: Mutex::new(HashMap::new()),
+            verifications: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -433,9 +442,9 @@ impl BasicAuth {
         self.users.is_empty()
     }
 
-    /// Whether the `Authorization` header names a user with the right password.
-    pub fn allows(&self, authorization: Option<&HeaderValue>) -> bool {
-        let Some((user, password)) = authorization
+    /// The user and password of a `Basic` `Authorization` header.
+    fn credentials(authorization: Option<&HeaderValue>) -> Option<(String, String)> {
+        authorization
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
             .and_then(|b64| {
@@ -448,29 +457,74 @@ impl BasicAuth {
                 pair.split_once(':')
                     .map(|(u, p)| (u.to_string(), p.to_string()))
             })
-        else {
-            return false;
-        };
-        let (hash, known) = match self.users.get(&user) {
+    }
+
+    /// The hash a user's password is checked against (the dummy for unknown users, so they
+    /// cost as long), whether the user exists, and the decision cache key.
+    fn lookup(&self, user: &str, password: &str) -> (&str, bool, [u8; 32]) {
+        let (hash, known) = match self.users.get(user) {
             Some(h) => (h.as_str(), true),
             None => (self.dummy.as_str(), false),
         };
-        let key = Self::key(&user, &password, hash);
-        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-        if known && verified.contains_key(&key) {
-            return true;
+        (hash, known, Self::key(user, password, hash))
+    }
+
+    /// The decision for this header when it needs no bcrypt check: no credentials at all,
+    /// or a (user, password) already verified or rejected.
+    pub fn cached(&self, authorization: Option<&HeaderValue>) -> Option<bool> {
+        let Some((user, password)) = Self::credentials(authorization) else {
+            return Some(false);
+        };
+        let (_, _, key) = self.lookup(&user, &password);
+        let remembered = |map: &Mutex<HashMap<[u8; 32], ()>>| {
+            map.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(&key)
+        };
+        if remembered(&self.verified) {
+            Some(true)
+        } else if remembered(&self.rejected) {
+            Some(false)
+        } else {
+            None
         }
-        drop(verified);
+    }
+
+    /// Whether the `Authorization` header names a user with the right password.
+    pub fn allows(&self, authorization: Option<&HeaderValue>) -> bool {
+        if let Some(decision) = self.cached(authorization) {
+            return decision;
+        }
+        let Some((user, password)) = Self::credentials(authorization) else {
+            return false;
+        };
+        let (hash, known, key) = self.lookup(&user, &password);
+        self.verifications
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let ok = bcrypt::verify(&password, hash).unwrap_or(false) && known;
-        if ok {
-            verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
-            if verified.len() >= MAX_REMEMBERED {
-                verified.clear();
-            }
-            verified.insert(key, ());
+        let map = if ok { &self.verified } else { &self.rejected };
+        let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_REMEMBERED {
+            map.clear();
         }
+        map.insert(key, ());
         ok
     }
+
+    /// bcrypt checks performed so far.
+    pub fn verifications(&self) -> u64 {
+        self.verifications
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// bcrypt checks running at once, across every connection: a flood of new credentials
+/// queues here instead of taking every core (and the blocking pool) from the scans.
+const CONCURRENT_VERIFICATIONS: usize = 2;
+
+fn verifications() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| tokio::sync::Semaphore::new(CONCURRENT_VERIFICATIONS))
 }
 
 /// Middleware: every endpoint needs a user of the web config (when it has users).
@@ -483,10 +537,18 @@ pub async fn require_user(
         return next.run(request).await;
     };
     let header = request.headers().get(header::AUTHORIZATION).cloned();
-    // bcrypt is CPU work: off the async threads.
-    let allowed = tokio::task::spawn_blocking(move || auth.allows(header.as_ref()))
-        .await
-        .unwrap_or(false);
+    let allowed = match auth.cached(header.as_ref()) {
+        Some(decision) => decision,
+        None => {
+            // bcrypt is CPU work: a few at a time, off the async threads.
+            let Ok(_permit) = verifications().acquire().await else {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            };
+            tokio::task::spawn_blocking(move || auth.allows(header.as_ref()))
+                .await
+                .unwrap_or(false)
+        }
+    };
     if allowed {
         next.run(request).await
     } else {
@@ -609,6 +671,45 @@ mod tests {
         assert!(parse(&format!("basic_auth_users:\n  prom: {ok}\n")).is_ok());
     }
 
+    /// A client repeating wrong credentials costs one bcrypt check, not one per request
+    /// (200 requests with the same wrong password, 200 with an unknown user: 2 checks); the
+    /// right password still verifies; new wrong passwords each cost one.
+    #[test]
+    fn wrong_credentials_are_remembered_too() {
+        let hash = bcrypt::hash("s3cret", 4).unwrap();
+        let auth = BasicAuth::new([("prom".to_string(), hash)].into());
+        let header = |user: &str, password: &str| {
+            let value =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            HeaderValue::from_str(&format!("Basic {value}")).unwrap()
+        };
+        for _ in 0..200 {
+            assert!(!auth.allows(Some(&header("prom", "guess"))));
+            assert!(!auth.allows(Some(&header("mallory", "guess"))));
+        }
+        assert_eq!(auth.verifications(), 2);
+        assert_eq!(auth.cached(Some(&header("prom", "guess"))), Some(false));
+        assert_eq!(auth.cached(Some(&header("prom", "s3cret"))), None);
+        assert!(auth.allows(Some(&header("prom", "s3cret"))));
+        assert_eq!(auth.cached(Some(&header("prom", "s3cret"))), Some(true));
+        assert!(!auth.allows(Some(&header("prom", "other"))));
+        assert_eq!(auth.verifications(), 4);
+        assert_eq!(
+            auth.cached(None),
+            Some(false),
+            "no credentials: no check at all"
+        );
+        // A flood of distinct wrong guesses never evicts the right password.
+        for i in 0..2 * MAX_REMEMBERED {
+            auth.rejected
+                .lock()
+                .unwrap()
+                .insert(BasicAuth::key("prom", &i.to_string(), "x"), ());
+        }
+        assert!(!auth.allows(Some(&header("prom", "yet another"))));
+        assert_eq!(auth.cached(Some(&header("prom", "s3cret"))), Some(true));
+    }
+
     /// A reload never turns authentication off (an empty or half-written web.yml, no
     /// users): the running users stay until a restart; new users do apply.
     #[test]
@@ -648,6 +749,7 @@ mod tests {
         };
         assert!(auth.allows(Some(&header("prom", "s3cret"))));
         assert!(auth.allows(Some(&header("prom", "s3cret"))), "remembered");
+        assert_eq!(auth.verifications(), 1);
         assert!(!auth.allows(Some(&header("prom", "wrong"))));
         assert!(!auth.allows(Some(&header("other", "s3cret"))));
         assert!(!auth.allows(Some(&HeaderValue::from_static("Bearer x"))));
