@@ -177,10 +177,11 @@ pub fn plan(
         .map(|(a, r)| Scope::of(a, r, domain_id))
         .filter(|s| !s.is_empty())
         .collect();
-    let scope = match (found.len(), candidates.len()) {
-        (1, _) => found.into_iter().next(),
-        (0, 1) => candidates.first().map(|(a, r)| Scope::of(a, r, domain_id)),
-        (0, 0) => {
+    let mut found = found;
+    let scope = match (found.len(), candidates.as_slice()) {
+        (1, _) => found.remove(0),
+        (0, [(a, r)]) => Scope::of(a, r, domain_id),
+        (0, []) => {
             return Err(PlanError::Ambiguous(format!(
                 "the snapshot holds no {} to look for domain {domain_id} in",
                 match (region, account) {
@@ -191,9 +192,10 @@ pub fn plan(
                 }
             )));
         }
-        (0, n) => {
+        (0, all) => {
             return Err(PlanError::Ambiguous(format!(
-                "domain {domain_id} is in none of the snapshot's {n} account-regions; name the region (--region) it was in"
+                "domain {domain_id} is in none of the snapshot's {} account-regions; name the region (--region) it was in",
+                all.len()
             )));
         }
         (n, _) => {
@@ -201,11 +203,6 @@ pub fn plan(
                 "domain {domain_id} is in {n} account-regions of the snapshot; name its region (--region)"
             )));
         }
-    };
-    let Some(scope) = scope else {
-        return Err(PlanError::Ambiguous(format!(
-            "domain {domain_id}: nothing to plan"
-        )));
     };
     complete(snapshot, &scope, domain_id)?;
     Ok(build(&scope, domain_id))

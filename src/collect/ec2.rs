@@ -317,14 +317,13 @@ pub(super) async fn security_groups(
                 let group_id = g.group_id()?.to_string();
                 Some(SecurityGroup {
                     arn: opt(g.security_group_arn()).unwrap_or_else(|| {
-                        crate::vocab::Arn {
-                            partition: &ctx.partition,
-                            service: "ec2",
+                        crate::vocab::Arn::build(
+                            &ctx.partition,
+                            "ec2",
                             region,
-                            account: &ctx.account_id,
-                            resource: &format!("security-group/{group_id}"),
-                        }
-                        .to_string()
+                            &ctx.account_id,
+                            &format!("security-group/{group_id}"),
+                        )
                     }),
                     group_name: g.group_name().unwrap_or_default().to_string(),
                     vpc_id: opt(g.vpc_id()),

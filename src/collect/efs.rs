@@ -46,14 +46,13 @@ pub(super) async fn collect_file_systems(
             let id = fs.file_system_id().to_string();
             EfsFileSystem {
                 arn: opt(fs.file_system_arn()).unwrap_or_else(|| {
-                    crate::vocab::Arn {
-                        partition: &ctx.partition,
-                        service: "elasticfilesystem",
+                    crate::vocab::Arn::build(
+                        &ctx.partition,
+                        "elasticfilesystem",
                         region,
-                        account: &ctx.account_id,
-                        resource: &format!("file-system/{id}"),
-                    }
-                    .to_string()
+                        &ctx.account_id,
+                        &format!("file-system/{id}"),
+                    )
                 }),
                 name: opt(fs.name()),
                 creation_time: ts(Some(fs.creation_time())),

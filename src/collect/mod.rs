@@ -340,13 +340,13 @@ async fn collect_region(
         efs_file_systems,
     };
     // Owners first: the mount targets are read for domains' home file systems only.
-    crate::snapshot::ownership::assign(&mut out);
+    crate::snapshot::ownership::assign_file_systems(&mut out);
     let (network, ()) = tokio::join!(
         ec2::collect_network(ctx, &ec2, region, &out.domains),
         efs::collect_mount_targets(ctx, &efs, region, &mut out.efs_file_systems),
     );
     out.network = network;
-    crate::snapshot::ownership::assign(&mut out);
+    crate::snapshot::ownership::assign_groups(&mut out);
     out
 }
 

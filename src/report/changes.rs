@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::report::{Report, Status};
 use crate::snapshot::{ControlPlaneEvent, Snapshot};
+use crate::vocab::ResourceType;
 
 /// What tells the person behind a role session: the snapshot's execution roles, by account
 /// and role name. SageMaker names an execution role's sessions `SageMaker` unless the
@@ -51,13 +52,9 @@ impl Sessions {
     }
 }
 
-/// Resource types whose findings are attributed: SageMaker resources directly, EFS file
-/// systems and NFS groups through the domain that made them.
-const DIRECT: [&str; 4] = ["domain", "user_profile", "space", "app"];
-const THROUGH_DOMAIN: [&str; 2] = ["efs_file_system", "security_group"];
-
 /// Sets `attribution` on FAIL and MUTED findings from `known` (every event of the look-back
-/// window) and lists `new` (the events this report is the first to see) as `changes`.
+/// window): of SageMaker resources directly, of home EFS file systems and NFS groups through
+/// the domain that made them; and lists `new` (the events this report is the first to see) as `changes`.
 pub fn apply(
     report: &mut Report,
     known: &[ControlPlaneEvent],
@@ -78,10 +75,13 @@ pub fn apply(
         if !matches!(finding.status, Status::Fail | Status::Muted) {
             continue;
         }
-        let rt = finding.resource_type.as_str();
-        let event = if DIRECT.contains(&rt) {
+        let rt = ResourceType::parse(&finding.resource_type);
+        let event = if rt.is_some_and(ResourceType::in_domain_graph) {
             latest.get(finding.resource_arn.as_str())
-        } else if THROUGH_DOMAIN.contains(&rt) {
+        } else if matches!(
+            rt,
+            Some(ResourceType::EfsFileSystem | ResourceType::SecurityGroup)
+        ) {
             finding
                 .domain_id
                 .as_deref()

@@ -46,6 +46,13 @@ pub fn nfs_group_domain_id(group_name: &str) -> Option<&str> {
 /// Sets the owning domain of every home EFS and NFS group of the region (and clears it
 /// where nothing names one).
 pub fn assign(region: &mut RegionSnapshot) {
+    assign_file_systems(region);
+    assign_groups(region);
+}
+
+/// [`assign`] for the home EFS file systems alone (the collector needs them before the
+/// region's security groups are read).
+pub fn assign_file_systems(region: &mut RegionSnapshot) {
     for fs in &mut region.efs_file_systems {
         let tagged = fs
             .tags
@@ -59,6 +66,10 @@ pub fn assign(region: &mut RegionSnapshot) {
                 .map(|d| d.domain_id.clone())
         });
     }
+}
+
+/// [`assign`] for the NFS security groups alone.
+pub fn assign_groups(region: &mut RegionSnapshot) {
     for group in &mut region.network.security_groups {
         group.domain_id = nfs_group_domain_id(&group.group_name).map(str::to_string);
     }

@@ -48,16 +48,27 @@ impl<'a> Arn<'a> {
         }
     }
 
-    /// `arn:<partition>:sagemaker:<region>:<account>:<resource>`.
-    pub fn sagemaker(partition: &str, region: &str, account: &str, resource: &str) -> String {
+    /// `arn:<partition>:<service>:<region>:<account>:<resource>`.
+    pub fn build(
+        partition: &str,
+        service: &str,
+        region: &str,
+        account: &str,
+        resource: &str,
+    ) -> String {
         Arn {
             partition,
-            service: "sagemaker",
+            service,
             region,
             account,
             resource,
         }
         .to_string()
+    }
+
+    /// `arn:<partition>:sagemaker:<region>:<account>:<resource>`.
+    pub fn sagemaker(partition: &str, region: &str, account: &str, resource: &str) -> String {
+        Self::build(partition, "sagemaker", region, account, resource)
     }
 
     /// The ARN of a SageMaker domain.
@@ -72,14 +83,7 @@ impl<'a> Arn<'a> {
 
     /// The ARN of an IAM role (IAM ARNs have no region).
     pub fn iam_role(partition: &str, account: &str, name: &str) -> String {
-        Arn {
-            partition,
-            service: "iam",
-            region: "",
-            account,
-            resource: &format!("role/{name}"),
-        }
-        .to_string()
+        Self::build(partition, "iam", "", account, &format!("role/{name}"))
     }
 
     /// The pattern covering every resource of an account in every partition, service and
@@ -96,22 +100,6 @@ impl fmt::Display for Arn<'_> {
             "arn:{}:{}:{}:{}:{}",
             self.partition, self.service, self.region, self.account, self.resource
         )
-    }
-}
-
-/// The partition a region belongs to: `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`,
-/// `aws-iso`/`aws-iso-b` for the isolated regions, `aws` for the rest.
-pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else {
-        "aws"
     }
 }
 
@@ -171,8 +159,5 @@ mod tests {
             Arn::iam_role("aws-us-gov", "1", "r"),
             "arn:aws-us-gov:iam::1:role/r"
         );
-        assert_eq!(partition_of_region("cn-northwest-1"), "aws-cn");
-        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of_region("eu-west-1"), "aws");
     }
 }

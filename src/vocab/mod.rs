@@ -6,7 +6,7 @@
 mod arn;
 mod glob;
 
-pub use arn::{Arn, partition_of_region};
+pub use arn::Arn;
 pub use glob::glob_match;
 
 use serde::{Deserialize, Serialize};
@@ -75,16 +75,6 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 7] = [
-        Self::Sagemaker,
-        Self::Iam,
-        Self::Ec2,
-        Self::Efs,
-        Self::Sts,
-        Self::Organizations,
-        Self::Cloudtrail,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sagemaker => "sagemaker",
@@ -95,16 +85,6 @@ impl Service {
             Self::Organizations => "organizations",
             Self::Cloudtrail => "cloudtrail",
         }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
-impl std::fmt::Display for Service {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -165,15 +145,8 @@ impl ResourceType {
     }
 }
 
-impl std::fmt::Display for ResourceType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// The formats a findings report is written in (`scan --format`, `[output] format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportFormat {
     /// The findings report (`schema_version` 1).
     Json,
@@ -220,9 +193,6 @@ mod tests {
     fn names_round_trip() {
         for s in Severity::ALL {
             assert_eq!(Severity::parse(s.as_str()), Some(s));
-        }
-        for s in Service::ALL {
-            assert_eq!(Service::parse(s.as_str()), Some(s));
         }
         for t in ResourceType::ALL {
             assert_eq!(ResourceType::parse(t.as_str()), Some(t));
