@@ -10,6 +10,10 @@ metadata := {
 	"resource_type": "iam_role",
 	"description": "An effective execution role has AdministratorAccess or PowerUserAccess attached, or a statement granting * on * without a condition: every Studio user running as it administers the account.",
 	"remediation": "Detach AdministratorAccess/PowerUserAccess and remove the * on * statements listed in the evidence; grant the SageMaker, S3 and ECR actions the users need instead.",
+	"references": [
+		"https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+	],
 }
 
 # Roles that do not exist are execution_role_missing's.

@@ -10,6 +10,9 @@ metadata := {
 	"resource_type": "iam_role",
 	"description": "The console wizard's execution role carries AmazonSageMakerFullAccess: every Studio user running as it can create, change and delete any SageMaker resource of the account, other users' domains included.",
 	"remediation": "Detach AmazonSageMakerFullAccess from the role and attach a policy scoped to what its users need (e.g. the SageMaker Role Manager personas).",
+	"references": [
+		"https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonSageMakerFullAccess.html",
+	],
 }
 
 # Roles that do not exist are execution_role_missing's.

@@ -9,6 +9,10 @@ metadata := {
 	"resource_type": "domain",
 	"description": "A binding names a role of the scanned account that IAM does not have (deleted or mistyped): apps launched with it fail.",
 	"remediation": "Recreate the role or point the setting named in the evidence at an existing role (UpdateDomain DefaultUserSettings/DefaultSpaceSettings, UpdateUserProfile UserSettings.ExecutionRole).",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeUserProfile.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+	],
 }
 
 # Domains: their default, space default and RStudio roles.

@@ -10,6 +10,10 @@ metadata := {
 	"resource_type": "iam_role",
 	"description": "An effective execution role grants iam:PassRole on resource * without a condition: a Studio user can hand any role of the account, admin ones included, to a job or endpoint they create (privilege escalation).",
 	"remediation": "Restrict iam:PassRole to the ARNs of the roles the users' jobs need, or add a Condition on iam:PassedToService.",
+	"references": [
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+	],
 }
 
 # Roles that do not exist are execution_role_missing's.

@@ -10,6 +10,9 @@ metadata := {
 	"resource_type": "iam_role",
 	"description": "An effective execution role grants s3:GetObject or s3:PutObject on every bucket (*, arn:aws:s3:::* or arn:aws:s3:::*/*) without a condition: every Studio user running as it reaches all the account's data.",
 	"remediation": "Scope the S3 statements to the buckets and prefixes the users need, or add conditions (aws:ResourceAccount, s3:prefix).",
+	"references": [
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+	],
 }
 
 # Roles that do not exist are execution_role_missing's.

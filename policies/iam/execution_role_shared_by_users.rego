@@ -16,6 +16,9 @@ metadata := {
 		"maximum": 100000,
 		"description": "User profiles that may run as one execution role before it counts as shared.",
 	}},
+	"references": [
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html",
+	],
 }
 
 max_profiles := data.config.execution_role_shared_by_users.max_user_profiles

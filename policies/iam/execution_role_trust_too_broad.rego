@@ -10,6 +10,10 @@ metadata := {
 	"resource_type": "iam_role",
 	"description": "The role's trust policy lets a wildcard principal or a principal of another AWS account assume it without a condition: whoever that is gets what the Studio users get.",
 	"remediation": "Limit the trust policy's Principal to the sagemaker.amazonaws.com service (and named principals of this account), or add conditions such as aws:PrincipalOrgID or sts:ExternalId.",
+	"references": [
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+	],
 }
 
 results[role.arn] := lib.role_result(account, role, verdict(role, broad(role))) if {

@@ -9,6 +9,10 @@ metadata := {
 	"resource_type": "domain",
 	"description": "A security group of the domain (DefaultUserSettings, DefaultSpaceSettings, any user profile's UserSettings, or SecurityGroupIdForDomainBoundary) allows ingress from 0.0.0.0/0 or ::/0.",
 	"remediation": "Remove the 0.0.0.0/0 and ::/0 ingress rules listed in the evidence (aws ec2 revoke-security-group-ingress), allowing only the VPC's own ranges or referenced groups.",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-and-internet-access.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-interface-endpoint.html",
+	],
 }
 
 operations := ["DescribeSecurityGroups"]

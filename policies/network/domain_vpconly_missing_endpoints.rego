@@ -18,6 +18,10 @@ metadata := {
 		"hint": "a short service name (like \"sagemaker.api\"; the com.amazonaws.<region>. prefix is added)",
 		"description": "Services whose VPC endpoint a VpcOnly domain's VPC must have.",
 	}},
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-and-internet-access.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-interface-endpoint.html",
+	],
 }
 
 required := data.config.domain_vpconly_missing_endpoints.required_services

@@ -9,6 +9,9 @@ metadata := {
 	"resource_type": "app",
 	"description": "A failed app cannot be deleted by DeleteApp and blocks the deletion of its user profile or space, and so of the domain.",
 	"remediation": "Read FailureReason (evidence). Failed apps disappear from the domain once their cause is fixed and the app is recreated, or with AWS Support's help; delete the other apps first (`sagemaker-auditor teardown-plan`).",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeApp.html",
+	],
 }
 
 # Thousands of apps pass: their results are kept minimal (account, region and domain come

@@ -15,6 +15,9 @@ metadata := {
 		"exclusive_minimum": 0,
 		"description": "Hours without user activity after which a billed InService app counts as idle.",
 	}},
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeApp.html",
+	],
 }
 
 idle_hours := data.config.app_idle.idle_hours

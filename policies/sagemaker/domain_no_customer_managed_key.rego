@@ -9,6 +9,9 @@ metadata := {
 	"resource_type": "domain",
 	"description": "Without KmsKeyId the domain's home EFS and app storage volumes are encrypted with an AWS-owned key: the customer cannot audit its use or revoke it.",
 	"remediation": "KmsKeyId can only be set when a domain is created: create a replacement domain with --kms-key-id <customer managed key> and move users to it.",
+	"references": [
+		"https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sagemaker-domain.html",
+	],
 }
 
 results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {

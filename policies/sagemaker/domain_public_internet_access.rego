@@ -10,6 +10,10 @@ metadata := {
 	"description": "With AppNetworkAccessType PublicInternetOnly (the default), Studio apps reach the internet directly: data can leave without passing the customer's VPC controls.",
 	"remediation": "Set AppNetworkAccessType to VpcOnly (UpdateDomain with --app-network-access-type VpcOnly, apps stopped) after giving the VPC private subnets and the endpoints domain_vpconly_missing_endpoints lists.",
 	"aws_config_rule": "sagemaker-domain-in-vpc",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-and-internet-access.html",
+		"https://docs.aws.amazon.com/config/latest/developerguide/sagemaker-domain-in-vpc.html",
+	],
 }
 
 results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {

@@ -9,6 +9,9 @@ metadata := {
 	"resource_type": "domain",
 	"description": "A domain in Failed, Update_Failed or Delete_Failed cannot be used or changed as intended, and a failed deletion leaves billed resources behind.",
 	"remediation": "Read FailureReason (evidence), fix its cause (often a missing permission, subnet or security group), then retry the update or deletion; `sagemaker-auditor teardown-plan` lists what blocks a deletion.",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeDomain.html",
+	],
 }
 
 results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {

@@ -9,6 +9,9 @@ metadata := {
 	"resource_type": "user_profile",
 	"description": "A profile in Failed, Update_Failed or Delete_Failed cannot launch apps as configured, and one that failed to delete blocks the domain's deletion.",
 	"remediation": "Read FailureReason (evidence), fix its cause (typically the execution role or a security group), then retry UpdateUserProfile or DeleteUserProfile.",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeUserProfile.html",
+	],
 }
 
 results[profile.arn] := {"resource_arn": profile.arn, "status": "PASS", "message": profile.status} if {

@@ -15,6 +15,9 @@ metadata := {
 		"exclusive_minimum": 0,
 		"description": "USD per GB-month of EFS Standard storage, for the estimated cost of an orphan.",
 	}},
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html",
+	],
 }
 
 tag := "ManagedByAmazonSageMakerResource"

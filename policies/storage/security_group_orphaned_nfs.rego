@@ -9,6 +9,10 @@ metadata := {
 	"resource_type": "security_group",
 	"description": "SageMaker creates security-group-for-inbound-nfs-<domain-id> and security-group-for-outbound-nfs-<domain-id> for the home EFS. They reference each other and survive DeleteDomain, blocking the VPC's deletion.",
 	"remediation": "Delete the file system's mount targets first, revoke the two groups' rules that reference each other, then delete both groups (aws ec2 revoke-security-group-ingress/egress, aws ec2 delete-security-group); `sagemaker-auditor teardown-plan` lists the steps.",
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-and-internet-access.html",
+	],
 }
 
 domain_operations := ["ListDomains"]

@@ -352,3 +352,27 @@ fn undefined_results_are_an_error_an_empty_set_is_not() {
     assert!(evaluation.results.is_empty());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Every built-in check names the AWS documentation its rule rests on.
+#[test]
+fn every_builtin_check_has_references() {
+    let set = PolicySet::load(&[]).unwrap();
+    for check in set.checks() {
+        let refs = check
+            .metadata
+            .extra
+            .get("references")
+            .and_then(|r| r.as_array());
+        let refs =
+            refs.unwrap_or_else(|| panic!("{} has no metadata.references", check.metadata.id));
+        assert!(!refs.is_empty(), "{}", check.metadata.id);
+        for r in refs {
+            let url = r.as_str().unwrap_or_default();
+            assert!(
+                url.starts_with("https://docs.aws.amazon.com/"),
+                "{}: {r}",
+                check.metadata.id
+            );
+        }
+    }
+}
