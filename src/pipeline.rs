@@ -364,28 +364,29 @@ mod tests {
         std::fs::remove_dir_all(dir).unwrap();
     }
 
-    /// The built-in checks declare the thresholds the config had hard-coded, with the same
-    /// defaults, so `data.config` of a config without `[checks]` is what it always was.
+    /// The built-in checks declare their thresholds with CHECKS.md v2's defaults, so
+    /// `data.config` of a config without `[checks]` is the catalogue's.
     #[test]
     fn builtin_thresholds_are_declared_by_their_checks() {
         let judge = Judge::load(&Config::default(), &[]).unwrap();
         assert_eq!(
             judge.thresholds,
             serde_json::json!({
-                "app_idle": {"idle_hours": 24},
+                "app_long_running": {"max_hours": 72},
                 "execution_role_shared_by_users": {"max_user_profiles": 1},
                 "domain_vpconly_missing_endpoints": {"required_services":
-                    ["sagemaker.api", "sagemaker.runtime", "s3", "servicecatalog", "sts"]},
-                "efs_orphaned_home": {"price_per_gb_month": 0.30},
+                    ["sagemaker.api", "sagemaker.runtime", "s3"]},
+                "efs_orphaned_home": {"price_per_gb_month": 0.30,
+                    "ia_price_per_gb_month": 0.025, "archive_price_per_gb_month": 0.008},
             })
         );
         let config = Config::parse(
             "test.toml",
-            "[checks.app_idle]\nidle_hours = 6\n\n[checks.efs_orphaned_home]\nprice_per_gb_month = 0.16\n",
+            "[checks.app_long_running]\nmax_hours = 6\n\n[checks.efs_orphaned_home]\nprice_per_gb_month = 0.16\n",
         )
         .unwrap();
         let judge = Judge::load(&config, &[]).unwrap();
-        assert_eq!(judge.thresholds["app_idle"]["idle_hours"], 6);
+        assert_eq!(judge.thresholds["app_long_running"]["max_hours"], 6);
         assert_eq!(
             judge.thresholds["efs_orphaned_home"]["price_per_gb_month"],
             0.16
@@ -407,7 +408,20 @@ mod tests {
             refused("[checks.domain_vpconly_missing_endpoints]\nrequired_services = [\"com.amazonaws.us-east-1.s3\"]\n")
                 .starts_with("test.toml:2: `checks.domain_vpconly_missing_endpoints.required_services`: \"com.amazonaws.us-east-1.s3\" is not a short service name")
         );
-        assert!(refused("[checks.app_idle]\nidle_minutes = 1\n").starts_with("test.toml:2:"));
+        assert!(refused("[checks.app_long_running]\nidle_hours = 1\n").starts_with("test.toml:2:"));
+        // The retired app_idle says what replaced it, in a table or a waiver.
+        let retired = refused("[checks.app_idle]\nidle_hours = 24\n");
+        assert!(
+            retired.starts_with("test.toml:1: `checks.app_idle`: check \"app_idle\" was retired in catalogue v2: use \"app_long_running\" instead"),
+            "{retired}"
+        );
+        let retired = refused(
+            "[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"GPU box\"\nexpires = 2099-01-01\n",
+        );
+        assert!(
+            retired.contains("`waivers.check`") && retired.contains("use \"app_long_running\""),
+            "{retired}"
+        );
     }
 
     /// The account-regions whose CloudTrail a scan read completely: not an account that

@@ -27,7 +27,20 @@ pub struct Plan {
     pub domain: Option<PlanDomain>,
     /// What the plan cannot delete, and why.
     pub blockers: Vec<Blocker>,
+    /// What the domain uses but does not own, so the plan leaves it alone: the custom file
+    /// systems its spaces mount (`SpaceSettings.CustomFileSystems`).
+    pub left_in_place: Vec<LeftInPlace>,
     pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeftInPlace {
+    /// `efs`, `fsx_lustre` or `s3`.
+    pub kind: String,
+    /// The file system id or S3 URI.
+    pub id: String,
+    /// The spaces that mount it.
+    pub spaces: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -253,12 +266,34 @@ fn build(scope: &Scope, domain_id: &str) -> Plan {
             status: d.status.clone(),
         }),
         blockers,
+        left_in_place: scope.domain.map(left_in_place).unwrap_or_default(),
         steps: actions
             .iter()
             .enumerate()
             .map(|(i, a)| a.step(i + 1, domain_id, region))
             .collect(),
     }
+}
+
+/// The custom file systems the domain's spaces mount, each once with its spaces.
+fn left_in_place(domain: &Domain) -> Vec<LeftInPlace> {
+    let mut by_fs: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+    for space in &domain.spaces {
+        for fs in &space.custom_file_systems {
+            by_fs
+                .entry((fs.kind.as_str(), fs.id.as_str()))
+                .or_default()
+                .push(space.name.clone());
+        }
+    }
+    by_fs
+        .into_iter()
+        .map(|((kind, id), spaces)| LeftInPlace {
+            kind: kind.to_string(),
+            id: id.to_string(),
+            spaces,
+        })
+        .collect()
 }
 
 fn owner_of(app: &App) -> Option<AppOwner<'_>> {
@@ -674,6 +709,17 @@ impl Plan {
                 out.push_str(&format!(
                     "  - {} is {}: {}\n",
                     b.resource, b.status, b.reason
+                ));
+            }
+        }
+        if !self.left_in_place.is_empty() {
+            out.push_str("\nLeft in place (the domain uses them but does not own them; delete them yourself if nothing else does):\n");
+            for l in &self.left_in_place {
+                out.push_str(&format!(
+                    "  - {} {} (mounted by space(s) {})\n",
+                    l.kind,
+                    l.id,
+                    l.spaces.join(", ")
                 ));
             }
         }

@@ -8,11 +8,13 @@ metadata := {
 	"title": "SageMaker execution role has administrator privileges",
 	"severity": "critical",
 	"resource_type": "iam_role",
-	"description": "An effective execution role has AdministratorAccess or PowerUserAccess attached, or a statement granting * on * without a condition: every Studio user running as it administers the account.",
+	"description": "An effective execution role has AdministratorAccess or PowerUserAccess attached, or a statement granting * on * without a condition: every Studio user running as it administers the account. As IAM evaluates it, the grant does not count when the role's own policies deny * on * without a condition, or when its permissions boundary does not allow * too (the evidence shows the boundary).",
 	"remediation": "Detach AdministratorAccess/PowerUserAccess and remove the * on * statements listed in the evidence; grant the SageMaker, S3 and ECR actions the users need instead.",
 	"references": [
 		"https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AdministratorAccess.html",
 		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
 	],
 }
 
@@ -54,7 +56,10 @@ other_statements(account, role, found) := [s |
 
 verdict(account, role, found) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s has administrator privileges (%s)", [role.arn, concat(", ", array.concat(admin_policies(account, role), [sprintf("%s statement %d", [s.policy, s.statement_index]) | some s in other_statements(account, role, found)]))]), {"admin_policies": admin_policies(account, role), "statements": other_statements(account, role, found)}] if {
+else := ["PASS", sprintf("execution role %s: its administrator grants do not take effect (%s)", [role.arn, limit.reason]), {"admin_policies": admin_policies(account, role), "statements": other_statements(account, role, found), "limited_by": limit}] if {
+	count(admin_policies(account, role)) + count(found) > 0
+	limit := iam.limited(role, "*", "*")
+} else := ["FAIL", sprintf("execution role %s has administrator privileges (%s)", [role.arn, concat(", ", array.concat(admin_policies(account, role), [sprintf("%s statement %d", [s.policy, s.statement_index]) | some s in other_statements(account, role, found)]))]), {"admin_policies": admin_policies(account, role), "statements": other_statements(account, role, found), "permissions_boundary": iam.boundary(role)}] if {
 	count(admin_policies(account, role)) + count(found) > 0
 } else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
 	count(iam.unread_policies(role)) > 0

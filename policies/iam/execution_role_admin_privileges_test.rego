@@ -40,3 +40,49 @@ test_deny_star_passes if statuses([f.role("r", [], [f.document([{"Effect": "Deny
 test_service_wildcard_is_not_admin if statuses([f.role("r", [], [f.document([f.allow("s3:*", "*")])], {})]) == {"r": "PASS"}
 
 test_unread_managed_policy_is_error if statuses([f.role("r", ["arn:aws:iam::123456789012:policy/unknown"], [], {})]) == {"r": "ERROR"}
+
+boundary := "arn:aws:iam::123456789012:policy/boundary"
+
+bounded_results(boundary_statements) := rs if {
+	role := f.bounded(f.role("r", [admin], [], {}), boundary)
+	rs := check.results with input as f.snapshot([role], object.union(managed, f.boundary_policy(boundary, boundary_statements)))
+}
+
+test_boundary_without_star_limits_administrator_access if {
+	[r] := [x | some x in bounded_results([f.allow(["s3:*", "sagemaker:*"], "*")])]
+	r.status == "PASS"
+	r.evidence.limited_by == {"reason": "outside_permissions_boundary", "permissions_boundary": boundary}
+}
+
+test_boundary_allowing_everything_limits_nothing if {
+	[r] := [x | some x in bounded_results([f.allow("*", "*")])]
+	r.status == "FAIL"
+	r.evidence.permissions_boundary == boundary
+}
+
+test_boundary_denying_everything_limits if {
+	[r] := [x | some x in bounded_results([f.allow("*", "*"), f.deny("*", "*")])]
+	r.status == "PASS"
+}
+
+test_unread_boundary_limits_nothing if {
+	role := f.bounded(f.role("r", [admin], [], {}), boundary)
+	rs := check.results with input as f.snapshot([role], managed)
+	[r] := [x | some x in rs]
+	r.status == "FAIL"
+}
+
+test_explicit_deny_of_everything_limits if {
+	[r] := [x | some x in check.results with input as f.snapshot([f.role("r", [admin], [f.document([f.deny("*", "*")])], {})], managed)]
+	r.status == "PASS"
+	r.evidence.limited_by.reason == "explicit_deny"
+	r.evidence.limited_by.statements[0].policy_kind == "inline"
+}
+
+test_conditional_or_partial_deny_limits_nothing if {
+	conditional := object.union(f.deny("*", "*"), {"Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}})
+	statuses([f.role("r", [admin], [f.document([conditional])], {})]) == {"r": "FAIL"}
+	statuses([f.role("r", [admin], [f.document([f.deny("iam:*", "*")])], {})]) == {"r": "FAIL"}
+	statuses([f.role("r", [admin], [f.document([f.deny("*", "arn:aws:s3:::secret/*")])], {})]) == {"r": "FAIL"}
+}
+

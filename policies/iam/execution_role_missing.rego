@@ -4,14 +4,17 @@ import data.sma.lib
 
 metadata := {
 	"id": "execution_role_missing",
-	"title": "SageMaker domain or user profile names an execution role that does not exist",
+	"title": "SageMaker domain, user profile or notebook instance names an execution role that does not exist",
 	"severity": "medium",
 	"resource_type": "domain",
-	"description": "A binding names a role of the scanned account that IAM does not have (deleted or mistyped): apps launched with it fail.",
-	"remediation": "Recreate the role or point the setting named in the evidence at an existing role (UpdateDomain DefaultUserSettings/DefaultSpaceSettings, UpdateUserProfile UserSettings.ExecutionRole).",
+	"description": "A binding names a role of the scanned account that IAM does not have (deleted or mistyped): apps, Canvas features, EMR connections or notebook instances launched with it fail. Bindings are the execution roles, the roles named by JupyterLab EMR and Canvas app settings, and notebook instances' RoleArn.",
+	"remediation": "Recreate the role or point the setting named in the evidence at an existing role (UpdateDomain DefaultUserSettings/DefaultSpaceSettings, UpdateUserProfile UserSettings, UpdateNotebookInstance RoleArn).",
 	"references": [
 		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeUserProfile.html",
 		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CanvasAppSettings.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_EmrSettings.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeNotebookInstance.html",
 	],
 }
 
@@ -25,8 +28,8 @@ results[domain.arn] := lib.domain_result(account, region, domain, domain_verdict
 results[r.resource_arn] := r if some r in lib.domain_scope_errors
 
 # User profiles that set a role of their own (the others run as the domain default, judged
-# on the domain), or whose settings are unknown. The conditions are inline: they run for
-# every profile.
+# on the domain) or name roles in their app settings, or whose settings are unknown. The
+# conditions are inline: they run for every profile.
 results[profile.arn] := r if {
 	some account in input.accounts
 	some region in account.regions
@@ -35,12 +38,39 @@ results[profile.arn] := r if {
 	profile.described
 	settings := object.get(profile, "user_settings", null)
 	is_object(settings)
-	role_arn := object.get(settings, "execution_role", null)
-	is_string(role_arn)
-	role_arn != ""
-	verdict := judge(account, [{"setting": "UserSettings.ExecutionRole", "role_arn": role_arn}], sprintf("user profile %s", [profile.name]), {})
+	refs := profile_refs(settings)
+	count(refs) > 0
+	verdict := judge(account, refs, sprintf("user profile %s", [profile.name]), {})
 	r := {"resource_type": "user_profile", "resource_arn": profile.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
 }
+
+# Notebook instances: their RoleArn.
+results[n.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some n in object.get(region, "notebook_instances", [])
+	verdict := notebook_verdict(account, n)
+	r := {"resource_type": "notebook_instance", "resource_arn": n.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
+}
+
+notebook_verdict(account, n) := ["ERROR", sprintf("DescribeNotebookInstance failed for %s: its role is unknown", [n.name]), {}] if {
+	not n.described
+} else := judge(account, [{"setting": "RoleArn", "role_arn": n.role_arn}], sprintf("notebook instance %s", [n.name]), {}) if {
+	is_string(object.get(n, "role_arn", null))
+} else := ["PASS", sprintf("notebook instance %s names no role", [n.name]), {}]
+
+# Roles named by a settings object's app settings (EMR, Canvas), with their setting path.
+app_refs(settings, prefix) := [{"setting": concat("", [prefix, r.setting]), "role_arn": r.role_arn} |
+	is_object(settings)
+	some r in object.get(settings, "app_roles", [])
+]
+
+profile_refs(settings) := array.concat(own_ref(settings), app_refs(settings, "UserSettings."))
+
+own_ref(settings) := [{"setting": "UserSettings.ExecutionRole", "role_arn": role_arn}] if {
+	role_arn := setting(settings, "execution_role")
+	role_arn != null
+} else := []
 
 results[profile.arn] := r if {
 	some account in input.accounts
@@ -59,7 +89,9 @@ setting(settings, key) := v if {
 	v != ""
 } else := null
 
-domain_refs(domain) := [r |
+domain_refs(domain) := array.concat(domain_own_refs(domain), app_refs(object.get(domain, "default_user_settings", null), "DefaultUserSettings."))
+
+domain_own_refs(domain) := [r |
 	some [setting_name, role_arn] in [
 		["DefaultUserSettings.ExecutionRole", setting(object.get(domain, "default_user_settings", null), "execution_role")],
 		["DefaultSpaceSettings.ExecutionRole", setting(object.get(domain, "default_space_settings", null), "execution_role")],

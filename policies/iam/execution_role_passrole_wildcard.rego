@@ -11,6 +11,8 @@ metadata := {
 	"description": "An effective execution role grants iam:PassRole on resource * without a condition: a Studio user can hand any role of the account, admin ones included, to a job or endpoint they create (privilege escalation).",
 	"remediation": "Restrict iam:PassRole to the ARNs of the roles the users' jobs need, or add a Condition on iam:PassedToService.",
 	"references": [
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html",
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
 		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
 		"https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html",
 	],
@@ -43,7 +45,10 @@ offending(role) := array.concat(
 
 verdict(role, found) := lib.role_unreadable(role) if lib.role_unreadable(role)
 
-else := ["FAIL", sprintf("execution role %s grants iam:PassRole on every role (%d statement(s))", [role.arn, count(found)]), {"statements": found}] if {
+else := ["PASS", sprintf("execution role %s: its iam:PassRole on * does not take effect (%s)", [role.arn, limit.reason]), {"statements": found, "limited_by": limit}] if {
+	count(found) > 0
+	limit := iam.limited(role, "iam:PassRole", "*")
+} else := ["FAIL", sprintf("execution role %s grants iam:PassRole on every role (%d statement(s))", [role.arn, count(found)]), {"statements": found, "permissions_boundary": iam.boundary(role)}] if {
 	count(found) > 0
 } else := ["ERROR", sprintf("execution role %s: managed policies %s could not be read", [role.arn, concat(", ", iam.unread_policies(role))]), {"unread_policies": iam.unread_policies(role)}] if {
 	count(iam.unread_policies(role)) > 0

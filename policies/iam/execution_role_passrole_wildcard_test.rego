@@ -25,3 +25,24 @@ test_condition_passes if {
 test_other_actions_pass if statuses([f.document([f.allow(["iam:GetRole", "s3:*"], "*")])]) == {"r": "PASS"}
 
 test_not_action_excluding_passrole_passes if statuses([f.document([{"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "*"}])]) == {"r": "PASS"}
+
+boundary := "arn:aws:iam::123456789012:policy/boundary"
+
+bounded_status(boundary_statements) := v if {
+	role := f.bounded(f.role("r", [], [f.document([f.allow("iam:PassRole", "*")])], {}), boundary)
+	v := f.statuses(check.results) with input as f.snapshot([role], f.boundary_policy(boundary, boundary_statements))
+}
+
+test_denied_passrole_passes if {
+	statuses([f.document([f.allow("iam:PassRole", "*"), f.deny("iam:PassRole", "*")])]) == {"r": "PASS"}
+	statuses([f.document([f.allow("*", "*")]), f.document([f.deny("iam:*", "*")])]) == {"r": "PASS"}
+}
+
+test_boundary_scoping_passrole_passes if bounded_status([f.allow("iam:PassRole", "arn:aws:iam::123456789012:role/jobs-*")]) == {"r": "PASS"}
+
+test_boundary_allowing_passrole_everywhere_fails if bounded_status([f.allow("iam:*", "*")]) == {"r": "FAIL"}
+
+test_boundary_with_conditional_allow_still_fails if {
+	conditional := object.union(f.allow("iam:PassRole", "*"), {"Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}})
+	bounded_status([conditional]) == {"r": "FAIL"}
+}

@@ -23,3 +23,20 @@ test_condition_passes if {
 	st := object.union(f.allow("s3:GetObject", "*"), {"Condition": {"StringEquals": {"aws:ResourceAccount": "123456789012"}}})
 	statuses([f.document([st])]) == {"r": "PASS"}
 }
+
+test_denying_one_action_leaves_the_other if {
+	rs := check.results with input as f.snapshot([f.role("r", [], [f.document([f.allow(["s3:GetObject", "s3:PutObject"], "*"), f.deny("s3:PutObject", "*")])], {})], {})
+	[r] := [x | some x in rs]
+	r.status == "FAIL"
+	r.evidence.actions == ["s3:GetObject"]
+	r.evidence.limited_by["s3:PutObject"].reason == "explicit_deny"
+}
+
+test_denying_both_passes if statuses([f.document([f.allow("s3:*", "*"), f.deny("s3:*", "arn:aws:s3:::*")])]) == {"r": "PASS"}
+
+test_boundary_to_one_bucket_passes if {
+	b := "arn:aws:iam::123456789012:policy/boundary"
+	role := f.bounded(f.role("r", [], [f.document([f.allow("s3:GetObject", "*")])], {}), b)
+	v := f.statuses(check.results) with input as f.snapshot([role], f.boundary_policy(b, [f.allow("s3:*", "arn:aws:s3:::team/*")]))
+	v == {"r": "PASS"}
+}

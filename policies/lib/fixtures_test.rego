@@ -28,3 +28,10 @@ snapshot(roles, managed) := {
 
 # The statuses the check under test gives each role, by role name.
 statuses(results) := {split(r.resource_arn, "/")[1]: r.status | some r in results}
+
+# A role with a permissions boundary (its document goes into the snapshot's managed policies).
+bounded(role, boundary_arn) := object.union(role, {"role": object.union(role.role, {"permissions_boundary_arn": boundary_arn})})
+
+deny(actions, resources) := {"Effect": "Deny", "Action": actions, "Resource": resources}
+
+boundary_policy(arn, statements) := {arn: {"arn": arn, "name": "boundary", "aws_managed": false, "default_version_id": "v1", "document": document(statements)}}

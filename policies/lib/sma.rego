@@ -21,7 +21,8 @@ domain_result(account, region, domain, verdict) := {
 }
 
 # One result for an execution role. Unless it passes, its evidence lists the role's
-# bindings: which domains, profiles and spaces run as it.
+# bindings: which domains, profiles and spaces run as it. A PASS carries evidence only when
+# a grant was found but does not take effect (`limited_by`: the deny or boundary that stops it).
 role_result(account, role, verdict) := {
 	"resource_type": "iam_role",
 	"resource_arn": role.arn,
@@ -30,6 +31,19 @@ role_result(account, role, verdict) := {
 	"region": "global",
 	"status": "PASS",
 	"message": verdict[1],
+} if {
+	verdict[0] == "PASS"
+	not verdict[2].limited_by
+}
+
+else := {
+	"resource_type": "iam_role",
+	"resource_arn": role.arn,
+	"account_id": account.account_id,
+	"region": "global",
+	"status": "PASS",
+	"message": verdict[1],
+	"evidence": verdict[2],
 } if verdict[0] == "PASS"
 
 else := {
@@ -96,3 +110,35 @@ role_states[account.account_id] := {r.arn: r.state | some r in account.execution
 now_ns := time.parse_rfc3339_ns(input.finished_at)
 
 failed_statuses := {"Failed", "Update_Failed", "Delete_Failed"}
+
+# --- network ----------------------------------------------------------------------------
+
+# The route table that serves a subnet: its explicit association, else the VPC's main table.
+table_for(region, vpc_id, subnet_id) := [t, "explicit"] if {
+	some t in region.network.route_tables
+	subnet_id in t.subnet_ids
+} else := [t, "main"] if {
+	some t in region.network.route_tables
+	t.vpc_id == vpc_id
+	t.main
+}
+
+# An active default route (IPv4 or IPv6) of a table, as [destination, route].
+default_routes(table) := [[d, route] |
+	some route in table.routes
+	object.get(route, "state", "active") != "blackhole"
+	some d in [object.get(route, "destination_cidr_block", null), object.get(route, "destination_ipv6_cidr_block", null)]
+	d in {"0.0.0.0/0", "::/0"}
+]
+
+# Security groups of a settings object that may be null.
+groups_of(settings) := object.get(settings, "security_groups", []) if is_object(settings)
+
+else := []
+
+# Every security group the domain's apps can run with, as [group id, where it is set].
+domain_groups(domain) := {[g, "DefaultUserSettings"] | some g in groups_of(object.get(domain, "default_user_settings", null))} | {[g, "DefaultSpaceSettings"] | some g in groups_of(object.get(domain, "default_space_settings", null))} | {[g, sprintf("user profile %s", [p.name])] | some p in domain.user_profiles; some g in groups_of(object.get(p, "user_settings", null))} | {[g, "SecurityGroupIdForDomainBoundary"] | g := object.get(domain, "security_group_id_for_domain_boundary", null); g != null} | {[g, "DomainSettings.SecurityGroupIds"] | some g in object.get(domain, "domain_security_group_ids", [])}
+
+# VPC endpoint service names: `com.amazonaws.<region>.<svc>`, and in aws-cn also
+# `cn.com.amazonaws.<region>.<svc>` (https://docs.amazonaws.cn/en_us/aws/latest/userguide/endpoints-Ningxia.html).
+endpoint_service_names(region, service) := {sprintf("com.amazonaws.%s.%s", [region, service]), sprintf("cn.com.amazonaws.%s.%s", [region, service])}

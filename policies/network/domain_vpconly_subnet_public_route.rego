@@ -30,36 +30,19 @@ applies(domain) if domain.app_network_access_type == "VpcOnly"
 
 route_operations := ["DescribeRouteTables"]
 
-# The route table that serves a subnet: its explicit association, else the VPC's main table.
-table_for(region, vpc_id, subnet_id) := [t, "explicit"] if {
-	some t in region.network.route_tables
-	subnet_id in t.subnet_ids
-} else := [t, "main"] if {
-	some t in region.network.route_tables
-	t.vpc_id == vpc_id
-	t.main
-}
-
-public_route(route) := d if {
+offending(region, domain) := [o |
+	some subnet_id in domain.subnet_ids
+	[table, association] := lib.table_for(region, domain.vpc_id, subnet_id)
+	some [destination, route] in lib.default_routes(table)
 	gateway := object.get(route, "gateway_id", null)
 	is_string(gateway)
 	startswith(gateway, "igw-")
-	object.get(route, "state", "active") != "blackhole"
-	some d in [object.get(route, "destination_cidr_block", null), object.get(route, "destination_ipv6_cidr_block", null)]
-	d in {"0.0.0.0/0", "::/0"}
-}
-
-offending(region, domain) := [o |
-	some subnet_id in domain.subnet_ids
-	[table, association] := table_for(region, domain.vpc_id, subnet_id)
-	some route in table.routes
-	destination := public_route(route)
 	o := {"subnet_id": subnet_id, "route_table_id": table.route_table_id, "association": association, "destination": destination, "gateway_id": route.gateway_id}
 ]
 
 unresolved(region, domain) := [s |
 	some s in domain.subnet_ids
-	not table_for(region, domain.vpc_id, s)
+	not lib.table_for(region, domain.vpc_id, s)
 ]
 
 verdict(account, region, domain) := ["ERROR", sprintf("DescribeDomain failed for %s: its network settings are unknown", [domain.domain_id]), {}] if {

@@ -7,10 +7,11 @@ metadata := {
 	"title": "SageMaker app is in the Failed state",
 	"severity": "low",
 	"resource_type": "app",
-	"description": "A failed app cannot be deleted by DeleteApp and blocks the deletion of its user profile or space, and so of the domain.",
-	"remediation": "Read FailureReason (evidence). Failed apps disappear from the domain once their cause is fixed and the app is recreated, or with AWS Support's help; delete the other apps first (`sagemaker-auditor teardown-plan`).",
+	"description": "A failed app is skipped, not deleted, by the documented teardown of a domain; it lingers in the app listings and its FailureReason is the reason a user's environment broke, which nobody may have read.",
+	"remediation": "Read FailureReason (evidence) and fix its cause (image, instance quota, lifecycle configuration, role); the user's next start of the app replaces it.",
 	"references": [
 		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeApp.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/gs-studio-delete-domain.html",
 	],
 }
 

@@ -9,20 +9,52 @@ metadata := {
 	"resource_type": "efs_file_system",
 	"description": "DeleteDomain retains the home EFS by default (RetentionPolicy HomeEfsFileSystem=Retain). A file system tagged ManagedByAmazonSageMakerResource whose domain no longer exists keeps costing money and keeps its mount targets and NFS security groups in the VPC.",
 	"remediation": "Back up what users still need, then delete its mount targets and the file system (aws efs delete-mount-target, aws efs delete-file-system); `sagemaker-auditor teardown-plan` lists the steps.",
-	"thresholds": {"price_per_gb_month": {
-		"type": "number",
-		"default": 0.30,
-		"exclusive_minimum": 0,
-		"description": "USD per GB-month of EFS Standard storage, for the estimated cost of an orphan.",
-	}},
+	"thresholds": {
+		"price_per_gb_month": {
+			"type": "number",
+			"default": 0.30,
+			"exclusive_minimum": 0,
+			"description": "USD per GB-month of EFS Standard storage, for the estimated cost of an orphan.",
+		},
+		"ia_price_per_gb_month": {
+			"type": "number",
+			"default": 0.025,
+			"minimum": 0,
+			"description": "USD per GB-month of EFS Infrequent Access storage.",
+		},
+		"archive_price_per_gb_month": {
+			"type": "number",
+			"default": 0.008,
+			"minimum": 0,
+			"description": "USD per GB-month of EFS Archive storage.",
+		},
+	},
 	"references": [
 		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteDomain.html",
+		"https://docs.aws.amazon.com/efs/latest/ug/API_FileSystemSize.html",
+		"https://aws.amazon.com/efs/pricing/",
 	],
 }
 
 tag := "ManagedByAmazonSageMakerResource"
 
 price := data.config.efs_orphaned_home.price_per_gb_month
+
+prices := {"standard": price, "ia": data.config.efs_orphaned_home.ia_price_per_gb_month, "archive": data.config.efs_orphaned_home.archive_price_per_gb_month}
+
+# Bytes per storage class (SizeInBytes.ValueInStandard/IA/Archive); when EFS reported no
+# split, everything counts as Standard.
+by_class(fs) := {"standard": fs.size_in_standard_bytes, "ia": object.get(fs, "size_in_ia_bytes", 0), "archive": object.get(fs, "size_in_archive_bytes", 0)} if {
+	is_number(object.get(fs, "size_in_standard_bytes", null))
+} else := {"standard": fs.size_in_bytes, "ia": 0, "archive": 0}
+
+monthly_cost(fs) := round(sum(class_costs(fs)) * 100) / 100
+
+class_costs(fs) := [cost |
+	some class, bytes in by_class(fs)
+	is_number(bytes)
+	cost := (bytes / gib) * prices[class]
+]
 
 domain_operations := ["ListDomains"]
 
@@ -64,12 +96,13 @@ judge(account, region, fs, value) := ["ERROR", sprintf("file system %s: tag %s=%
 } else := ["FAIL", sprintf("file system %s (%d bytes, about %.2f USD a month) belongs to domain %s, which no longer exists", [fs.file_system_id, fs.size_in_bytes, cost, owner(fs)]), {
 	"domain_id": owner(fs),
 	"size_in_bytes": fs.size_in_bytes,
+	"size_in_bytes_by_storage_class": by_class(fs),
 	"estimated_monthly_cost_usd": cost,
-	"price_per_gb_month": price,
+	"price_per_gb_month": prices,
 	"mount_target_count": fs.number_of_mount_targets,
 	"creation_time": object.get(fs, "creation_time", null),
 	"tag_value": value,
 }] if {
 	not exists(region, owner(fs))
-	cost := round((fs.size_in_bytes / gib) * price * 100) / 100
+	cost := monthly_cost(fs)
 } else := ["PASS", sprintf("file system %s belongs to domain %s, which exists", [fs.file_system_id, owner(fs)]), {"domain_id": owner(fs)}]

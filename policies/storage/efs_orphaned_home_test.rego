@@ -48,3 +48,22 @@ test_list_domains_failure_is_error_not_orphan if {
 }
 
 test_unparsable_tag_is_error if statuses([fs("fs-x", {"ManagedByAmazonSageMakerResource": "something"}, 0)], []) == {"fs-x": "ERROR"}
+
+test_each_storage_class_at_its_own_price if {
+	gib := 1073741824
+	split_fs := object.union(fs("fs-orphan", arn_tag("d-gone"), 130 * gib), {"size_in_standard_bytes": 10 * gib, "size_in_ia_bytes": 20 * gib, "size_in_archive_bytes": 100 * gib})
+	rs := check.results with input as snapshot([split_fs], [])
+	[r] := [x | some x in rs]
+	# 10 x 0.30 + 20 x 0.025 + 100 x 0.008
+	r.evidence.estimated_monthly_cost_usd == 4.3
+	r.evidence.size_in_bytes_by_storage_class == {"standard": 10 * gib, "ia": 20 * gib, "archive": 100 * gib}
+	r.evidence.price_per_gb_month == {"standard": 0.30, "ia": 0.025, "archive": 0.008}
+}
+
+test_class_prices_from_config if {
+	gib := 1073741824
+	split_fs := object.union(fs("fs-orphan", arn_tag("d-gone"), 10 * gib), {"size_in_standard_bytes": 0, "size_in_ia_bytes": 10 * gib, "size_in_archive_bytes": 0})
+	rs := check.results with input as snapshot([split_fs], []) with data.config.efs_orphaned_home.ia_price_per_gb_month as 0.016
+	[r] := [x | some x in rs]
+	r.evidence.estimated_monthly_cost_usd == 0.16
+}

@@ -2,7 +2,8 @@
 //!
 //! Calls per region, each filtered server-side: `DescribeSubnets`, `DescribeRouteTables` and
 //! `DescribeVpcEndpoints` on the domains' VPC ids (skipped when no domain has a VPC),
-//! `DescribeSecurityGroups` on the group ids that domains and profiles reference, and
+//! `DescribeSecurityGroups` on the group ids that domains, profiles and the VPC endpoints
+//! reference (after `DescribeVpcEndpoints`, which names the endpoints' groups), and
 //! `DescribeSecurityGroups` on the two NFS name patterns (always: orphans outlive domains).
 //! Internet gateways need no call of their own: a route's target id (`igw-…`) and state say
 //! whether it leads to an attached internet gateway.
@@ -70,7 +71,7 @@ pub(super) async fn collect_network(
     let group_ids = referenced_security_groups(domains);
     let has_vpcs = !vpc_ids.is_empty();
 
-    let (subnets, route_tables, vpc_endpoints, referenced, nfs) = tokio::join!(
+    let (subnets, route_tables, (vpc_endpoints, referenced), nfs) = tokio::join!(
         async {
             if has_vpcs {
                 subnets(ctx, client, region, &vpc_ids).await
@@ -85,19 +86,26 @@ pub(super) async fn collect_network(
                 Vec::new()
             }
         },
+        // The endpoints' groups decide whether they admit 443: read in the same call as the
+        // domains' groups, once the endpoints are known.
         async {
-            if has_vpcs {
+            let endpoints = if has_vpcs {
                 vpc_endpoints(ctx, client, region, &vpc_ids).await
             } else {
                 Vec::new()
-            }
-        },
-        async {
-            if group_ids.is_empty() {
+            };
+            let mut ids = group_ids.clone();
+            ids.extend(
+                endpoints
+                    .iter()
+                    .flat_map(|e| e.security_group_ids.iter().cloned()),
+            );
+            let groups = if ids.is_empty() {
                 Vec::new()
             } else {
-                security_groups(ctx, client, region, filter("group-id", group_ids.clone())).await
-            }
+                security_groups(ctx, client, region, filter("group-id", ids)).await
+            };
+            (endpoints, groups)
         },
         security_groups(
             ctx,
@@ -252,6 +260,12 @@ async fn vpc_endpoints(
                     state: e.state().map(|s| s.as_str().to_ascii_lowercase()),
                     private_dns_enabled: e.private_dns_enabled().unwrap_or(false),
                     subnet_ids: e.subnet_ids().to_vec(),
+                    route_table_ids: e.route_table_ids().to_vec(),
+                    security_group_ids: e
+                        .groups()
+                        .iter()
+                        .filter_map(|g| opt(g.group_id()))
+                        .collect(),
                 })
             })
             .collect(),

@@ -10,6 +10,7 @@ mod ec2;
 mod efs;
 mod error;
 mod iam;
+mod notebooks;
 mod pace;
 pub mod permissions;
 mod sagemaker;
@@ -328,8 +329,10 @@ async fn collect_region(
                 .extend(found);
         }
     };
-    let (domains, efs_file_systems, ()) = tokio::join!(
+    let (domains, notebook_instances, lifecycle_configs, efs_file_systems, ()) = tokio::join!(
         sagemaker::collect_domains(ctx, &sagemaker, region),
+        notebooks::collect_notebook_instances(ctx, &sagemaker, region),
+        notebooks::collect_lifecycle_configs(ctx, &sagemaker, region),
         efs::collect_file_systems(ctx, &efs, region),
         events,
     );
@@ -338,6 +341,8 @@ async fn collect_region(
         domains,
         network: Default::default(),
         efs_file_systems,
+        notebook_instances,
+        lifecycle_configs,
     };
     // Owners first: the mount targets are read for domains' home file systems only.
     crate::snapshot::ownership::assign_file_systems(&mut out);

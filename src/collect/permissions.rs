@@ -9,6 +9,7 @@ pub fn required_actions() -> BTreeSet<&'static str> {
     [
         super::STS_ACTIONS,
         super::sagemaker::ACTIONS,
+        super::notebooks::ACTIONS,
         super::iam::ACTIONS,
         super::ec2::ACTIONS,
         super::efs::ACTIONS,

@@ -3,9 +3,9 @@
 //! Calls per region: `ListDomains`, then `ListUserProfiles`, `ListSpaces` and `ListApps` once
 //! for the whole region (not once per domain: one page holds 100 items of every domain), one
 //! `DescribeDomain` per domain and `DescribeUserProfile` per profile (their settings carry the
-//! execution role and security groups), `DescribeSpace` only for a failed space (for its
-//! `FailureReason`), `DescribeApp` only for an `InService` app on a billed instance (it alone
-//! has `LastUserActivityTimestamp`) or a failed app (`FailureReason`).
+//! execution role and security groups), `DescribeSpace` per space (`RemoteAccess`, custom file
+//! systems and `FailureReason` are only there), `DescribeApp` only for a failed app (for its
+//! `FailureReason`; `ListApps` already has what the other checks read).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +13,10 @@ use aws_sdk_sagemaker::Client;
 use aws_sdk_sagemaker::types::{self as sm};
 
 use super::{Ctx, is_not_found, opt, ts};
-use crate::snapshot::{App, Domain, Space, SpaceDefaults, UserProfile, UserSettings};
+use crate::snapshot::{
+    App, AppRole, BindingKind, CustomFileSystem, Domain, IdleSettings, Space, SpaceDefaults,
+    UserProfile, UserSettings,
+};
 use crate::vocab::Arn;
 
 const SERVICE: &str = "sagemaker";
@@ -31,8 +34,6 @@ pub(crate) const ACTIONS: &[&str] = &[
     "sagemaker:ListApps",
     "sagemaker:DescribeApp",
 ];
-
-const FAILED_STATES: [&str; 3] = ["Failed", "Update_Failed", "Delete_Failed"];
 
 pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) -> Vec<Domain> {
     let summaries = match ctx
@@ -106,16 +107,94 @@ pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) ->
     domains
 }
 
+fn idle(s: Option<&sm::IdleSettings>) -> Option<IdleSettings> {
+    s.map(|s| IdleSettings {
+        lifecycle_management: s.lifecycle_management().map(|m| m.as_str().to_string()),
+        idle_timeout_in_minutes: s.idle_timeout_in_minutes(),
+    })
+}
+
+/// The roles that app settings let a Studio user act as, with the setting naming each.
+fn app_roles(s: &sm::UserSettings) -> Vec<AppRole> {
+    let mut roles = Vec::new();
+    let mut add = |kind, setting: &str, arn: Option<&str>| {
+        if let Some(role_arn) = opt(arn) {
+            roles.push(AppRole {
+                kind,
+                setting: setting.to_string(),
+                role_arn,
+            });
+        }
+    };
+    if let Some(emr) = s.jupyter_lab_app_settings().and_then(|j| j.emr_settings()) {
+        for arn in emr.assumable_role_arns() {
+            add(
+                BindingKind::Emr,
+                "JupyterLabAppSettings.EmrSettings.AssumableRoleArns",
+                Some(arn),
+            );
+        }
+        for arn in emr.execution_role_arns() {
+            add(
+                BindingKind::Emr,
+                "JupyterLabAppSettings.EmrSettings.ExecutionRoleArns",
+                Some(arn),
+            );
+        }
+    }
+    if let Some(c) = s.canvas_app_settings() {
+        let canvas = BindingKind::Canvas;
+        add(
+            canvas,
+            "CanvasAppSettings.GenerativeAiSettings.AmazonBedrockRoleArn",
+            c.generative_ai_settings()
+                .and_then(|g| g.amazon_bedrock_role_arn()),
+        );
+        add(
+            canvas,
+            "CanvasAppSettings.TimeSeriesForecastingSettings.AmazonForecastRoleArn",
+            c.time_series_forecasting_settings()
+                .and_then(|t| t.amazon_forecast_role_arn()),
+        );
+        add(
+            canvas,
+            "CanvasAppSettings.EmrServerlessSettings.ExecutionRoleArn",
+            c.emr_serverless_settings()
+                .and_then(|e| e.execution_role_arn()),
+        );
+        add(
+            canvas,
+            "CanvasAppSettings.ModelRegisterSettings.CrossAccountModelRegisterRoleArn",
+            c.model_register_settings()
+                .and_then(|m| m.cross_account_model_register_role_arn()),
+        );
+    }
+    roles
+}
+
 fn user_settings(s: &sm::UserSettings) -> UserSettings {
+    let sharing = s.sharing_settings();
     UserSettings {
         execution_role: opt(s.execution_role()),
         security_groups: s.security_groups().to_vec(),
         default_landing_uri: opt(s.default_landing_uri()),
         studio_web_portal: s.studio_web_portal().map(|p| p.as_str().to_string()),
-        notebook_output_sharing: s
-            .sharing_settings()
+        notebook_output_sharing: sharing
             .and_then(|x| x.notebook_output_option())
             .map(|o| o.as_str().to_string()),
+        notebook_output_s3_path: sharing.and_then(|x| opt(x.s3_output_path())),
+        notebook_output_kms_key_id: sharing.and_then(|x| opt(x.s3_kms_key_id())),
+        jupyter_lab_idle: idle(
+            s.jupyter_lab_app_settings()
+                .and_then(|j| j.app_lifecycle_management())
+                .and_then(|m| m.idle_settings()),
+        ),
+        code_editor_idle: idle(
+            s.code_editor_app_settings()
+                .and_then(|c| c.app_lifecycle_management())
+                .and_then(|m| m.idle_settings()),
+        ),
+        app_roles: app_roles(s),
     }
 }
 
@@ -150,6 +229,9 @@ async fn describe_domain(
         default_space_settings: None,
         rstudio_domain_execution_role_arn: None,
         domain_security_group_ids: Vec::new(),
+        execution_role_identity_config: None,
+        docker_access: None,
+        docker_vpc_only_trusted_accounts: Vec::new(),
         user_profiles: Vec::new(),
         spaces: Vec::new(),
         apps: Vec::new(),
@@ -198,12 +280,26 @@ async fn describe_domain(
     domain.default_space_settings = out.default_space_settings().map(|s| SpaceDefaults {
         execution_role: opt(s.execution_role()),
         security_groups: s.security_groups().to_vec(),
+        jupyter_lab_idle: idle(
+            s.jupyter_lab_app_settings()
+                .and_then(|j| j.app_lifecycle_management())
+                .and_then(|m| m.idle_settings()),
+        ),
     });
     if let Some(settings) = out.domain_settings() {
         domain.domain_security_group_ids = settings.security_group_ids().to_vec();
         domain.rstudio_domain_execution_role_arn = settings
             .r_studio_server_pro_domain_settings()
             .and_then(|r| opt(r.domain_execution_role_arn()));
+        domain.execution_role_identity_config = settings
+            .execution_role_identity_config()
+            .map(|c| c.as_str().to_string());
+        if let Some(docker) = settings.docker_settings() {
+            domain.docker_access = docker
+                .enable_docker_access()
+                .map(|s| s.as_str().to_string());
+            domain.docker_vpc_only_trusted_accounts = docker.vpc_only_trusted_accounts().to_vec();
+        }
     }
     Some(domain)
 }
@@ -343,13 +439,13 @@ async fn space(ctx: &Ctx, client: &Client, region: &str, s: &sm::SpaceDetails) -
             .space_settings_summary()
             .and_then(|x| x.app_type())
             .map(|x| x.as_str().to_string()),
+        described: false,
         failure_reason: None,
+        remote_access: None,
+        custom_file_systems: Vec::new(),
         domain_id,
         name,
     };
-    if !FAILED_STATES.contains(&space.status.as_str()) {
-        return Some(space);
-    }
     match ctx
         .call(
             client
@@ -364,7 +460,19 @@ async fn space(ctx: &Ctx, client: &Client, region: &str, s: &sm::SpaceDetails) -
             if let Some(arn) = opt(out.space_arn()) {
                 space.arn = arn;
             }
+            space.described = true;
+            if let Some(status) = out.status() {
+                space.status = status.as_str().to_string();
+            }
             space.failure_reason = opt(out.failure_reason());
+            if let Some(settings) = out.space_settings() {
+                space.remote_access = settings.remote_access().map(|r| r.as_str().to_string());
+                space.custom_file_systems = settings
+                    .custom_file_systems()
+                    .iter()
+                    .filter_map(custom_file_system)
+                    .collect();
+            }
         }
         Err(err) if is_not_found(&err) => return None,
         Err(err) => {
@@ -373,6 +481,19 @@ async fn space(ctx: &Ctx, client: &Client, region: &str, s: &sm::SpaceDetails) -
         }
     }
     Some(space)
+}
+
+fn custom_file_system(fs: &sm::CustomFileSystem) -> Option<CustomFileSystem> {
+    let (kind, id) = match fs {
+        sm::CustomFileSystem::EfsFileSystem(e) => ("efs", e.file_system_id()?),
+        sm::CustomFileSystem::FSxLustreFileSystem(f) => ("fsx_lustre", f.file_system_id()?),
+        sm::CustomFileSystem::S3FileSystem(s) => ("s3", s.s3_uri()?),
+        _ => return None,
+    };
+    Some(CustomFileSystem {
+        kind: kind.to_string(),
+        id: id.to_string(),
+    })
 }
 
 async fn list_apps(ctx: &Ctx, client: &Client, region: &str) -> Vec<sm::AppDetails> {
@@ -391,11 +512,6 @@ async fn list_apps(ctx: &Ctx, client: &Client, region: &str) -> Vec<sm::AppDetai
         ctx.record(region, SERVICE, "ListApps", None, &err);
         Vec::new()
     })
-}
-
-/// An instance type that is billed while the app runs (`system` is the free default one).
-fn billed(instance_type: Option<&str>) -> bool {
-    instance_type.is_some_and(|t| !t.is_empty() && t != "system")
 }
 
 async fn app(ctx: &Ctx, client: &Client, region: &str, a: &sm::AppDetails) -> Option<App> {
@@ -428,20 +544,13 @@ async fn app(ctx: &Ctx, client: &Client, region: &str, a: &sm::AppDetails) -> Op
             .resource_spec()
             .and_then(|r| opt(r.sage_maker_image_arn())),
         described: false,
-        last_user_activity_timestamp: None,
-        last_health_check_timestamp: None,
         failure_reason: None,
         instance_type,
         domain_id,
         name,
         app_type,
     };
-    let wanted = match app.status.as_str() {
-        "InService" => billed(app.instance_type.as_deref()),
-        "Failed" => true,
-        _ => false,
-    };
-    if !wanted {
+    if app.status != "Failed" {
         return Some(app);
     }
     let mut req = client
@@ -463,8 +572,6 @@ async fn app(ctx: &Ctx, client: &Client, region: &str, a: &sm::AppDetails) -> Op
             if let Some(status) = out.status() {
                 app.status = status.as_str().to_string();
             }
-            app.last_user_activity_timestamp = ts(out.last_user_activity_timestamp());
-            app.last_health_check_timestamp = ts(out.last_health_check_timestamp());
             app.failure_reason = opt(out.failure_reason());
         }
         Err(err) if is_not_found(&err) => return None,

@@ -253,7 +253,7 @@ pub(super) fn resolve(
     };
     for (id, table) in tables {
         if !known(id) {
-            let problem = format!("no loaded check has the id {id:?}");
+            let problem = crate::vocab::unknown_check_problem(id);
             return Err(invalid(table.line, format!("checks.{id}"), problem));
         }
         let specs = declared.get(id).filter(|s| !s.is_empty());

@@ -248,7 +248,7 @@ impl Config {
                     path,
                     line: table.line,
                     key: format!("checks.{id}"),
-                    problem: format!("no loaded check has the id {id:?}"),
+                    problem: crate::vocab::unknown_check_problem(id),
                 });
             }
         }
@@ -258,7 +258,7 @@ impl Config {
                     path,
                     line: waiver.line,
                     key: "waivers.check".into(),
-                    problem: format!("no loaded check has the id {:?}", waiver.check_id),
+                    problem: crate::vocab::unknown_check_problem(&waiver.check_id),
                 });
             }
         }

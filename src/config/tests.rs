@@ -35,8 +35,8 @@ directory = "/var/lib/sagemaker-auditor"
 format = "ocsf"
 retention_days = 7
 
-[checks.app_idle]
-idle_hours = 6
+[checks.app_long_running]
+max_hours = 6
 
 [checks.execution_role_shared_by_users]
 max_user_profiles = 3
@@ -59,7 +59,10 @@ price_per_gb_month = 0.16
     // The tables as written, each value with its line; the checks' declarations judge them
     // (see the tests of `thresholds` below and of the pipeline).
     let value = |id: &str, key: &str| c.check_tables[id].values[key].clone();
-    assert_eq!(value("app_idle", "idle_hours"), (serde_json::json!(6), 16));
+    assert_eq!(
+        value("app_long_running", "max_hours"),
+        (serde_json::json!(6), 16)
+    );
     assert_eq!(
         value("execution_role_shared_by_users", "max_user_profiles").0,
         3
@@ -69,7 +72,7 @@ price_per_gb_month = 0.16
         serde_json::json!(["sagemaker.api", "s3"])
     );
     assert_eq!(value("efs_orphaned_home", "price_per_gb_month").0, 0.16);
-    assert_eq!(c.check_tables["app_idle"].line, 15);
+    assert_eq!(c.check_tables["app_long_running"].line, 15);
 }
 
 /// Declarations like the built-in checks' (`metadata.thresholds`).
@@ -77,9 +80,9 @@ fn declared() -> BTreeMap<String, BTreeMap<String, checks::ThresholdSpec>> {
     let spec = |json: serde_json::Value| serde_json::from_value(json).unwrap();
     [
         (
-            "app_idle".to_string(),
+            "app_long_running".to_string(),
             [(
-                "idle_hours".to_string(),
+                "max_hours".to_string(),
                 spec(serde_json::json!({"type": "number", "default": 24, "exclusive_minimum": 0})),
             )]
             .into(),
@@ -118,13 +121,14 @@ fn thresholds_are_the_declared_defaults_or_the_configured_values() {
     let d = thresholds("").unwrap();
     assert_eq!(
         d,
-        serde_json::json!({"app_idle": {"idle_hours": 24}, "shared": {"max_user_profiles": 1},
+        serde_json::json!({"app_long_running": {"max_hours": 24}, "shared": {"max_user_profiles": 1},
             "endpoints": {"required_services": ["s3"]}})
     );
-    let d =
-        thresholds("[checks.app_idle]\nidle_hours = 6.5\n\n[checks.plain]\nanything = [1, 2]\n")
-            .unwrap();
-    assert_eq!(d["app_idle"]["idle_hours"], 6.5);
+    let d = thresholds(
+        "[checks.app_long_running]\nmax_hours = 6.5\n\n[checks.plain]\nanything = [1, 2]\n",
+    )
+    .unwrap();
+    assert_eq!(d["app_long_running"]["max_hours"], 6.5);
     assert_eq!(d["shared"]["max_user_profiles"], 1);
     // A check that declares nothing gets its table as written.
     assert_eq!(d["plain"], serde_json::json!({"anything": [1, 2]}));
@@ -132,17 +136,17 @@ fn thresholds_are_the_declared_defaults_or_the_configured_values() {
 
 #[test]
 fn thresholds_are_judged_by_their_declarations() {
-    let e = thresholds("[checks.app_idle]\nidle_minutes = 1\n").unwrap_err();
+    let e = thresholds("[checks.app_long_running]\nmax_minutes = 1\n").unwrap_err();
     assert_eq!(
         e,
-        "test.toml:2: `checks.app_idle.idle_minutes`: app_idle has no threshold \"idle_minutes\" (it has: idle_hours)"
+        "test.toml:2: `checks.app_long_running.max_minutes`: app_long_running has no threshold \"max_minutes\" (it has: max_hours)"
     );
-    let e = thresholds("[checks.app_idle]\nidle_hours = -2\n").unwrap_err();
+    let e = thresholds("[checks.app_long_running]\nmax_hours = -2\n").unwrap_err();
     assert_eq!(
         e,
-        "test.toml:2: `checks.app_idle.idle_hours`: must be a positive number, got -2"
+        "test.toml:2: `checks.app_long_running.max_hours`: must be a positive number, got -2"
     );
-    let e = thresholds("[checks.app_idle]\nidle_hours = \"six\"\n").unwrap_err();
+    let e = thresholds("[checks.app_long_running]\nmax_hours = \"six\"\n").unwrap_err();
     assert!(e.contains("must be a number"), "{e}");
     let e = thresholds("[checks.shared]\n\nmax_user_profiles = 0\n").unwrap_err();
     assert_eq!(
@@ -175,7 +179,7 @@ fn unknown_key_names_file_line_and_key() {
 fn unknown_check_is_an_error_once_the_checks_are_known() {
     let c = Config::parse(
         "test.toml",
-        "[checks.app_idle]\nidle_hours = 1\n\n[checks.no_such_check]\nx = 1\n",
+        "[checks.app_long_running]\nmax_hours = 1\n\n[checks.no_such_check]\nx = 1\n",
     )
     .unwrap();
     assert_eq!(
@@ -183,7 +187,7 @@ fn unknown_check_is_an_error_once_the_checks_are_known() {
         serde_json::json!(1)
     );
     let e = c
-        .validate_check_ids(&|id| id == "app_idle")
+        .validate_check_ids(&|id| id == "app_long_running")
         .unwrap_err()
         .to_string();
     assert!(e.starts_with("test.toml:4:"), "{e}");
@@ -202,12 +206,12 @@ fn a_check_table_must_be_a_table() {
 fn waivers_are_read_with_their_lines() {
     let c = Config::parse(
         "test.toml",
-        "regions = [\"us-east-1\"]\n\n[[waivers]]\ncheck = \"app_idle\"\nresource = \"arn:aws:sagemaker:*:*:app/d-1/*\"\nreason = \"GPU job, ticket OPS-1\"\nexpires = 2027-01-31\n",
+        "regions = [\"us-east-1\"]\n\n[[waivers]]\ncheck = \"app_long_running\"\nresource = \"arn:aws:sagemaker:*:*:app/d-1/*\"\nreason = \"GPU job, ticket OPS-1\"\nexpires = 2027-01-31\n",
     )
     .unwrap();
     assert_eq!(c.waivers.len(), 1);
     let w = &c.waivers[0];
-    assert_eq!(w.check_id, "app_idle");
+    assert_eq!(w.check_id, "app_long_running");
     assert_eq!(
         w.expires,
         chrono::NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()
@@ -222,16 +226,17 @@ fn waivers_are_read_with_their_lines() {
 
 #[test]
 fn a_waiver_needs_every_field_and_a_date() {
-    let e = err("[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nexpires = 2027-01-31\n");
+    let e =
+        err("[[waivers]]\ncheck = \"app_long_running\"\nresource = \"*\"\nexpires = 2027-01-31\n");
     assert!(e.contains("reason"), "{e}");
     assert!(e.starts_with("test.toml:1:"), "{e}");
     let e = err(
-        "[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"x\"\nexpires = 2027-01-31T10:00:00Z\n",
+        "[[waivers]]\ncheck = \"app_long_running\"\nresource = \"*\"\nreason = \"x\"\nexpires = 2027-01-31T10:00:00Z\n",
     );
     assert!(e.starts_with("test.toml:5:"), "{e}");
     assert!(e.contains("must be a date"), "{e}");
     let e = err(
-        "[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"  \"\nexpires = 2027-01-31\n",
+        "[[waivers]]\ncheck = \"app_long_running\"\nresource = \"*\"\nreason = \"  \"\nexpires = 2027-01-31\n",
     );
     assert!(e.starts_with("test.toml:4:"), "{e}");
 }

@@ -23,7 +23,7 @@ fn temp_policies(files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-const CHECKS_MD_IDS: [&str; 18] = [
+const CHECKS_MD_IDS: &[&str] = &[
     "domain_public_internet_access",
     "domain_vpconly_subnet_public_route",
     "domain_vpconly_missing_endpoints",
@@ -40,8 +40,21 @@ const CHECKS_MD_IDS: [&str; 18] = [
     "efs_orphaned_home",
     "security_group_orphaned_nfs",
     "app_failed",
-    "app_idle",
+    "app_long_running",
     "user_profile_unhealthy",
+    // New in v2.
+    "domain_vpconly_internet_egress",
+    "space_unhealthy",
+    "domain_idle_shutdown_disabled",
+    "domain_user_identity_not_propagated",
+    "domain_docker_access_enabled",
+    "domain_notebook_sharing_unencrypted",
+    "space_remote_access_enabled",
+    "lifecycle_config_secret",
+    "notebook_instance_direct_internet_access",
+    "notebook_instance_root_access",
+    "notebook_instance_not_in_vpc",
+    "notebook_instance_no_customer_managed_key",
 ];
 
 #[test]
@@ -92,6 +105,16 @@ fn the_catalogue_of_checks_md_is_built_in_with_its_severities() {
     );
     assert_eq!(severity("security_group_orphaned_nfs"), Severity::Low);
     assert_eq!(severity("execution_role_shared_by_users"), Severity::Info);
+    assert_eq!(severity("lifecycle_config_secret"), Severity::High);
+    assert_eq!(
+        severity("notebook_instance_direct_internet_access"),
+        Severity::High
+    );
+    assert_eq!(severity("domain_idle_shutdown_disabled"), Severity::Medium);
+    assert_eq!(severity("space_remote_access_enabled"), Severity::Medium);
+    assert_eq!(severity("domain_vpconly_internet_egress"), Severity::Low);
+    assert_eq!(severity("app_long_running"), Severity::Low);
+    assert!(set.check("app_idle").is_none(), "app_idle is retired");
 }
 
 #[test]
@@ -169,14 +192,17 @@ fn a_bad_severity_is_refused() {
 #[test]
 fn a_duplicate_id_names_both_files() {
     let dup = GOOD
-        .replace("custom.checks.team_tag", "custom.other.app_idle")
-        .replace("\"team_tag\"", "\"app_idle\"");
-    let err = load_error(&[("app_idle.rego", &dup)]);
+        .replace("custom.checks.team_tag", "custom.other.app_long_running")
+        .replace("\"team_tag\"", "\"app_long_running\"");
+    let err = load_error(&[("app_long_running.rego", &dup)]);
     assert!(
-        err.contains("app_idle.rego:2: duplicate check id `app_idle`"),
+        err.contains("app_long_running.rego:2: duplicate check id `app_long_running`"),
         "{err}"
     );
-    assert!(err.contains("policies/sagemaker/app_idle.rego"), "{err}");
+    assert!(
+        err.contains("policies/sagemaker/app_long_running.rego"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -368,8 +394,15 @@ fn every_builtin_check_has_references() {
         assert!(!refs.is_empty(), "{}", check.metadata.id);
         for r in refs {
             let url = r.as_str().unwrap_or_default();
+            // AWS's own pages: its documentation (global and China) and its pricing pages.
             assert!(
-                url.starts_with("https://docs.aws.amazon.com/"),
+                [
+                    "https://docs.aws.amazon.com/",
+                    "https://docs.amazonaws.cn/",
+                    "https://aws.amazon.com/"
+                ]
+                .iter()
+                .any(|host| url.starts_with(host)),
                 "{}: {r}",
                 check.metadata.id
             );

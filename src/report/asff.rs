@@ -20,11 +20,13 @@ fn truncate(s: &str, max: usize) -> String {
     out
 }
 
-/// ASFF resource types: the AWS ones where ASFF has them, `Other` for SageMaker and EFS.
+/// ASFF resource types: the AWS ones where ASFF has them, `Other` for the rest of SageMaker
+/// and EFS.
 fn resource_type(finding: &Finding) -> &'static str {
     match finding.resource_type.as_str() {
         "iam_role" => "AwsIamRole",
         "security_group" => "AwsEc2SecurityGroup",
+        "notebook_instance" => "AwsSageMakerNotebookInstance",
         _ => "Other",
     }
 }

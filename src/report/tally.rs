@@ -55,6 +55,22 @@ impl Tally {
                     r,
                     region.network.security_groups.len(),
                 );
+                add(
+                    ResourceType::NotebookInstance,
+                    r,
+                    region.notebook_instances.len(),
+                );
+                for kind in [
+                    ResourceType::StudioLifecycleConfig,
+                    ResourceType::NotebookInstanceLifecycleConfig,
+                ] {
+                    let n = region
+                        .lifecycle_configs
+                        .iter()
+                        .filter(|c| ResourceType::parse(c.kind.as_str()) == Some(kind))
+                        .count();
+                    add(kind, r, n);
+                }
                 let domains_listed = !snapshot.collection_errors.iter().any(|e| {
                     e.account_id == a
                         && e.region == r

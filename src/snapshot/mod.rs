@@ -5,6 +5,7 @@
 
 pub mod ownership;
 mod roles;
+pub mod secrets;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use roles::{BindingKind, RoleBinding, arn_account, role_bindings};
 
 /// Bumped whenever a field changes meaning or disappears. Adding optional fields is compatible.
-pub const SCHEMA_VERSION: &str = "1";
+pub const SCHEMA_VERSION: &str = "2";
 
 /// One scan's view of every account and region it covered.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -162,6 +163,10 @@ pub struct RegionSnapshot {
     pub domains: Vec<Domain>,
     pub network: Network,
     pub efs_file_systems: Vec<EfsFileSystem>,
+    /// SageMaker notebook instances (the pre-Studio product; many accounts still run them).
+    pub notebook_instances: Vec<NotebookInstance>,
+    /// Studio and notebook-instance lifecycle configurations, their scripts redacted.
+    pub lifecycle_configs: Vec<LifecycleConfig>,
 }
 
 /// A SageMaker domain with the user profiles, spaces and apps that live in it.
@@ -195,6 +200,13 @@ pub struct Domain {
     pub rstudio_domain_execution_role_arn: Option<String>,
     /// `DomainSettings.SecurityGroupIds`.
     pub domain_security_group_ids: Vec<String>,
+    /// `DomainSettings.ExecutionRoleIdentityConfig`: `USER_PROFILE_NAME` or `DISABLED`
+    /// (absent means `DISABLED`).
+    pub execution_role_identity_config: Option<String>,
+    /// `DomainSettings.DockerSettings.EnableDockerAccess`: `ENABLED` or `DISABLED`.
+    pub docker_access: Option<String>,
+    /// `DomainSettings.DockerSettings.VpcOnlyTrustedAccounts`.
+    pub docker_vpc_only_trusted_accounts: Vec<String>,
     pub user_profiles: Vec<UserProfile>,
     pub spaces: Vec<Space>,
     pub apps: Vec<App>,
@@ -211,6 +223,37 @@ pub struct UserSettings {
     pub studio_web_portal: Option<String>,
     /// `SharingSettings.NotebookOutputOption` (`Allowed` or `Disabled`).
     pub notebook_output_sharing: Option<String>,
+    /// `SharingSettings.S3OutputPath`.
+    pub notebook_output_s3_path: Option<String>,
+    /// `SharingSettings.S3KmsKeyId`.
+    pub notebook_output_kms_key_id: Option<String>,
+    /// `JupyterLabAppSettings.AppLifecycleManagement.IdleSettings`.
+    pub jupyter_lab_idle: Option<IdleSettings>,
+    /// `CodeEditorAppSettings.AppLifecycleManagement.IdleSettings`.
+    pub code_editor_idle: Option<IdleSettings>,
+    /// The roles a Studio user can act as through app settings (EMR in JupyterLab, Canvas'
+    /// Bedrock, Forecast, EMR Serverless and model registry roles).
+    pub app_roles: Vec<AppRole>,
+}
+
+/// `AppLifecycleManagement.IdleSettings` of an app type: whether idle apps shut down.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdleSettings {
+    /// `ENABLED` or `DISABLED`; absent when not set.
+    pub lifecycle_management: Option<String>,
+    pub idle_timeout_in_minutes: Option<i32>,
+}
+
+/// A role named by an app setting, with the setting's path in `UserSettings`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppRole {
+    /// `emr` or `canvas`.
+    pub kind: BindingKind,
+    /// e.g. `CanvasAppSettings.GenerativeAiSettings.AmazonBedrockRoleArn`.
+    pub setting: String,
+    pub role_arn: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -218,6 +261,9 @@ pub struct UserSettings {
 pub struct SpaceDefaults {
     pub execution_role: Option<String>,
     pub security_groups: Vec<String>,
+    /// `JupyterLabAppSettings.AppLifecycleManagement.IdleSettings` (the API has no Code
+    /// Editor settings in `DefaultSpaceSettings`).
+    pub jupyter_lab_idle: Option<IdleSettings>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -253,8 +299,24 @@ pub struct Space {
     pub sharing_type: Option<String>,
     pub owner_user_profile_name: Option<String>,
     pub app_type: Option<String>,
-    /// Only for a space in a failed state (`DescribeSpace` is called for those alone).
+    /// False when `DescribeSpace` failed: the fields below are then unknown.
+    pub described: bool,
     pub failure_reason: Option<String>,
+    /// `SpaceSettings.RemoteAccess`: `ENABLED` lets a local IDE connect into the space.
+    pub remote_access: Option<String>,
+    /// `SpaceSettings.CustomFileSystems`: file systems the space mounts besides its home.
+    pub custom_file_systems: Vec<CustomFileSystem>,
+}
+
+/// A file system a space mounts (`SpaceSettings.CustomFileSystems`): deleting the domain
+/// leaves it in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFileSystem {
+    /// `efs`, `fsx_lustre` or `s3`.
+    pub kind: String,
+    /// The EFS or FSx file system id, or the S3 URI.
+    pub id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -273,11 +335,97 @@ pub struct App {
     /// `ResourceSpec.InstanceType`; `system` for the free default JupyterServer instance.
     pub instance_type: Option<String>,
     pub sagemaker_image_arn: Option<String>,
-    /// True when `DescribeApp` answered (called for billed `InService` apps and failed apps).
+    /// True when `DescribeApp` answered (called for failed apps only, for `FailureReason`).
+    /// `LastUserActivityTimestamp` is not read: SageMaker's health checks refresh it, so it
+    /// says nothing about users.
     pub described: bool,
-    pub last_user_activity_timestamp: Option<DateTime<Utc>>,
-    pub last_health_check_timestamp: Option<DateTime<Utc>>,
     pub failure_reason: Option<String>,
+}
+
+/// A notebook instance (`DescribeNotebookInstance`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotebookInstance {
+    pub name: String,
+    pub arn: String,
+    /// `Pending`, `InService`, `Stopping`, `Stopped`, `Failed`, `Deleting`, `Updating`.
+    pub status: String,
+    pub creation_time: Option<DateTime<Utc>>,
+    pub last_modified_time: Option<DateTime<Utc>>,
+    pub instance_type: Option<String>,
+    /// False when `DescribeNotebookInstance` failed: the fields below are then unknown.
+    pub described: bool,
+    pub failure_reason: Option<String>,
+    pub subnet_id: Option<String>,
+    pub security_groups: Vec<String>,
+    pub role_arn: Option<String>,
+    pub kms_key_id: Option<String>,
+    /// `Enabled` or `Disabled`.
+    pub direct_internet_access: Option<String>,
+    /// `Enabled` or `Disabled`; absent means `Enabled`.
+    pub root_access: Option<String>,
+    pub lifecycle_config_name: Option<String>,
+}
+
+/// A lifecycle configuration: a shell script SageMaker runs in Studio apps or on notebook
+/// instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleConfig {
+    pub name: String,
+    pub arn: String,
+    pub kind: LifecycleConfigKind,
+    /// `StudioLifecycleConfigAppType` of a Studio config (`JupyterLab`, `CodeEditor`, ...).
+    pub app_type: Option<String>,
+    pub creation_time: Option<DateTime<Utc>>,
+    pub last_modified_time: Option<DateTime<Utc>>,
+    /// False when its describe call failed: `scripts` is then unknown.
+    pub described: bool,
+    /// Its scripts: one `content` for Studio, `on_create`/`on_start` for notebook instances.
+    pub scripts: Vec<LifecycleScript>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LifecycleConfigKind {
+    /// `ListStudioLifecycleConfigs`.
+    StudioLifecycleConfig,
+    /// `ListNotebookInstanceLifecycleConfigs`.
+    NotebookInstanceLifecycleConfig,
+}
+
+impl LifecycleConfigKind {
+    /// Its name as a resource type of findings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StudioLifecycleConfig => "studio_lifecycle_config",
+            Self::NotebookInstanceLifecycleConfig => "notebook_instance_lifecycle_config",
+        }
+    }
+}
+
+/// One decoded script. Secrets found in it are replaced by `<redacted:KIND>` before it is
+/// stored: no snapshot, report or history ever holds one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleScript {
+    /// `content` (Studio), `on_create` or `on_start` (notebook instance).
+    pub hook: String,
+    /// The script as text, secrets redacted; `null` when AWS's content was not base64.
+    pub text: Option<String>,
+    /// Where secrets were found (see `secrets`).
+    pub secrets: Vec<SecretMatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretMatch {
+    /// 1-based line of the script.
+    pub line: usize,
+    /// `aws_access_key_id`, `aws_secret_access_key` or `private_key`.
+    pub kind: String,
 }
 
 /// The EC2 plumbing of the VPCs that this region's domains use, plus every NFS security group
@@ -335,7 +483,7 @@ pub struct Route {
 pub struct VpcEndpoint {
     pub vpc_endpoint_id: String,
     pub vpc_id: String,
-    /// `com.amazonaws.<region>.<name>`.
+    /// `com.amazonaws.<region>.<name>`, in `aws-cn` often `cn.com.amazonaws.<region>.<name>`.
     pub service_name: String,
     /// `Interface`, `Gateway`, `GatewayLoadBalancer`, ...
     pub endpoint_type: Option<String>,
@@ -343,6 +491,10 @@ pub struct VpcEndpoint {
     pub state: Option<String>,
     pub private_dns_enabled: bool,
     pub subnet_ids: Vec<String>,
+    /// Route tables a Gateway endpoint is associated with.
+    pub route_table_ids: Vec<String>,
+    /// Security groups of an Interface endpoint (their rules are in `security_groups`).
+    pub security_group_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -387,6 +539,10 @@ pub struct EfsFileSystem {
     pub size_in_bytes: i64,
     pub size_timestamp: Option<DateTime<Utc>>,
     pub number_of_mount_targets: i32,
+    /// `SizeInBytes.ValueInStandard`, `ValueInIA` and `ValueInArchive`, when EFS reports them.
+    pub size_in_standard_bytes: Option<i64>,
+    pub size_in_ia_bytes: Option<i64>,
+    pub size_in_archive_bytes: Option<i64>,
     pub encrypted: bool,
     pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -685,6 +841,8 @@ impl Snapshot {
                 }
                 c.efs_file_systems += region.efs_file_systems.len();
                 c.security_groups += region.network.security_groups.len();
+                c.notebook_instances += region.notebook_instances.len();
+                c.lifecycle_configs += region.lifecycle_configs.len();
                 c.vpc_endpoints += region.network.vpc_endpoints.len();
             }
         }
@@ -702,6 +860,8 @@ pub struct ResourceCounts {
     pub efs_file_systems: usize,
     pub security_groups: usize,
     pub vpc_endpoints: usize,
+    pub notebook_instances: usize,
+    pub lifecycle_configs: usize,
 }
 
 #[cfg(test)]

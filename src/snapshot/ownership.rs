@@ -68,10 +68,16 @@ pub fn assign_file_systems(region: &mut RegionSnapshot) {
     }
 }
 
-/// [`assign`] for the NFS security groups alone.
+/// [`assign`] for the NFS security groups alone: the domain their
+/// `ManagedByAmazonSageMakerResource` tag names, and only for an untagged group the one its
+/// name does (CHECKS.md v2: a tag is SageMaker's own statement, a name can be copied).
 pub fn assign_groups(region: &mut RegionSnapshot) {
     for group in &mut region.network.security_groups {
-        group.domain_id = nfs_group_domain_id(&group.group_name).map(str::to_string);
+        group.domain_id = match group.tags.get(EFS_DOMAIN_TAG) {
+            Some(value) => tagged_domain_id(value),
+            None => nfs_group_domain_id(&group.group_name),
+        }
+        .map(str::to_string);
     }
 }
 
@@ -95,5 +101,41 @@ mod tests {
         );
         assert_eq!(nfs_group_domain_id("security-group-for-inbound-nfs-"), None);
         assert_eq!(nfs_group_domain_id("my-app"), None);
+    }
+
+    #[test]
+    fn a_group_s_tag_wins_over_its_name() {
+        let group = |name: &str, tag: Option<&str>| crate::snapshot::SecurityGroup {
+            group_name: name.into(),
+            tags: tag
+                .map(|t| (EFS_DOMAIN_TAG.to_string(), t.to_string()))
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        let mut region = RegionSnapshot::default();
+        region.network.security_groups = vec![
+            group("security-group-for-inbound-nfs-d-byname", None),
+            group(
+                "security-group-for-inbound-nfs-d-byname",
+                Some("arn:aws:sagemaker:us-east-1:1:domain/d-bytag"),
+            ),
+            group("custom-name", Some("d-bytag")),
+            group(
+                "security-group-for-inbound-nfs-d-byname",
+                Some("not a domain"),
+            ),
+        ];
+        assign_groups(&mut region);
+        let owners: Vec<_> = region
+            .network
+            .security_groups
+            .iter()
+            .map(|g| g.domain_id.as_deref())
+            .collect();
+        assert_eq!(
+            owners,
+            [Some("d-byname"), Some("d-bytag"), Some("d-bytag"), None]
+        );
     }
 }

@@ -7,17 +7,22 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::RegionSnapshot;
+use super::{RegionSnapshot, UserSettings};
 
 /// One use of a role.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBinding {
     pub region: String,
-    pub domain_id: String,
+    /// The domain; `null` for a notebook instance.
+    pub domain_id: Option<String>,
     pub kind: BindingKind,
-    /// For `user_profile` bindings.
+    /// For `user_profile` bindings, and `emr`/`canvas` ones set in a profile's settings.
     pub user_profile_name: Option<String>,
+    /// For `notebook_instance` bindings.
+    pub notebook_instance_name: Option<String>,
+    /// For `emr` and `canvas` bindings: the setting that names the role.
+    pub setting: Option<String>,
     /// True when the profile sets no role of its own and runs as the domain default.
     pub inherited: bool,
 }
@@ -35,6 +40,12 @@ pub enum BindingKind {
     SpaceDefault,
     /// `DomainSettings.RStudioServerProDomainSettings.DomainExecutionRoleArn`.
     RStudioDomain,
+    /// `JupyterLabAppSettings.EmrSettings`: roles a JupyterLab user can assume for EMR.
+    Emr,
+    /// `CanvasAppSettings`: the Bedrock, Forecast, EMR Serverless and model registry roles.
+    Canvas,
+    /// The `RoleArn` of a notebook instance.
+    NotebookInstance,
 }
 
 /// Every role ARN used in these regions, with its bindings, in a stable order.
@@ -51,52 +62,68 @@ pub fn role_bindings<'a>(
         }
     };
     for region in regions {
-        for domain in region.domains.iter().filter(|d| d.described) {
-            let binding = |kind, user_profile_name: Option<&str>, inherited| RoleBinding {
+        let binding =
+            |domain_id: Option<&str>, kind, user_profile_name: Option<&str>| RoleBinding {
                 region: region.region.clone(),
-                domain_id: domain.domain_id.clone(),
+                domain_id: domain_id.map(str::to_string),
                 kind,
                 user_profile_name: user_profile_name.map(str::to_string),
-                inherited,
+                notebook_instance_name: None,
+                setting: None,
+                inherited: false,
             };
-            let default_role = domain
-                .default_user_settings
-                .as_ref()
-                .and_then(|s| s.execution_role.as_ref());
-            bind(
-                default_role,
-                binding(BindingKind::DomainDefault, None, false),
-            );
+        for domain in region.domains.iter().filter(|d| d.described) {
+            let id = Some(domain.domain_id.as_str());
+            let defaults = domain.default_user_settings.as_ref();
+            let default_role = defaults.and_then(|s| s.execution_role.as_ref());
+            bind(default_role, binding(id, BindingKind::DomainDefault, None));
             bind(
                 domain
                     .default_space_settings
                     .as_ref()
                     .and_then(|s| s.execution_role.as_ref()),
-                binding(BindingKind::SpaceDefault, None, false),
+                binding(id, BindingKind::SpaceDefault, None),
             );
             bind(
                 domain.rstudio_domain_execution_role_arn.as_ref(),
-                binding(BindingKind::RStudioDomain, None, false),
+                binding(id, BindingKind::RStudioDomain, None),
             );
+            let app_roles = |settings: Option<&'a UserSettings>, profile: Option<&str>| {
+                settings
+                    .map_or(&[][..], |s| &s.app_roles)
+                    .iter()
+                    .map(move |r| {
+                        let mut b = binding(id, r.kind, profile);
+                        b.setting = Some(r.setting.clone());
+                        (&r.role_arn, b)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            for (arn, b) in app_roles(defaults, None) {
+                bind(Some(arn), b);
+            }
             for profile in domain.user_profiles.iter().filter(|p| p.described) {
-                let own = profile
-                    .user_settings
-                    .as_ref()
+                let settings = profile.user_settings.as_ref();
+                for (arn, b) in app_roles(settings, Some(&profile.name)) {
+                    bind(Some(arn), b);
+                }
+                let own = settings
                     .and_then(|s| s.execution_role.as_ref())
                     .filter(|a| !a.is_empty());
-                let (role, inherited) = match own {
-                    Some(role) => (Some(role), false),
-                    None => (default_role, true),
-                };
-                bind(
-                    role,
-                    binding(BindingKind::UserProfile, Some(&profile.name), inherited),
-                );
+                let mut b = binding(id, BindingKind::UserProfile, Some(&profile.name));
+                b.inherited = own.is_none();
+                bind(own.or(default_role), b);
             }
+        }
+        for notebook in region.notebook_instances.iter().filter(|n| n.described) {
+            let mut b = binding(None, BindingKind::NotebookInstance, None);
+            b.notebook_instance_name = Some(notebook.name.clone());
+            bind(notebook.role_arn.as_ref(), b);
         }
     }
     for bindings in out.values_mut() {
         bindings.sort();
+        bindings.dedup();
     }
     out
 }
@@ -111,7 +138,9 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{Domain, Network, SpaceDefaults, UserProfile, UserSettings};
+    use crate::snapshot::{
+        AppRole, Domain, Network, NotebookInstance, SpaceDefaults, UserProfile, UserSettings,
+    };
 
     fn settings(role: Option<&str>) -> Option<UserSettings> {
         Some(UserSettings {
@@ -158,13 +187,12 @@ mod tests {
             default_user_settings: settings(Some("arn:default")),
             default_space_settings: Some(SpaceDefaults {
                 execution_role: Some("arn:space".into()),
-                security_groups: vec![],
+                ..Default::default()
             }),
             rstudio_domain_execution_role_arn: Some(String::new()),
             domain_security_group_ids: vec![],
             user_profiles: profiles,
-            spaces: vec![],
-            apps: vec![],
+            ..Default::default()
         }
     }
 
@@ -173,7 +201,7 @@ mod tests {
             region: "us-east-1".into(),
             domains,
             network: Network::default(),
-            efs_file_systems: vec![],
+            ..Default::default()
         }
     }
 
@@ -237,6 +265,70 @@ mod tests {
                 ("arn:own".into(), BindingKind::UserProfile, p("own"), false),
                 ("arn:space".into(), BindingKind::SpaceDefault, None, false),
             ]
+        );
+    }
+
+    fn app_role(kind: BindingKind, setting: &str, arn: &str) -> AppRole {
+        AppRole {
+            kind,
+            setting: setting.into(),
+            role_arn: arn.into(),
+        }
+    }
+
+    #[test]
+    fn app_settings_and_notebook_instances_bind_their_roles() {
+        let mut d = domain(true, vec![]);
+        let canvas = "CanvasAppSettings.GenerativeAiSettings.AmazonBedrockRoleArn";
+        let emr = "JupyterLabAppSettings.EmrSettings.AssumableRoleArns";
+        d.default_user_settings.as_mut().unwrap().app_roles =
+            vec![app_role(BindingKind::Canvas, canvas, "arn:bedrock")];
+        d.user_profiles = vec![profile(
+            "ana",
+            true,
+            Some(UserSettings {
+                app_roles: vec![app_role(BindingKind::Emr, emr, "arn:emr")],
+                ..Default::default()
+            }),
+        )];
+        let mut r = region(vec![d]);
+        r.notebook_instances = vec![
+            NotebookInstance {
+                name: "nb".into(),
+                described: true,
+                role_arn: Some("arn:nb".into()),
+                ..Default::default()
+            },
+            // Not described: its role is unknown, not absent.
+            NotebookInstance {
+                name: "unknown".into(),
+                ..Default::default()
+            },
+        ];
+        let map = role_bindings([&r]);
+        let bedrock = &map["arn:bedrock"][0];
+        assert_eq!(
+            (
+                bedrock.kind,
+                bedrock.setting.as_deref(),
+                bedrock.user_profile_name.as_deref()
+            ),
+            (BindingKind::Canvas, Some(canvas), None)
+        );
+        let e = &map["arn:emr"][0];
+        assert_eq!(
+            (e.kind, e.setting.as_deref(), e.user_profile_name.as_deref()),
+            (BindingKind::Emr, Some(emr), Some("ana"))
+        );
+        let nb = &map["arn:nb"];
+        assert_eq!(nb.len(), 1);
+        assert_eq!(
+            (
+                nb[0].kind,
+                nb[0].domain_id.as_deref(),
+                nb[0].notebook_instance_name.as_deref()
+            ),
+            (BindingKind::NotebookInstance, None, Some("nb"))
         );
     }
 

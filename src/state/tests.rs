@@ -26,7 +26,7 @@ fn public(status: Status) -> Finding {
 }
 
 fn idle(status: Status) -> Finding {
-    finding("app_idle", "app", APP_ARN, status)
+    finding("app_long_running", "app", APP_ARN, status)
 }
 
 /// When the public-domain finding was resolved, per the store.
@@ -168,7 +168,7 @@ fn an_error_result_or_a_check_that_did_not_run_resolves_nothing() {
     let mut r = report(
         at(1),
         vec![
-            finding("app_idle", "app", pattern, Status::Error),
+            finding("app_long_running", "app", pattern, Status::Error),
             public(Status::Error),
         ],
     );
@@ -190,7 +190,7 @@ fn an_error_result_or_a_check_that_did_not_run_resolves_nothing() {
 
     let mut broken = report(at(2), vec![public(Status::Fail)]);
     broken.evaluation_errors = vec![EvaluationErrorEntry {
-        check_id: "app_idle".into(),
+        check_id: "app_long_running".into(),
         message: "timeout".into(),
     }];
     s.record(&mut broken).unwrap();

@@ -258,6 +258,52 @@ fn an_already_deleted_domain_gets_its_leftovers_cleaned() {
 }
 
 #[test]
+fn custom_file_systems_of_spaces_are_listed_as_left_in_place() {
+    let mut s = live();
+    let team = &mut region(&mut s).domains[0].spaces[0];
+    team.custom_file_systems = vec![
+        crate::snapshot::CustomFileSystem {
+            kind: "efs".into(),
+            id: "fs-shared".into(),
+        },
+        crate::snapshot::CustomFileSystem {
+            kind: "s3".into(),
+            id: "s3://team-data/".into(),
+        },
+    ];
+    let plan = plan(&s, "d-1", None, None).unwrap();
+    assert_eq!(
+        plan.left_in_place
+            .iter()
+            .map(|l| (l.kind.as_str(), l.id.as_str(), l.spaces.clone()))
+            .collect::<Vec<_>>(),
+        [
+            ("efs", "fs-shared", vec!["team".to_string()]),
+            ("s3", "s3://team-data/", vec!["team".to_string()])
+        ]
+    );
+    let text = plan.to_text();
+    assert!(text.contains("Left in place"), "{text}");
+    assert!(
+        text.contains("efs fs-shared (mounted by space(s) team)"),
+        "{text}"
+    );
+    // Nothing deletes them.
+    assert!(
+        !text.contains("delete-file-system --file-system-id fs-shared"),
+        "{text}"
+    );
+    assert!(live_plan_has_nothing_left_in_place());
+}
+
+fn live_plan_has_nothing_left_in_place() -> bool {
+    plan(&live(), "d-1", None, None)
+        .unwrap()
+        .left_in_place
+        .is_empty()
+}
+
+#[test]
 fn arguments_are_quoted_for_the_shell() {
     assert_eq!(shell_quote("d-1"), "d-1");
     assert_eq!(shell_quote("a b"), "'a b'");

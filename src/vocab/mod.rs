@@ -99,10 +99,13 @@ pub enum ResourceType {
     IamRole,
     SecurityGroup,
     EfsFileSystem,
+    NotebookInstance,
+    StudioLifecycleConfig,
+    NotebookInstanceLifecycleConfig,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 7] = [
+    pub const ALL: [ResourceType; 10] = [
         Self::Domain,
         Self::UserProfile,
         Self::Space,
@@ -110,6 +113,9 @@ impl ResourceType {
         Self::IamRole,
         Self::SecurityGroup,
         Self::EfsFileSystem,
+        Self::NotebookInstance,
+        Self::StudioLifecycleConfig,
+        Self::NotebookInstanceLifecycleConfig,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +127,9 @@ impl ResourceType {
             Self::IamRole => "iam_role",
             Self::SecurityGroup => "security_group",
             Self::EfsFileSystem => "efs_file_system",
+            Self::NotebookInstance => "notebook_instance",
+            Self::StudioLifecycleConfig => "studio_lifecycle_config",
+            Self::NotebookInstanceLifecycleConfig => "notebook_instance_lifecycle_config",
         }
     }
 
@@ -132,16 +141,48 @@ impl ResourceType {
     /// in a resource's scope means its absence proves nothing.
     pub fn service(self) -> Service {
         match self {
-            Self::Domain | Self::UserProfile | Self::Space | Self::App => Service::Sagemaker,
+            Self::Domain
+            | Self::UserProfile
+            | Self::Space
+            | Self::App
+            | Self::NotebookInstance
+            | Self::StudioLifecycleConfig
+            | Self::NotebookInstanceLifecycleConfig => Service::Sagemaker,
             Self::IamRole => Service::Iam,
             Self::SecurityGroup => Service::Ec2,
             Self::EfsFileSystem => Service::Efs,
         }
     }
 
-    /// Resources of the SageMaker domain graph (CloudTrail names them directly).
+    /// SageMaker resources (CloudTrail names them directly).
     pub fn in_domain_graph(self) -> bool {
         self.service() == Service::Sagemaker
+    }
+}
+
+/// A built-in check that a catalogue version retired, with what replaced it.
+pub struct RetiredCheck {
+    pub id: &'static str,
+    pub replaced_by: &'static str,
+    pub why: &'static str,
+}
+
+/// Checks retired from the catalogue (CHECKS.md): a config or waiver naming one gets an error
+/// that says what to use instead.
+pub const RETIRED_CHECKS: &[RetiredCheck] = &[RetiredCheck {
+    id: "app_idle",
+    replaced_by: "app_long_running",
+    why: "DescribeApp's LastUserActivityTimestamp is refreshed by SageMaker's health checks, so it never showed idleness; app_long_running reports the age of a running billed app (threshold max_hours)",
+}];
+
+/// What to tell a config that names a check id no loaded policy has.
+pub fn unknown_check_problem(id: &str) -> String {
+    match RETIRED_CHECKS.iter().find(|r| r.id == id) {
+        Some(r) => format!(
+            "check {id:?} was retired in catalogue v2: use {:?} instead ({})",
+            r.replaced_by, r.why
+        ),
+        None => format!("no loaded check has the id {id:?}"),
     }
 }
 

@@ -213,7 +213,8 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         Some("EFS mount failed")
     );
 
-    // Apps: six, with what app_idle and app_failed read.
+    // Apps: six, with what app_long_running and app_failed read (ListApps has it all; only a
+    // failed app is described, for its FailureReason).
     let apps: Vec<_> = region.domains.iter().flat_map(|d| d.apps.iter()).collect();
     assert_eq!(apps.len(), 6);
     let app = |owner: &str, app_type: &str| {
@@ -236,10 +237,10 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     );
     let idle = app("alice", "KernelGateway");
     assert_eq!(idle.instance_type.as_deref(), Some("ml.t3.medium"));
-    assert!(idle.described);
+    assert!(!idle.described);
     assert_eq!(
-        idle.last_user_activity_timestamp.map(|t| t.to_rfc3339()),
-        Some("2026-01-02T00:00:00+00:00".into())
+        idle.creation_time.map(|t| t.to_rfc3339()),
+        Some("2026-01-01T00:00:00+00:00".into())
     );
     assert_eq!(
         idle.arn,
@@ -261,7 +262,8 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         ),
         ("InService", Some("ml.m5.large"))
     );
-    assert!(space_app.last_user_activity_timestamp.is_some());
+    assert!(!space_app.described);
+    assert!(failed.described);
     assert_eq!(app("bob", "JupyterServer").status, "Deleted");
     let since_creation = app("dave", "CodeEditor");
     assert_eq!(

@@ -1,0 +1,70 @@
+package sma.checks.app_long_running
+
+import data.sma.lib
+
+metadata := {
+	"id": "app_long_running",
+	"title": "SageMaker app has run on a billed instance for longer than max_hours",
+	"severity": "low",
+	"resource_type": "app",
+	"description": "An InService app on a billed instance type (ResourceSpec.InstanceType set and not system) costs money every hour until it is stopped. One created more than max_hours ago has been billed without a stop for that long. Replaces app_idle: DescribeApp's LastUserActivityTimestamp is refreshed by SageMaker's health checks and equals LastHealthCheckTimestamp, so it says nothing about users; the app's age is what the API can tell.",
+	"remediation": "Ask the owner (evidence) whether the app is still needed and delete it if not (DeleteApp; files on the home EFS stay). Turn on idle shutdown for JupyterLab and Code Editor (AppLifecycleManagement.IdleSettings, see domain_idle_shutdown_disabled) so idle apps stop on their own.",
+	"thresholds": {"max_hours": {
+		"type": "number",
+		"default": 72,
+		"exclusive_minimum": 0,
+		"description": "Hours an InService app on a billed instance may run before it is reported.",
+	}},
+	"references": [
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListApps.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeApp.html",
+		"https://docs.aws.amazon.com/sagemaker/latest/dg/studio-updated-idle-shutdown.html",
+	],
+}
+
+max_hours := data.config.app_long_running.max_hours
+
+# Apps that are not running on a billed instance pass cheaply (no function calls: this runs
+# for every app); the work goes into the rest.
+free_instance_types := {null, "", "system"}
+
+results[app.arn] := {"resource_arn": app.arn, "status": "PASS", "message": "not running"} if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	not app.status in {"Deleted", "InService"}
+}
+
+results[app.arn] := {"resource_arn": app.arn, "status": "PASS", "message": "runs on a free instance"} if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	app.status == "InService"
+	object.get(app, "instance_type", null) in free_instance_types
+}
+
+results[app.arn] := r if {
+	some account in input.accounts
+	some region in account.regions
+	some domain in region.domains
+	some app in domain.apps
+	app.status == "InService"
+	not object.get(app, "instance_type", null) in free_instance_types
+	verdict := judge(app, object.get(app, "creation_time", null))
+	r := {"resource_arn": app.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
+}
+
+results[r.resource_arn] := r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
+
+owner(app) := sprintf("space %s", [app.space_name]) if is_string(object.get(app, "space_name", null))
+
+else := sprintf("user profile %s", [app.user_profile_name])
+
+judge(app, created) := ["ERROR", sprintf("%s app %s on %s: its creation time is unknown", [app.app_type, app.name, app.instance_type]), {"instance_type": app.instance_type}] if {
+	created == null
+} else := ["FAIL", sprintf("%s app %s of %s has run on %s for %.0f hours (threshold %v)", [app.app_type, app.name, owner(app), app.instance_type, hours, max_hours]), {"instance_type": app.instance_type, "owner": owner(app), "hours_running": round(hours), "creation_time": created, "max_hours": max_hours}] if {
+	hours := (lib.now_ns - time.parse_rfc3339_ns(created)) / 3600000000000
+	hours > max_hours
+} else := ["PASS", sprintf("%s app %s created within max_hours", [app.app_type, app.name]), {"instance_type": app.instance_type, "creation_time": created}]
