@@ -20,7 +20,8 @@ use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use crate::snapshot::ApiCallCount;
 
-/// IAM and STS are global; their calls go to this region unless the config names one.
+/// IAM and STS are global; their calls go to this region when neither the default chain nor
+/// the scanned regions name a partition.
 const GLOBAL_REGION: &str = "us-east-1";
 
 /// How clients reach AWS: the part of the config the collectors need.
@@ -65,6 +66,8 @@ pub struct AwsClients {
     sdk: SdkConfig,
     counter: ApiCallCounter,
     extra_interceptors: Vec<SharedInterceptor>,
+    /// The region of IAM, STS, Organizations and `DescribeRegions` (see `in_partition_of`).
+    global: Option<Region>,
 }
 
 impl AwsClients {
@@ -89,7 +92,27 @@ impl AwsClients {
             sdk,
             counter: ApiCallCounter::default(),
             extra_interceptors: Vec::new(),
+            global: None,
         }
+    }
+
+    /// The same clients with the global services in the partition of `region`: IAM signs in
+    /// the partition's own region (in aws-cn, `cn-north-1`), so a scan of China regions with
+    /// a default region elsewhere would otherwise call the wrong partition. The default
+    /// chain's region is kept when it is in that partition.
+    pub fn in_partition_of(&self, region: &str) -> Self {
+        let partition = crate::vocab::partition_of_region(region);
+        let default_fits = self
+            .sdk
+            .region()
+            .is_some_and(|r| crate::vocab::partition_of_region(r.as_ref()) == partition);
+        let mut out = self.clone();
+        if !default_fits {
+            out.global = Some(Region::from_static(crate::vocab::global_region_of(
+                partition,
+            )));
+        }
+        out
     }
 
     /// Adds an interceptor to every client built from now on (tests inject faults with it).
@@ -121,6 +144,7 @@ impl AwsClients {
             sdk,
             counter: self.counter.clone(),
             extra_interceptors: self.extra_interceptors.clone(),
+            global: self.global.clone(),
         }
     }
 
@@ -130,9 +154,9 @@ impl AwsClients {
     }
 
     fn global_region(&self) -> Region {
-        self.sdk
-            .region()
-            .cloned()
+        self.global
+            .clone()
+            .or_else(|| self.sdk.region().cloned())
             .unwrap_or_else(|| Region::from_static(GLOBAL_REGION))
     }
 

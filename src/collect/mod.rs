@@ -88,6 +88,15 @@ impl EventsSince {
 /// every requested region. One account's failure never stops the others.
 pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot {
     let started_at = Utc::now();
+    // IAM and STS in the partition of the scanned regions (config refuses a mix).
+    let partitioned;
+    let clients = match options.regions.first() {
+        Some(region) => {
+            partitioned = clients.in_partition_of(region);
+            &partitioned
+        }
+        None => clients,
+    };
     // Clients may serve several scans (the daemon): report this scan's calls only.
     let calls_before = clients.counter().snapshot();
     let global = Arc::new(Semaphore::new(options.concurrency.max(1)));
@@ -286,6 +295,8 @@ pub async fn collect_account(
                 Some(found) => {
                     let role = found.to_snapshot();
                     wanted_policies.extend(role.attached_policies.iter().map(|p| p.arn.clone()));
+                    // A permissions boundary is read like an attached policy (CHECKS.md v2).
+                    wanted_policies.extend(role.permissions_boundary_arn.iter().cloned());
                     (RoleState::Found, Some(role))
                 }
                 None => (RoleState::Missing, None),

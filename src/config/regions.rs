@@ -37,6 +37,21 @@ impl Regions {
                     format!("{name:?} is not an AWS region name (like \"us-east-1\")"),
                 ));
             }
+            // One scan reads one partition: its credentials belong to one (CHECKS.md).
+            if let Some(first) = out.first() {
+                let (a, b) = (
+                    crate::vocab::partition_of_region(first),
+                    crate::vocab::partition_of_region(name),
+                );
+                if a != b {
+                    return Err((
+                        i,
+                        format!(
+                            "{name:?} is in partition {b}, {first:?} in {a}: one scan reads one partition (its credentials belong to one); scan each partition with its own config"
+                        ),
+                    ));
+                }
+            }
             // A region named twice is scanned once.
             if !out.iter().any(|r| r == name) {
                 out.push(name.to_string());
@@ -70,4 +85,18 @@ pub fn is_region_name(s: &str) -> bool {
         && parts[0].len() == 2
         && parts[0].bytes().all(|b| b.is_ascii_lowercase())
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_of_two_partitions_are_refused() {
+        assert!(Regions::parse(&["cn-north-1", "cn-northwest-1"]).is_ok());
+        let (i, problem) = Regions::parse(&["us-east-1", "eu-west-1", "cn-north-1"]).unwrap_err();
+        assert_eq!(i, 2);
+        assert!(problem.contains("partition aws-cn"), "{problem}");
+        assert!(Regions::parse(&["us-gov-west-1", "us-east-1"]).is_err());
+    }
 }

@@ -103,6 +103,35 @@ impl fmt::Display for Arn<'_> {
     }
 }
 
+/// The partition a region belongs to: `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`,
+/// `aws-iso`/`aws-iso-b` for the isolated regions, `aws` otherwise.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else if region.starts_with("us-isob-") {
+        "aws-iso-b"
+    } else if region.starts_with("us-iso-") {
+        "aws-iso"
+    } else {
+        "aws"
+    }
+}
+
+/// The region IAM and STS are called in for a partition: IAM is global within a partition
+/// and signs in `us-east-1` (aws), `cn-north-1` (aws-cn), `us-gov-west-1` (aws-us-gov)
+/// (https://docs.aws.amazon.com/general/latest/gr/iam-service.html).
+pub fn global_region_of(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "cn-north-1",
+        "aws-us-gov" => "us-gov-west-1",
+        "aws-iso" => "us-iso-east-1",
+        "aws-iso-b" => "us-isob-east-1",
+        _ => "us-east-1",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +176,21 @@ mod tests {
         assert_eq!(id("arn:aws:sagemaker:r:1:space/d-1/team"), Some("d-1"));
         assert_eq!(id("arn:aws:sagemaker:r:1:notebook-instance/nb"), None);
         assert_eq!(id("arn:aws:sagemaker:r:1:domain/x"), None);
+    }
+
+    #[test]
+    fn regions_belong_to_their_partition_and_its_iam_region() {
+        for (region, partition, global) in [
+            ("us-east-2", "aws", "us-east-1"),
+            ("eu-west-1", "aws", "us-east-1"),
+            ("cn-north-1", "aws-cn", "cn-north-1"),
+            ("cn-northwest-1", "aws-cn", "cn-north-1"),
+            ("us-gov-east-1", "aws-us-gov", "us-gov-west-1"),
+            ("us-iso-east-1", "aws-iso", "us-iso-east-1"),
+        ] {
+            assert_eq!(partition_of_region(region), partition, "{region}");
+            assert_eq!(global_region_of(partition), global, "{partition}");
+        }
     }
 
     #[test]

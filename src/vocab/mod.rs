@@ -6,7 +6,7 @@
 mod arn;
 mod glob;
 
-pub use arn::Arn;
+pub use arn::{Arn, global_region_of, partition_of_region};
 pub use glob::glob_match;
 
 use serde::{Deserialize, Serialize};

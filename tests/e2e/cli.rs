@@ -14,14 +14,14 @@ fn validate_accepts_the_example_config_and_names_file_and_line_of_errors() {
     let bad = dir.join("bad.toml");
     std::fs::write(
         &bad,
-        "regions = [\"us-east-1\"]\n\n[checks.app_idle]\nidle_hours = 0\n",
+        "regions = [\"us-east-1\"]\n\n[checks.app_long_running]\nmax_hours = 0\n",
     )
     .unwrap();
     let (code, _, err) = run_bin(&["validate", "--config", bad.to_str().unwrap()], &[]);
     assert_eq!(code, 2);
     assert!(
         err.contains(&format!(
-            "{}:4: `checks.app_idle.idle_hours`",
+            "{}:4: `checks.app_long_running.max_hours`",
             bad.display()
         )),
         "{err}"
@@ -135,7 +135,7 @@ fn a_malformed_snapshot_is_exit_2_with_its_line_and_clobbers_nothing() {
     let bad = dir.join("bad.json");
     std::fs::write(
         &bad,
-        "{\n  \"schema_version\": \"1\",\n  \"accounts\": 7\n}\n",
+        "{\n  \"schema_version\": \"2\",\n  \"accounts\": 7\n}\n",
     )
     .unwrap();
     let output = dir.join("report.json");
@@ -221,15 +221,15 @@ fn readme_main_job_runs_offline_on_the_bundled_snapshot() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("97 results: 24 FAIL, 0 MUTED, 6 ERROR, 67 PASS"),
+        out.contains("176 results: 45 FAIL, 0 MUTED, 6 ERROR, 125 PASS"),
         "{out}"
     );
     assert!(
-        out.contains("FAIL by severity: critical 1, high 8, medium 6, low 8, info 1"),
+        out.contains("FAIL by severity: critical 1, high 11, medium 15, low 17, info 1"),
         "{out}"
     );
     assert!(
-        out.contains("(5368709120 bytes, about 1.50 USD a month) belongs to domain"),
+        out.contains("(18253611008 bytes, about 1.63 USD a month) belongs to domain"),
         "{out}"
     );
     // Not a terminal: no colour codes.
@@ -248,7 +248,7 @@ fn readme_main_job_runs_offline_on_the_bundled_snapshot() {
     );
     assert_eq!(code, 0, "{err}");
     let inventory: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(inventory["resources"]["domains"], 3);
+    assert_eq!(inventory["resources"]["domains"], 4);
 }
 
 /// `teardown-plan --from-snapshot`: the plan from a saved snapshot, with no AWS at all (no

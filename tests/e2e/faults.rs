@@ -96,7 +96,7 @@ async fn access_denied_on_list_apps_is_recorded_and_the_rest_completes() {
     let judge = sagemaker_auditor::pipeline::Judge::load(&config, &[]).unwrap();
     let report = judge.report(&s, &config, chrono::Utc::now().date_naive());
     let app_wide = format!("arn:aws:sagemaker:{REGION}:000000000003:app/*");
-    for check in ["app_failed", "app_idle"] {
+    for check in ["app_failed", "app_long_running"] {
         let results: Vec<_> = report
             .findings
             .iter()
@@ -114,7 +114,7 @@ async fn access_denied_on_list_apps_is_recorded_and_the_rest_completes() {
         .filter(|f| f.status == sagemaker_auditor::report::Status::Error)
         .map(|f| f.check_id.as_str())
         .collect();
-    assert_eq!(errors, ["app_failed", "app_idle"].into());
+    assert_eq!(errors, ["app_failed", "app_long_running"].into());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

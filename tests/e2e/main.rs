@@ -14,6 +14,7 @@ mod daemon;
 mod deploy;
 mod endpoint;
 mod faults;
+mod fidelity;
 mod findings;
 mod fixtures;
 mod pagination;

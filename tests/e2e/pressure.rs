@@ -263,7 +263,7 @@ async fn a_denied_operation_or_a_scan_past_its_deadline_resolves_nothing() {
     );
     assert_eq!(
         error_checks(&denied),
-        ["app_failed", "app_idle"].map(String::from).into(),
+        ["app_failed", "app_long_running"].map(String::from).into(),
         "only the checks that read apps"
     );
     // Every other check concluded as before.

@@ -59,7 +59,7 @@ fn json_report_follows_the_contract() {
     assert_eq!(summary["muted"], 0);
     assert_eq!(
         summary["fail_by_severity"],
-        serde_json::json!({"critical": 1, "high": 8, "medium": 6, "low": 8, "info": 1})
+        serde_json::json!({"critical": 1, "high": 11, "medium": 15, "low": 17, "info": 1})
     );
     for f in findings {
         for key in [
@@ -83,9 +83,13 @@ fn json_report_follows_the_contract() {
             assert!(f.get(key).is_some(), "{key} missing in {f}");
         }
         assert_eq!(f["id"].as_str().unwrap().len(), 32);
-        // Every finding on a domain, profile, space or app names its domain, PASS ones too.
+        // Every finding on a domain, profile, space or app names its domain, PASS ones too
+        // (notebook instances and lifecycle configurations belong to none).
         let arn = f["resource_arn"].as_str().unwrap();
-        if arn.contains(":sagemaker:") && !arn.ends_with('*') {
+        let outside_domains = [":notebook-instance", ":studio-lifecycle-config/"]
+            .iter()
+            .any(|k| arn.contains(k));
+        if arn.contains(":sagemaker:") && !arn.ends_with('*') && !outside_domains {
             let domain = f["domain_id"].as_str().unwrap_or_else(|| panic!("{f}"));
             assert!(arn.contains(&format!("/{domain}")), "{f}");
         }
@@ -96,8 +100,13 @@ fn json_report_follows_the_contract() {
         .iter()
         .find(|f| f["check_id"] == "efs_orphaned_home" && f["status"] == "FAIL")
         .unwrap();
-    assert_eq!(efs["evidence"]["size_in_bytes"], 5368709120u64);
-    assert_eq!(efs["evidence"]["estimated_monthly_cost_usd"], 1.5);
+    // 5 GiB Standard, 2 GiB IA, 10 GiB Archive, each at its own price.
+    assert_eq!(efs["evidence"]["size_in_bytes"], 18253611008u64);
+    assert_eq!(
+        efs["evidence"]["size_in_bytes_by_storage_class"],
+        serde_json::json!({"standard": 5368709120u64, "ia": 2147483648u64, "archive": 10737418240u64})
+    );
+    assert_eq!(efs["evidence"]["estimated_monthly_cost_usd"], 1.63);
     assert_eq!(efs["resource_type"], "efs_file_system");
     // ... and the mapped compliance controls travel with the finding.
     let public = findings
@@ -203,6 +212,8 @@ fn asff_output_has_every_required_field() {
             "AwsIamRole"
         } else if arn.contains(":security-group/") {
             "AwsEc2SecurityGroup"
+        } else if arn.contains(":notebook-instance/") {
+            "AwsSageMakerNotebookInstance"
         } else {
             "Other"
         };
@@ -227,7 +238,7 @@ fn fail_on_exits_3_only_at_or_above_the_threshold_and_waivers_mute() {
     let config = write(
         &dir,
         "config.toml",
-        "[[waivers]]\ncheck = \"execution_role_admin_privileges\"\nresource = \"arn:aws:iam::*:role/service-role/sm-adm?n\"\nreason = \"break-glass role, ticket SEC-42\"\nexpires = 2999-12-31\n\n[[waivers]]\ncheck = \"app_idle\"\nresource = \"*\"\nreason = \"old\"\nexpires = 2020-01-01\n",
+        "[[waivers]]\ncheck = \"execution_role_admin_privileges\"\nresource = \"arn:aws:iam::*:role/service-role/sm-adm?n\"\nreason = \"break-glass role, ticket SEC-42\"\nexpires = 2999-12-31\n\n[[waivers]]\ncheck = \"app_long_running\"\nresource = \"*\"\nreason = \"old\"\nexpires = 2020-01-01\n",
     );
     let config = config.to_str().unwrap();
     let (code, out, err) = scan(&[
@@ -262,7 +273,7 @@ fn fail_on_exits_3_only_at_or_above_the_threshold_and_waivers_mute() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|f| f["check_id"] == "app_idle" && f["status"] == "FAIL")
+            .any(|f| f["check_id"] == "app_long_running" && f["status"] == "FAIL")
     );
     let (_, table, _) = scan(&["--config", config, "--format", "table"]);
     assert!(table.contains("EXPIRED waivers"), "{table}");
@@ -341,7 +352,7 @@ fn users_policies_are_evaluated_listed_and_tested() {
         .iter()
         .filter(|f| f["check_id"] == "domain_team_tag")
         .collect();
-    assert_eq!(mine.len(), 3);
+    assert_eq!(mine.len(), 4);
     assert_eq!(
         mine.iter().filter(|f| f["status"] == "PASS").count(),
         1,
@@ -350,7 +361,9 @@ fn users_policies_are_evaluated_listed_and_tested() {
 
     let (code, out, err) = run_bin(&["policy", "list", "--config", config], &[]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 1 + 18 + 1, "{out}");
+    // The header, the 30 checks of CHECKS.md v2, the user's.
+    assert_eq!(out.lines().count(), 1 + 30 + 1, "{out}");
+    assert!(!out.contains("app_idle"), "retired: {out}");
     assert!(
         out.contains("domain_team_tag") && out.contains("team/domain_team_tag.rego:3"),
         "{out}"
@@ -424,8 +437,8 @@ fn a_broken_user_policy_stops_the_scan_with_its_file_and_line_and_keeps_the_outp
     let dup = dir.join("dup");
     write(
         &dup,
-        "app_idle.rego",
-        &TEAM_CHECK.replace("domain_team_tag", "app_idle"),
+        "app_long_running.rego",
+        &TEAM_CHECK.replace("domain_team_tag", "app_long_running"),
     );
     let (code, _, err) = run_bin(
         &["policy", "list", "--policy-dir", dup.to_str().unwrap()],
@@ -433,8 +446,8 @@ fn a_broken_user_policy_stops_the_scan_with_its_file_and_line_and_keeps_the_outp
     );
     assert_eq!(code, 2);
     assert!(
-        err.contains("duplicate check id `app_idle`")
-            && err.contains("policies/sagemaker/app_idle.rego"),
+        err.contains("duplicate check id `app_long_running`")
+            && err.contains("policies/sagemaker/app_long_running.rego"),
         "{err}"
     );
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use sagemaker_auditor::collect::{AwsClients, permissions};
 use sagemaker_auditor::snapshot::{BindingKind, Domain, RoleState, Snapshot};
 
-use crate::reference::{self, ADMIN, FULL_ACCESS, ORPHAN_BYTES, OTHER_ACCOUNT};
+use crate::reference::{
+    self, ADMIN, FULL_ACCESS, LEAKED_KEY_ID, ORPHAN_ARCHIVE_BYTES, ORPHAN_BYTES, ORPHAN_IA_BYTES,
+    OTHER_ACCOUNT,
+};
 use crate::util::{self, REGION};
 
 const ACCOUNT: &str = "123456789012";
@@ -56,7 +59,7 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     let region = &acct.regions[0];
     assert_eq!(region.region, REGION);
 
-    // Domains: the deleted one is gone, three remain with their settings.
+    // Domains: the deleted one is gone, four remain with their settings.
     let mut ids: Vec<&str> = region
         .domains
         .iter()
@@ -67,6 +70,7 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         seeded.public_domain.as_str(),
         seeded.private_domain.as_str(),
         seeded.leaky_domain.as_str(),
+        seeded.nat_domain.as_str(),
     ];
     expected.sort_unstable();
     assert_eq!(ids, expected);
@@ -104,7 +108,60 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         Some(format!("arn:aws:iam::{ACCOUNT}:role/service-role/sm-full-access").as_str())
     );
 
+    // v2 settings: sharing without a key, a Canvas role.
+    let public_settings = public.default_user_settings.as_ref().expect("defaults");
+    assert_eq!(
+        (
+            public_settings.notebook_output_sharing.as_deref(),
+            public_settings.notebook_output_s3_path.as_deref(),
+            public_settings.notebook_output_kms_key_id.as_deref()
+        ),
+        (Some("Allowed"), Some("s3://team-notebooks/shared/"), None)
+    );
+    assert_eq!(
+        public_settings
+            .app_roles
+            .iter()
+            .map(|r| (r.kind, r.setting.as_str(), r.role_arn.rsplit('/').next()))
+            .collect::<Vec<_>>(),
+        [(
+            BindingKind::Canvas,
+            "CanvasAppSettings.GenerativeAiSettings.AmazonBedrockRoleArn",
+            Some("sm-canvas")
+        )]
+    );
+
     let private = domain(&s, &seeded.private_domain);
+    fn enabled(
+        i: &Option<sagemaker_auditor::snapshot::IdleSettings>,
+    ) -> Option<(Option<&str>, Option<i32>)> {
+        i.as_ref()
+            .map(|i| (i.lifecycle_management.as_deref(), i.idle_timeout_in_minutes))
+    }
+    let private_settings = private.default_user_settings.as_ref().expect("defaults");
+    assert_eq!(
+        enabled(&private_settings.jupyter_lab_idle),
+        Some((Some("ENABLED"), Some(60)))
+    );
+    assert_eq!(
+        enabled(&private_settings.code_editor_idle),
+        Some((Some("ENABLED"), Some(60)))
+    );
+    assert_eq!(
+        enabled(
+            &private
+                .default_space_settings
+                .as_ref()
+                .expect("space defaults")
+                .jupyter_lab_idle
+        ),
+        Some((Some("ENABLED"), Some(60)))
+    );
+    assert_eq!(
+        private.execution_role_identity_config.as_deref(),
+        Some("USER_PROFILE_NAME")
+    );
+    assert!(private_settings.notebook_output_kms_key_id.is_some());
     assert_eq!(private.app_network_access_type.as_deref(), Some("VpcOnly"));
     assert_eq!(private.vpc_id.as_deref(), Some(seeded.private_vpc.as_str()));
     assert_eq!(private.subnet_ids.len(), 2);
@@ -129,6 +186,14 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     );
 
     let leaky = domain(&s, &seeded.leaky_domain);
+    assert_eq!(
+        (
+            leaky.docker_access.as_deref(),
+            leaky.docker_vpc_only_trusted_accounts.clone()
+        ),
+        (Some("ENABLED"), vec![OTHER_ACCOUNT.to_string()])
+    );
+    assert_eq!(leaky.execution_role_identity_config, None);
     assert_eq!(leaky.app_network_access_type.as_deref(), Some("VpcOnly"));
     assert_eq!(leaky.status, "Update_Failed");
     assert_eq!(
@@ -180,6 +245,26 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
             .and_then(|u| u.execution_role.as_deref())
             .is_some_and(|r| r.ends_with("/sm-does-not-exist"))
     );
+    let carol = profiles["carol"]
+        .user_settings
+        .as_ref()
+        .expect("carol's settings");
+    assert_eq!(
+        enabled(&carol.code_editor_idle),
+        Some((Some("DISABLED"), Some(60)))
+    );
+    assert_eq!(
+        carol
+            .app_roles
+            .iter()
+            .map(|r| (r.kind, r.setting.as_str(), r.role_arn.rsplit('/').next()))
+            .collect::<Vec<_>>(),
+        [(
+            BindingKind::Emr,
+            "JupyterLabAppSettings.EmrSettings.AssumableRoleArns",
+            Some("sm-emr-gone")
+        )]
+    );
     assert_eq!(profiles["erin"].status, "Update_Failed");
     assert_eq!(
         profiles["erin"].failure_reason.as_deref(),
@@ -193,7 +278,7 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         Some(vec![seeded.open_group.clone()])
     );
 
-    // Spaces: two; only the failed one was described, for its reason.
+    // Spaces: two, each described (RemoteAccess and custom file systems are only there).
     let spaces: BTreeMap<&str, _> = region
         .domains
         .iter()
@@ -207,6 +292,19 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         Some("carol")
     );
     assert_eq!(spaces["team-space"].app_type.as_deref(), Some("JupyterLab"));
+    assert!(spaces.values().all(|s| s.described));
+    assert_eq!(
+        spaces["team-space"].remote_access.as_deref(),
+        Some("ENABLED")
+    );
+    assert_eq!(
+        spaces["team-space"].custom_file_systems,
+        [sagemaker_auditor::snapshot::CustomFileSystem {
+            kind: "efs".into(),
+            id: "fs-0team0shared0001".into()
+        }]
+    );
+    assert_eq!(spaces["broken-space"].remote_access, None);
     assert_eq!(spaces["broken-space"].status, "Failed");
     assert_eq!(
         spaces["broken-space"].failure_reason.as_deref(),
@@ -265,10 +363,11 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     assert!(!space_app.described);
     assert!(failed.described);
     assert_eq!(app("bob", "JupyterServer").status, "Deleted");
-    let since_creation = app("dave", "CodeEditor");
-    assert_eq!(
-        since_creation.creation_time.map(|t| t.to_rfc3339()),
-        Some("2026-02-01T00:00:00+00:00".into())
+    let five_days_old = app("dave", "CodeEditor");
+    let age = chrono::Utc::now() - five_days_old.creation_time.expect("creation time");
+    assert!(
+        (age - chrono::Duration::days(5)).num_minutes().abs() < 60,
+        "{age}"
     );
 
     // Network: the public route, the main-table fallback, the endpoints, the open group.
@@ -333,21 +432,45 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
             .keys()
             .map(String::as_str)
             .collect::<Vec<_>>(),
-        [
-            "s3",
-            "sagemaker.api",
-            "sagemaker.runtime",
-            "servicecatalog",
-            "sts"
-        ]
+        ["s3", "sagemaker.api", "sagemaker.runtime", "sts"]
     );
+    // The endpoints' route tables and groups, and those groups' rules, are read.
+    for e in net
+        .vpc_endpoints
+        .iter()
+        .filter(|e| e.vpc_id == seeded.private_vpc)
+    {
+        match e.endpoint_type.as_deref() {
+            Some("Gateway") => assert_eq!(e.route_table_ids.len(), 1, "{e:?}"),
+            _ => {
+                assert_eq!(e.security_group_ids.len(), 1, "{e:?}");
+                let group = net
+                    .security_groups
+                    .iter()
+                    .find(|g| g.group_id == e.security_group_ids[0])
+                    .expect("the endpoint's group is collected");
+                assert_eq!(group.ingress[0].from_port, Some(443));
+            }
+        }
+    }
+    let leaky_s3 = net
+        .vpc_endpoints
+        .iter()
+        .find(|e| e.vpc_endpoint_id == seeded.leaky_s3_gateway)
+        .expect("leaky s3 gateway");
+    assert!(leaky_s3.route_table_ids.is_empty());
+    // The NAT domain's subnet routes 0.0.0.0/0 to the NAT gateway.
+    assert!(net.route_tables.iter().any(|t| t.routes.iter().any(|r| {
+        r.destination_cidr_block.as_deref() == Some("0.0.0.0/0")
+            && r.nat_gateway_id.as_deref() == Some(seeded.nat_gateway.as_str())
+    })));
     assert_eq!(private_endpoints["s3"].0.as_deref(), Some("Gateway"));
     assert_eq!(
         private_endpoints["sts"],
         (Some("Interface".into()), Some("available".into()), true)
     );
     let leaky_endpoints = endpoints(&seeded.leaky_vpc);
-    assert_eq!(leaky_endpoints.len(), 1);
+    assert_eq!(leaky_endpoints.len(), 3);
     assert!(!leaky_endpoints["sagemaker.api"].2, "private DNS off");
     let open = net
         .security_groups
@@ -368,7 +491,7 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     );
 
     // Storage: every domain's home EFS, the orphan's size; both NFS groups of every domain.
-    assert_eq!(region.efs_file_systems.len(), 4);
+    assert_eq!(region.efs_file_systems.len(), 5);
     let orphan = region
         .efs_file_systems
         .iter()
@@ -378,7 +501,22 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
                 .is_some_and(|v| v.ends_with(&format!("domain/{}", seeded.gone_domain)))
         })
         .expect("orphaned home EFS");
-    assert_eq!(orphan.size_in_bytes, ORPHAN_BYTES);
+    assert_eq!(
+        orphan.size_in_bytes,
+        ORPHAN_BYTES + ORPHAN_IA_BYTES + ORPHAN_ARCHIVE_BYTES
+    );
+    assert_eq!(
+        (
+            orphan.size_in_standard_bytes,
+            orphan.size_in_ia_bytes,
+            orphan.size_in_archive_bytes
+        ),
+        (
+            Some(ORPHAN_BYTES),
+            Some(ORPHAN_IA_BYTES),
+            Some(ORPHAN_ARCHIVE_BYTES)
+        )
+    );
     assert_eq!(orphan.number_of_mount_targets, 2);
     // Its owner is decided once, in the snapshot, and its mount targets are listed.
     assert_eq!(
@@ -400,6 +538,7 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         &seeded.public_domain,
         &seeded.private_domain,
         &seeded.leaky_domain,
+        &seeded.nat_domain,
         &seeded.gone_domain,
     ] {
         for dir in ["inbound", "outbound"] {
@@ -435,9 +574,14 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         [
             "rstudio",
             "sm-admin",
+            "sm-admin-bounded",
+            "sm-canvas",
             "sm-does-not-exist",
+            "sm-emr-gone",
             "sm-full-access",
+            "sm-notebook",
             "sm-passrole",
+            "sm-passrole-denied",
             "sm-s3-wildcard",
             "sm-scoped",
             "sm-trust-anyone",
@@ -446,6 +590,83 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         "the unrelated roles are not in the snapshot"
     );
     assert_eq!(roles["sm-does-not-exist"].state, RoleState::Missing);
+    assert_eq!(roles["sm-emr-gone"].state, RoleState::Missing);
+    assert_eq!(
+        roles["sm-emr-gone"].bindings[0].setting.as_deref(),
+        Some("JupyterLabAppSettings.EmrSettings.AssumableRoleArns")
+    );
+    assert_eq!(roles["sm-canvas"].bindings[0].kind, BindingKind::Canvas);
+    let notebook = &roles["sm-notebook"].bindings[0];
+    assert_eq!(
+        (
+            notebook.kind,
+            notebook.domain_id.as_deref(),
+            notebook.notebook_instance_name.as_deref()
+        ),
+        (BindingKind::NotebookInstance, None, Some("nb-open"))
+    );
+    // The boundary is read with the role, and its document like an attached policy's.
+    let bounded = roles["sm-admin-bounded"].role.as_ref().expect("bounded");
+    assert_eq!(
+        bounded.permissions_boundary_arn.as_deref(),
+        Some(seeded.boundary_policy.as_str())
+    );
+    assert!(s.managed_policies.contains_key(&seeded.boundary_policy));
+
+    // Notebook instances and lifecycle configurations, scripts decoded with secrets redacted.
+    let notebooks: BTreeMap<&str, _> = region
+        .notebook_instances
+        .iter()
+        .map(|n| (n.name.as_str(), n))
+        .collect();
+    assert_eq!(notebooks.len(), 2);
+    let open_nb = notebooks["nb-open"];
+    assert!(open_nb.described);
+    assert_eq!(
+        (
+            open_nb.direct_internet_access.as_deref(),
+            open_nb.root_access.as_deref(),
+            open_nb.subnet_id.as_deref(),
+            open_nb.kms_key_id.as_deref()
+        ),
+        (Some("Enabled"), Some("Enabled"), None, None)
+    );
+    let locked = notebooks["nb-locked"];
+    assert_eq!(
+        (
+            locked.direct_internet_access.as_deref(),
+            locked.root_access.as_deref(),
+            locked.lifecycle_config_name.as_deref()
+        ),
+        (Some("Disabled"), Some("Disabled"), Some("nb-setup"))
+    );
+    assert!(locked.subnet_id.is_some() && locked.kms_key_id.is_some());
+    let configs: BTreeMap<&str, _> = region
+        .lifecycle_configs
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
+    let studio = configs["install-tools"];
+    assert_eq!(
+        studio.kind,
+        sagemaker_auditor::snapshot::LifecycleConfigKind::StudioLifecycleConfig
+    );
+    assert_eq!(studio.scripts.len(), 1);
+    let text = studio.scripts[0].text.as_deref().expect("decoded");
+    assert!(text.contains("export AWS_ACCESS_KEY_ID=<redacted:aws_access_key_id>"));
+    assert_eq!(
+        studio.scripts[0]
+            .secrets
+            .iter()
+            .map(|m| (m.line, m.kind.as_str()))
+            .collect::<Vec<_>>(),
+        [(3, "aws_access_key_id")]
+    );
+    // No trace of the key anywhere in what a scan keeps.
+    assert!(!serde_json::to_string(&s).unwrap().contains(LEAKED_KEY_ID));
+    let nb_setup = configs["nb-setup"];
+    assert_eq!(nb_setup.scripts[0].hook, "on_start");
+    assert!(nb_setup.scripts[0].secrets.is_empty());
     assert_eq!(roles["rstudio"].state, RoleState::CrossAccount);
     assert!(roles["rstudio"].arn.contains(OTHER_ACCOUNT));
     let full = roles["sm-full-access"];
@@ -505,13 +726,28 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
         Some("*".into())
     );
     assert_eq!(
-        roles["sm-scoped"].bindings.len(),
-        1,
-        "the deleted domain's binding is gone; the private domain's remains"
+        roles["sm-scoped"]
+            .bindings
+            .iter()
+            .map(|b| (b.kind, b.domain_id.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            (BindingKind::NotebookInstance, None),
+            (
+                BindingKind::DomainDefault,
+                Some(seeded.private_domain.as_str())
+            )
+        ],
+        "the deleted domain's binding is gone; the private domain's and nb-locked's remain"
     );
 
     // Managed policy documents: AWS managed ones once, the customer one from the listing.
-    let mut wanted = vec![ADMIN, FULL_ACCESS, seeded.scoped_policy.as_str()];
+    let mut wanted = vec![
+        ADMIN,
+        FULL_ACCESS,
+        seeded.scoped_policy.as_str(),
+        seeded.boundary_policy.as_str(),
+    ];
     wanted.sort_unstable();
     assert_eq!(
         s.managed_policies
@@ -539,23 +775,35 @@ async fn scan_of_reference_account_captures_every_seeded_fact() {
     let expected: BTreeMap<String, u64> = [
         ("sts:GetCallerIdentity", 1),
         ("sagemaker:ListDomains", 1),
-        ("sagemaker:DescribeDomain", 3),
+        ("sagemaker:DescribeDomain", 4),
         ("sagemaker:ListUserProfiles", 1),
         ("sagemaker:DescribeUserProfile", 5),
         ("sagemaker:ListSpaces", 1),
-        ("sagemaker:DescribeSpace", 1), // the failed space
+        // Every space: RemoteAccess and custom file systems are only there.
+        ("sagemaker:DescribeSpace", 2),
         ("sagemaker:ListApps", 1),
-        ("sagemaker:DescribeApp", 4), // three billed InService apps, one failed
+        // The failed app alone (v1 also described the three billed InService apps, for an
+        // activity timestamp that only follows health checks).
+        ("sagemaker:DescribeApp", 1),
+        ("sagemaker:ListNotebookInstances", 1),
+        ("sagemaker:DescribeNotebookInstance", 2),
+        ("sagemaker:ListStudioLifecycleConfigs", 1),
+        ("sagemaker:DescribeStudioLifecycleConfig", 1),
+        ("sagemaker:ListNotebookInstanceLifecycleConfigs", 1),
+        ("sagemaker:DescribeNotebookInstanceLifecycleConfig", 1),
         ("ec2:DescribeSubnets", 1),
         ("ec2:DescribeRouteTables", 1),
         ("ec2:DescribeVpcEndpoints", 1),
+        // The domains' and endpoints' groups in one call, the NFS groups by name in another.
         ("ec2:DescribeSecurityGroups", 2),
         ("efs:DescribeFileSystems", 1),
-        // The home EFS of the three domains and of the deleted one: their mount target ids
+        // The home EFS of the four domains and of the deleted one: their mount target ids
         // are in the snapshot for the teardown plan.
-        ("efs:DescribeMountTargets", 4),
+        ("efs:DescribeMountTargets", 5),
         ("iam:GetAccountAuthorizationDetails", 1),
-        ("iam:GetPolicy", 2), // AdministratorAccess, AmazonSageMakerFullAccess
+        // AdministratorAccess, AmazonSageMakerFullAccess; the boundary is a customer policy,
+        // already in the authorization details.
+        ("iam:GetPolicy", 2),
         ("iam:GetPolicyVersion", 2),
     ]
     .into_iter()

@@ -22,10 +22,25 @@ Added or corrected, as AWS behaves:
   trust policy must allow the caller (its account root, its ARN or `*`) with the external id
   its `sts:ExternalId` condition asks for; otherwise `AccessDenied`. (moto grants any role.)
 
-States AWS reaches on its own (a failed app, a week of idleness) are set by tags with the
+- `DescribeApp` of a running app answers `LastHealthCheckTimestamp` = `LastUserActivityTimestamp`
+  = the latest health check (now): on AWS the health checks refresh the activity timestamp,
+  so it says nothing about users (CHECKS.md v2, `app_long_running`).
+- Studio lifecycle configurations (Create/Describe/List/Delete) and
+  `ListNotebookInstanceLifecycleConfigs`, which moto lacks; `UpdateDomain` keeps
+  `ExecutionRoleIdentityConfig` and `DockerSettings` of `DomainSettingsForUpdate`.
+- ARNs in the partition of the region (`arn:aws-cn:` in `cn-*`) for what this file creates and
+  for EC2 security groups (moto writes `arn:aws:` there).
+- EFS `SizeInBytes` with `ValueInIA` and `ValueInArchive` (moto has no Archive class).
+- Every SageMaker and CloudTrail request and response is checked against botocore's service
+  model (the reference for field names and enums): a request outside it answers
+  ValidationException, a response outside it 500, each naming the misfit.
+
+States AWS reaches on its own (a failed app, a month of running) are set by tags with the
 `emulator:` prefix on the create call; they are consumed, not stored as tags:
-`emulator:status`, `emulator:failure-reason`, `emulator:creation-time` and
-`emulator:last-user-activity` (ISO 8601), `emulator:home-efs-size-bytes` (on a domain).
+`emulator:status`, `emulator:failure-reason`, `emulator:creation-time` (ISO 8601),
+`emulator:home-efs-size-bytes`, `emulator:home-efs-ia-bytes` and
+`emulator:home-efs-archive-bytes` (on a domain: bytes of its home EFS in Standard, IA and
+Archive).
 
 Usage: python server.py [moto server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -42,6 +57,7 @@ from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.models import ec2_backends
+from moto.ec2.models.security_groups import SecurityGroup as _Ec2SecurityGroup
 from moto.efs.models import efs_backends
 from moto.sagemaker.exceptions import (
     ResourceInUseException,
@@ -50,7 +66,9 @@ from moto.sagemaker.exceptions import (
 )
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
+from moto.efs.models import FileSystem
 from moto.iam.models import iam_backends
+from moto.utilities.utils import get_partition
 from moto.sts.exceptions import STSClientError
 from moto.sts.responses import TokenResponse as STSResponse
 
@@ -89,7 +107,8 @@ def _paginate(items, token, max_results, default=10):
 
 
 def _arn(backend, kind, path):
-    return f"arn:aws:sagemaker:{backend.region_name}:{backend.account_id}:{kind}/{path}"
+    partition = get_partition(backend.region_name)
+    return f"arn:{partition}:sagemaker:{backend.region_name}:{backend.account_id}:{kind}/{path}"
 
 
 # --- state -------------------------------------------------------------------------------
@@ -143,9 +162,7 @@ def _actor(account_id, access_key):
     except Exception:
         pass
     try:
-        from moto.iam.models import iam_backends
-
-        for partition in ("aws",):
+        for partition in ("aws", "aws-cn"):
             user = iam_backends[account_id][partition].get_user_from_access_key_id(access_key)
             if user is not None:
                 return "IAMUser", user.arn
@@ -313,6 +330,8 @@ def _create_home_storage(backend, domain, controls):
     )
     fs.encrypted = bool(domain.kms_key_id)
     fs._size_value = int(controls.get("home-efs-size-bytes", "6144"))
+    fs._size_ia = int(controls.get("home-efs-ia-bytes", "0"))
+    fs._size_archive = int(controls.get("home-efs-archive-bytes", "0"))
     domain.home_efs_file_system_id = fs.file_system_id
 
     ec2 = ec2_backends[backend.account_id][backend.region_name]
@@ -400,6 +419,9 @@ def update_domain(self):
             settings["SecurityGroupIds"] = update["SecurityGroupIds"]
         if "RStudioServerProDomainSettingsForUpdate" in update:
             settings["RStudioServerProDomainSettings"] = update["RStudioServerProDomainSettingsForUpdate"]
+        for key in ("ExecutionRoleIdentityConfig", "DockerSettings"):
+            if key in update:
+                settings[key] = update[key]
         domain.domain_settings = settings
     domain.last_modified_time = _now()
     _record(self, "UpdateDomain", "AWS::SageMaker::Domain", domain.arn, {"domainId": domain.id})
@@ -665,9 +687,6 @@ def create_app(self):
         "SpaceName": space,
         "Status": controls.get("status", "InService"),
         "CreationTime": created,
-        "LastHealthCheckTimestamp": _now(),
-        "LastUserActivityTimestamp": _parse_time(controls["last-user-activity"])
-        if "last-user-activity" in controls else created,
         "FailureReason": controls.get("failure-reason"),
         "ResourceSpec": self._get_param("ResourceSpec") or {"InstanceType": "system"},
         "_tags": tags,
@@ -681,7 +700,118 @@ def describe_app(self):
     profile, space = _owner(self)
     app = _app(self.sagemaker_backend, self._get_param("DomainId"), profile or space,
                self._get_param("AppType"), self._get_param("AppName"))
-    return ActionResult(_public(app))
+    out = _public(app)
+    if app["Status"] == "InService":
+        # SageMaker health-checks a running app every few minutes, and the check refreshes
+        # its activity timestamp: both are the latest check, whoever used the app.
+        checked = _now()
+        out["LastHealthCheckTimestamp"] = checked
+        out["LastUserActivityTimestamp"] = checked
+    return ActionResult(out)
+
+
+# --- EFS storage classes ---------------------------------------------------------------------
+
+
+def _efs_size_in_bytes(self):
+    standard = self._size_value
+    ia = getattr(self, "_size_ia", 0)
+    archive = getattr(self, "_size_archive", 0)
+    return {
+        "Value": standard + ia + archive,
+        "ValueInStandard": standard,
+        "ValueInIA": ia,
+        "ValueInArchive": archive,
+        "Timestamp": _now().timestamp(),
+    }
+
+
+FileSystem.size_in_bytes = property(_efs_size_in_bytes)
+
+
+# --- EC2 security group ARNs in the region's partition (moto writes arn:aws: everywhere) ---------
+
+_original_sg_init = _Ec2SecurityGroup.__init__
+
+
+def _sg_init(self, ec2_backend, group_id, *args, **kwargs):
+    _original_sg_init(self, ec2_backend, group_id, *args, **kwargs)
+    partition = get_partition(ec2_backend.region_name)
+    self.arn = f"arn:{partition}:ec2:{ec2_backend.region_name}:{ec2_backend.account_id}:security-group/{group_id}"
+
+
+_Ec2SecurityGroup.__init__ = _sg_init
+
+
+# --- lifecycle configurations ------------------------------------------------------------------
+
+
+STUDIO_APP_TYPES = ("JupyterServer", "JupyterLab", "CodeEditor", "KernelGateway")
+
+
+def create_studio_lifecycle_config(self):
+    backend = self.sagemaker_backend
+    configs = backend.__dict__.setdefault("studio_lifecycle_configs", {})
+    name = self._get_param("StudioLifecycleConfigName")
+    if name in configs:
+        raise ResourceInUseException(f"Studio lifecycle config {name} already exists")
+    app_type = self._get_param("StudioLifecycleConfigAppType")
+    if app_type not in STUDIO_APP_TYPES:
+        raise ValidationError(f"Value '{app_type}' at 'studioLifecycleConfigAppType' failed to satisfy constraint")
+    created = _now()
+    arn = _arn(backend, "studio-lifecycle-config", name)
+    configs[name] = {
+        "StudioLifecycleConfigArn": arn,
+        "StudioLifecycleConfigName": name,
+        "CreationTime": created,
+        "LastModifiedTime": created,
+        "StudioLifecycleConfigContent": self._get_param("StudioLifecycleConfigContent"),
+        "StudioLifecycleConfigAppType": app_type,
+    }
+    return ActionResult({"StudioLifecycleConfigArn": arn})
+
+
+def _studio_config(backend, name):
+    config = backend.__dict__.get("studio_lifecycle_configs", {}).get(name)
+    if config is None:
+        raise ResourceNotFound(f"Studio lifecycle config {name} does not exist")
+    return config
+
+
+def describe_studio_lifecycle_config(self):
+    return ActionResult(_public(_studio_config(self.sagemaker_backend, self._get_param("StudioLifecycleConfigName"))))
+
+
+def list_studio_lifecycle_configs(self):
+    configs = self.sagemaker_backend.__dict__.get("studio_lifecycle_configs", {})
+    items = [configs[n] for n in sorted(configs)]
+    page, nxt = _paginate(items, self._get_param("NextToken"), self._get_param("MaxResults"))
+    fields = ("StudioLifecycleConfigArn", "StudioLifecycleConfigName", "CreationTime",
+              "LastModifiedTime", "StudioLifecycleConfigAppType")
+    return ActionResult({"StudioLifecycleConfigs": [{k: c[k] for k in fields} for c in page],
+                         "NextToken": nxt})
+
+
+def delete_studio_lifecycle_config(self):
+    backend = self.sagemaker_backend
+    name = self._get_param("StudioLifecycleConfigName")
+    _studio_config(backend, name)
+    del backend.studio_lifecycle_configs[name]
+    return EmptyResult()
+
+
+def list_notebook_instance_lifecycle_configs(self):
+    backend = self.sagemaker_backend
+    configs = backend.notebook_instance_lifecycle_configurations
+    items = [configs[n] for n in sorted(configs)]
+    page, nxt = _paginate(items, self._get_param("NextToken"), self._get_param("MaxResults"))
+    summaries = [{
+        "NotebookInstanceLifecycleConfigName": c.notebook_instance_lifecycle_config_name,
+        "NotebookInstanceLifecycleConfigArn": c.arn,
+        "CreationTime": c.creation_time,
+        "LastModifiedTime": c.last_modified_time,
+    } for c in page]
+    return ActionResult({"NotebookInstanceLifecycleConfigs": summaries, "NextToken": nxt})
 
 
 def list_apps(self):
@@ -720,6 +850,9 @@ for _fn in (
     create_user_profile, describe_user_profile, list_user_profiles, update_user_profile,
     delete_user_profile, create_space, describe_space, list_spaces, delete_space,
     create_app, describe_app, list_apps, delete_app,
+    create_studio_lifecycle_config, describe_studio_lifecycle_config,
+    list_studio_lifecycle_configs, delete_studio_lifecycle_config,
+    list_notebook_instance_lifecycle_configs,
 ):
     setattr(SageMakerResponse, _fn.__name__, _fn)
 
@@ -738,6 +871,112 @@ for _name, _event, _type in (
     ("delete_app", "DeleteApp", "AWS::SageMaker::App"),
 ):
     setattr(SageMakerResponse, _name, _recorded_failures(_event, _type)(getattr(SageMakerResponse, _name)))
+
+
+# --- requests and responses checked against botocore's service models ----------------------------
+#
+# botocore's models are AWS's own description of each operation: every SageMaker and CloudTrail
+# request a test sends, and every response this emulator returns, must fit them (member names,
+# types, enum values, required members of requests). A request that does not fit answers
+# ValidationException (400) as AWS does; a response that does not fit answers 500 naming the
+# misfit, so the test that caused it fails instead of the emulator drifting from AWS.
+
+import botocore.session as _botocore_session
+
+_MODELS = {}
+
+
+def _model(service):
+    if service not in _MODELS:
+        _MODELS[service] = _botocore_session.get_session().get_service_model(service)
+    return _MODELS[service]
+
+
+def _misfits(shape, value, path, request, out):
+    if value is None:
+        return
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            out.append(f"{path}: {shape.name} must be an object")
+            return
+        for key, item in value.items():
+            member = shape.members.get(key)
+            if member is None:
+                out.append(f"{path}.{key}: {shape.name} has no member {key}")
+            else:
+                _misfits(member, item, f"{path}.{key}", request, out)
+        if request:
+            for key in shape.required_members:
+                if key not in value:
+                    out.append(f"{path}.{key}: required by {shape.name}")
+    elif kind == "list":
+        if not isinstance(value, list):
+            out.append(f"{path}: {shape.name} must be a list")
+            return
+        for i, item in enumerate(value):
+            _misfits(shape.member, item, f"{path}[{i}]", request, out)
+    elif kind == "map":
+        if not isinstance(value, dict):
+            out.append(f"{path}: {shape.name} must be a map")
+            return
+        for key, item in value.items():
+            _misfits(shape.value, item, f"{path}.{key}", request, out)
+    elif kind == "string":
+        if not isinstance(value, str):
+            out.append(f"{path}: {shape.name} must be a string, got {value!r}")
+        elif shape.enum and value not in shape.enum:
+            out.append(f"{path}: {value!r} is not one of {shape.name} {shape.enum}")
+    elif kind in ("integer", "long"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            out.append(f"{path}: {shape.name} must be an integer, got {value!r}")
+    elif kind in ("float", "double"):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            out.append(f"{path}: {shape.name} must be a number, got {value!r}")
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            out.append(f"{path}: {shape.name} must be a boolean, got {value!r}")
+    elif kind == "timestamp":
+        if not isinstance(value, (int, float, str)):
+            out.append(f"{path}: {shape.name} must be a timestamp, got {value!r}")
+
+
+def _checked(service, original):
+    def call_action(self):
+        operation = self._get_action()
+        try:
+            op = _model(service).operation_model(operation)
+        except Exception:
+            op = None
+        problems = []
+        if op is not None and op.input_shape is not None:
+            try:
+                body = json.loads(self.body or "{}")
+            except ValueError:
+                body = None
+            if isinstance(body, dict):
+                _misfits(op.input_shape, body, f"{operation} request", True, problems)
+        if problems:
+            # AWS validates requests against the same model and answers ValidationException.
+            message = "; ".join(problems)
+            print(f"emulator: request outside the model: {message}", file=sys.stderr, flush=True)
+            return 400, {"status": 400}, json.dumps({"__type": "ValidationException", "message": message})
+        status, headers, body = original(self)
+        if op is not None and op.output_shape is not None and int(status) < 300 and body:
+            try:
+                _misfits(op.output_shape, json.loads(body), f"{operation} response", False, problems)
+            except ValueError:
+                pass
+        if problems:
+            message = "; ".join(problems)
+            print(f"emulator: shape misfit: {message}", file=sys.stderr, flush=True)
+            return 500, {"status": 500}, json.dumps({"__type": "EmulatorShapeMisfit", "message": message})
+        return status, headers, body
+    return call_action
+
+
+SageMakerResponse.call_action = _checked("sagemaker", SageMakerResponse.call_action)
+CloudTrailResponse.call_action = _checked("cloudtrail", CloudTrailResponse.call_action)
 
 
 # --- STS AssumeRole --------------------------------------------------------------------------
