@@ -857,7 +857,7 @@ for _fn in (
     setattr(SageMakerResponse, _fn.__name__, _fn)
 
 # The control-plane changes CloudTrail records, failed ones included.
-for _name, _event, _type in (
+_RECORDED_CALLS = (
     ("create_domain", "CreateDomain", "AWS::SageMaker::Domain"),
     ("update_domain", "UpdateDomain", "AWS::SageMaker::Domain"),
     ("delete_domain", "DeleteDomain", "AWS::SageMaker::Domain"),
@@ -869,8 +869,10 @@ for _name, _event, _type in (
     ("delete_space", "DeleteSpace", "AWS::SageMaker::Space"),
     ("create_app", "CreateApp", "AWS::SageMaker::App"),
     ("delete_app", "DeleteApp", "AWS::SageMaker::App"),
-):
+)
+for _name, _event, _type in _RECORDED_CALLS:
     setattr(SageMakerResponse, _name, _recorded_failures(_event, _type)(getattr(SageMakerResponse, _name)))
+_RECORDED_EVENTS = {event: kind for _, event, kind in _RECORDED_CALLS}
 
 
 # --- requests and responses checked against botocore's service models ----------------------------
@@ -957,9 +959,16 @@ def _checked(service, original):
             if isinstance(body, dict):
                 _misfits(op.input_shape, body, f"{operation} request", True, problems)
         if problems:
-            # AWS validates requests against the same model and answers ValidationException.
+            # AWS validates requests against the same model and answers ValidationException;
+            # CloudTrail records the failed call like any other.
             message = "; ".join(problems)
             print(f"emulator: request outside the model: {message}", file=sys.stderr, flush=True)
+            if service == "sagemaker" and operation in _RECORDED_EVENTS:
+                domain_id = body.get("DomainId") if isinstance(body, dict) else None
+                domain = self.sagemaker_backend.domains.get(domain_id) if domain_id else None
+                _record(self, operation, _RECORDED_EVENTS[operation], domain.arn if domain else None,
+                        {"domainId": domain_id} if domain_id else None,
+                        error=("ValidationException", message))
             return 400, {"status": 400}, json.dumps({"__type": "ValidationException", "message": message})
         status, headers, body = original(self)
         if op is not None and op.output_shape is not None and int(status) < 300 and body:
