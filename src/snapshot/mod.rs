@@ -724,7 +724,7 @@ pub enum SnapshotError {
         message: String,
     },
     #[error(
-        "{path}:{line}: snapshot schema_version {found:?} is not supported (expected {expected:?})"
+        "{path}:{line}: snapshot schema_version {found:?} is not supported (expected {expected:?}): it was saved by another version of sagemaker-auditor; scan again with --save-snapshot (version 2 added notebook instances, lifecycle configurations and the settings the v2 checks read)"
     )]
     Version {
         path: String,
@@ -900,5 +900,22 @@ mod policy_input_tests {
             serde_json::to_value(snapshot.policy_input(false)).unwrap(),
             without
         );
+    }
+
+    #[test]
+    fn a_version_1_snapshot_is_refused_with_its_line_and_what_to_do() {
+        let err = Snapshot::from_json(
+            "old.json",
+            "{\n  \"schema_version\": \"1\",\n  \"accounts\": []\n}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(
+                "old.json:2: snapshot schema_version \"1\" is not supported (expected \"2\")"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("--save-snapshot"), "{err}");
     }
 }

@@ -133,12 +133,14 @@ fn golden_in(account: &str, region: &str, partition: &str) -> String {
 /// CHECKS.md v2: the same account reads the same wherever it is. In `us-east-2` IAM is still
 /// called in `us-east-1`; in `cn-north-1` (partition aws-cn) ARNs and AWS managed policies
 /// are `arn:aws-cn:`, IAM signs in `cn-north-1`, and most endpoints are named
-/// `cn.com.amazonaws.cn-north-1.<svc>`: no false FAIL, no missed one.
+/// `cn.com.amazonaws.cn-north-1.<svc>`; in GovCloud (aws-us-gov) everything is
+/// `arn:aws-us-gov:`: no false FAIL, no missed one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_reference_account_reads_the_same_in_another_region_and_in_china() {
+async fn the_reference_account_reads_the_same_in_another_region_china_and_govcloud() {
     for (id, region, partition) in [
         ("000000000081", "us-east-2", "aws"),
         ("000000000082", "cn-north-1", "aws-cn"),
+        ("000000000085", "us-gov-west-1", "aws-us-gov"),
     ] {
         let account = util::account(id).await.in_region(region);
         let seeded = reference::seed(&account).await;
@@ -153,6 +155,17 @@ async fn the_reference_account_reads_the_same_in_another_region_and_in_china() {
             .map(|c| c.calls)
             .sum();
         assert!(iam_calls > 0, "{region}: IAM was read");
+        if partition != "aws" {
+            let prefix = format!("arn:{partition}:iam::");
+            assert!(
+                snapshot
+                    .managed_policies
+                    .keys()
+                    .all(|arn| arn.starts_with(&prefix)),
+                "{:?}",
+                snapshot.managed_policies.keys()
+            );
+        }
         if partition == "aws-cn" {
             let endpoints = &snapshot.accounts[0].regions[0].network.vpc_endpoints;
             assert!(
