@@ -109,14 +109,7 @@ fn post(target: &str, body: &str) -> (u16, String) {
     .unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap();
-    (status, body.to_string())
+    util::http_response(&raw)
 }
 
 /// botocore's service model is the reference: the emulator refuses what AWS's model does not

@@ -169,6 +169,25 @@ impl<'a> Fixture<'a> {
             .send()
             .await
             .expect("attach igw");
+        let route =
+            |r: aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder| {
+                r.gateway_id(&igw)
+            };
+        let rt = self.default_route(vpc, subnet, route).await;
+        (rt, igw)
+    }
+
+    /// A route table of `vpc` with a 0.0.0.0/0 route to the target `target` sets, associated
+    /// with `subnet`.
+    async fn default_route(
+        &self,
+        vpc: &str,
+        subnet: &str,
+        target: impl FnOnce(
+            aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder,
+        )
+            -> aws_sdk_ec2::operation::create_route::builders::CreateRouteFluentBuilder,
+    ) -> String {
         let rt = self
             .ec2
             .create_route_table()
@@ -179,14 +198,15 @@ impl<'a> Fixture<'a> {
             .route_table
             .and_then(|t| t.route_table_id)
             .expect("rt id");
-        self.ec2
-            .create_route()
-            .route_table_id(&rt)
-            .destination_cidr_block("0.0.0.0/0")
-            .gateway_id(&igw)
-            .send()
-            .await
-            .expect("route");
+        target(
+            self.ec2
+                .create_route()
+                .route_table_id(&rt)
+                .destination_cidr_block("0.0.0.0/0"),
+        )
+        .send()
+        .await
+        .expect("route");
         self.ec2
             .associate_route_table()
             .route_table_id(&rt)
@@ -194,7 +214,7 @@ impl<'a> Fixture<'a> {
             .send()
             .await
             .expect("associate");
-        (rt, igw)
+        rt
     }
 
     pub async fn endpoint(
@@ -293,30 +313,8 @@ impl<'a> Fixture<'a> {
             .and_then(|n| n.nat_gateway_id)
             .expect("nat id");
         let rt = self
-            .ec2
-            .create_route_table()
-            .vpc_id(vpc)
-            .send()
-            .await
-            .expect("rt")
-            .route_table
-            .and_then(|t| t.route_table_id)
-            .expect("rt id");
-        self.ec2
-            .create_route()
-            .route_table_id(&rt)
-            .destination_cidr_block("0.0.0.0/0")
-            .nat_gateway_id(&nat)
-            .send()
-            .await
-            .expect("nat route");
-        self.ec2
-            .associate_route_table()
-            .route_table_id(&rt)
-            .subnet_id(private_subnet)
-            .send()
-            .await
-            .expect("associate");
+            .default_route(vpc, private_subnet, |r| r.nat_gateway_id(&nat))
+            .await;
         (rt, nat)
     }
 

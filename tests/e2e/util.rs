@@ -304,14 +304,19 @@ pub fn http_get(port: u16, path_and_query: &str) -> std::io::Result<(u16, String
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
+    Ok(http_response(&raw))
+}
+
+/// An HTTP/1.0 answer as (status code, body); 0 when there is no status line.
+pub fn http_response(raw: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    Ok((status, body.to_string()))
+    (status, body.to_string())
 }
 
 /// Polls `probe` every 250 ms until it returns `Some`, or panics with `what` after `limit`.
