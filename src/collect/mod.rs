@@ -435,6 +435,28 @@ impl Ctx {
         fut.await
     }
 
+    /// A whole listing (every page) under the concurrency bounds; on failure the error is
+    /// recorded for the region and `None` returned (what it would have listed is unknown).
+    async fn listing<T, E, R>(
+        &self,
+        region: &str,
+        service: &str,
+        operation: &str,
+        pages: impl Future<Output = Result<Vec<T>, SdkError<E, R>>>,
+    ) -> Option<Vec<T>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        match self.call(pages).await {
+            Ok(items) => Some(items),
+            Err(err) => {
+                self.record(region, service, operation, None, &err);
+                None
+            }
+        }
+    }
+
     fn record<E, R>(
         &self,
         region: &str,

@@ -31,23 +31,18 @@ pub(super) async fn collect_notebook_instances(
     client: &Client,
     region: &str,
 ) -> Vec<NotebookInstance> {
-    let listed = ctx
-        .call(
-            client
-                .list_notebook_instances()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await;
-    let summaries = match listed {
-        Ok(s) => s,
-        Err(err) => {
-            ctx.record(region, SERVICE, "ListNotebookInstances", None, &err);
-            return Vec::new();
-        }
+    let pages = client
+        .list_notebook_instances()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>();
+    let Some(summaries) = ctx
+        .listing(region, SERVICE, "ListNotebookInstances", pages)
+        .await
+    else {
+        return Vec::new();
     };
     let mut out: Vec<NotebookInstance> = ctx
         .each(&summaries, |s| notebook_instance(ctx, client, region, s))
@@ -132,23 +127,18 @@ pub(super) async fn collect_lifecycle_configs(
 }
 
 async fn studio_configs(ctx: &Ctx, client: &Client, region: &str) -> Vec<LifecycleConfig> {
-    let listed = ctx
-        .call(
-            client
-                .list_studio_lifecycle_configs()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await;
-    let summaries = match listed {
-        Ok(s) => s,
-        Err(err) => {
-            ctx.record(region, SERVICE, "ListStudioLifecycleConfigs", None, &err);
-            return Vec::new();
-        }
+    let pages = client
+        .list_studio_lifecycle_configs()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>();
+    let Some(summaries) = ctx
+        .listing(region, SERVICE, "ListStudioLifecycleConfigs", pages)
+        .await
+    else {
+        return Vec::new();
     };
     let described = ctx
         .each(&summaries, |s| async move {
@@ -190,24 +180,23 @@ async fn studio_configs(ctx: &Ctx, client: &Client, region: &str) -> Vec<Lifecyc
 }
 
 async fn notebook_configs(ctx: &Ctx, client: &Client, region: &str) -> Vec<LifecycleConfig> {
-    let listed = ctx
-        .call(
-            client
-                .list_notebook_instance_lifecycle_configs()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
+    let pages = client
+        .list_notebook_instance_lifecycle_configs()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>();
+    let Some(summaries) = ctx
+        .listing(
+            region,
+            SERVICE,
+            "ListNotebookInstanceLifecycleConfigs",
+            pages,
         )
-        .await;
-    let summaries = match listed {
-        Ok(s) => s,
-        Err(err) => {
-            let op = "ListNotebookInstanceLifecycleConfigs";
-            ctx.record(region, SERVICE, op, None, &err);
-            return Vec::new();
-        }
+        .await
+    else {
+        return Vec::new();
     };
     let described = ctx
         .each(&summaries, |s| async move {

@@ -36,23 +36,20 @@ pub(crate) const ACTIONS: &[&str] = &[
 ];
 
 pub(super) async fn collect_domains(ctx: &Ctx, client: &Client, region: &str) -> Vec<Domain> {
-    let summaries = match ctx
-        .call(
-            client
-                .list_domains()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await
-    {
-        Ok(domains) => domains,
-        Err(err) => {
-            ctx.record(region, SERVICE, "ListDomains", None, &err);
-            return Vec::new();
-        }
+    let listed = ctx.listing(
+        region,
+        SERVICE,
+        "ListDomains",
+        client
+            .list_domains()
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>(),
+    );
+    let Some(summaries) = listed.await else {
+        return Vec::new();
     };
     if summaries.is_empty() {
         // Profiles, spaces and apps cannot exist without a domain: no call needed.
@@ -309,21 +306,17 @@ async fn list_user_profiles(
     client: &Client,
     region: &str,
 ) -> Vec<sm::UserProfileDetails> {
+    let pages = client
+        .list_user_profiles()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>();
     let listed = ctx
-        .call(
-            client
-                .list_user_profiles()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
+        .listing(region, SERVICE, "ListUserProfiles", pages)
         .await;
-    listed.unwrap_or_else(|err| {
-        ctx.record(region, SERVICE, "ListUserProfiles", None, &err);
-        Vec::new()
-    })
+    listed.unwrap_or_default()
 }
 
 async fn describe_user_profile(
@@ -394,21 +387,15 @@ async fn describe_user_profile(
 }
 
 async fn list_spaces(ctx: &Ctx, client: &Client, region: &str) -> Vec<sm::SpaceDetails> {
-    let listed = ctx
-        .call(
-            client
-                .list_spaces()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await;
-    listed.unwrap_or_else(|err| {
-        ctx.record(region, SERVICE, "ListSpaces", None, &err);
-        Vec::new()
-    })
+    let pages = client
+        .list_spaces()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>();
+    let listed = ctx.listing(region, SERVICE, "ListSpaces", pages).await;
+    listed.unwrap_or_default()
 }
 
 async fn space(ctx: &Ctx, client: &Client, region: &str, s: &sm::SpaceDetails) -> Option<Space> {
@@ -497,21 +484,15 @@ fn custom_file_system(fs: &sm::CustomFileSystem) -> Option<CustomFileSystem> {
 }
 
 async fn list_apps(ctx: &Ctx, client: &Client, region: &str) -> Vec<sm::AppDetails> {
-    let listed = ctx
-        .call(
-            client
-                .list_apps()
-                .max_results(PAGE)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>(),
-        )
-        .await;
-    listed.unwrap_or_else(|err| {
-        ctx.record(region, SERVICE, "ListApps", None, &err);
-        Vec::new()
-    })
+    let pages = client
+        .list_apps()
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>();
+    let listed = ctx.listing(region, SERVICE, "ListApps", pages).await;
+    listed.unwrap_or_default()
 }
 
 async fn app(ctx: &Ctx, client: &Client, region: &str, a: &sm::AppDetails) -> Option<App> {

@@ -67,7 +67,7 @@ impl Tally {
                     let n = region
                         .lifecycle_configs
                         .iter()
-                        .filter(|c| ResourceType::parse(c.kind.as_str()) == Some(kind))
+                        .filter(|c| c.kind.resource_type() == kind)
                         .count();
                     add(kind, r, n);
                 }

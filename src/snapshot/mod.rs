@@ -397,11 +397,13 @@ pub enum LifecycleConfigKind {
 }
 
 impl LifecycleConfigKind {
-    /// Its name as a resource type of findings.
-    pub fn as_str(self) -> &'static str {
+    /// The resource type of its findings.
+    pub fn resource_type(self) -> crate::vocab::ResourceType {
         match self {
-            Self::StudioLifecycleConfig => "studio_lifecycle_config",
-            Self::NotebookInstanceLifecycleConfig => "notebook_instance_lifecycle_config",
+            Self::StudioLifecycleConfig => crate::vocab::ResourceType::StudioLifecycleConfig,
+            Self::NotebookInstanceLifecycleConfig => {
+                crate::vocab::ResourceType::NotebookInstanceLifecycleConfig
+            }
         }
     }
 }

@@ -358,17 +358,7 @@ impl<'a> Fixture<'a> {
 
     /// A security group open to the internet on `port`.
     pub async fn open_group(&self, vpc: &str, name: &str, port: i32) -> String {
-        let id = self
-            .ec2
-            .create_security_group()
-            .group_name(name)
-            .description(name)
-            .vpc_id(vpc)
-            .send()
-            .await
-            .expect("sg")
-            .group_id
-            .expect("sg id");
+        let id = self.group(vpc, name).await;
         self.ec2
             .authorize_security_group_ingress()
             .group_id(&id)

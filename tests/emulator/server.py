@@ -238,6 +238,13 @@ def _record(response, event_name, resource_type, resource_name, request=None, er
     )
 
 
+def _record_failure(response, event_name, resource_type, domain_id, code, message):
+    """Records a SageMaker call that failed, naming its domain when it names a live one."""
+    domain = response.sagemaker_backend.domains.get(domain_id) if domain_id else None
+    _record(response, event_name, resource_type, domain.arn if domain else None,
+            {"domainId": domain_id} if domain_id else None, error=(code, message))
+
+
 def _recorded_failures(event_name, resource_type):
     """Records a SageMaker call that raised (as CloudTrail records failed calls: same event,
     plus errorCode and errorMessage), then lets the error through."""
@@ -249,10 +256,7 @@ def _recorded_failures(event_name, resource_type):
             except Exception as e:
                 code = getattr(e, "error_type", None) or getattr(e, "code", None) or type(e).__name__
                 message = getattr(e, "message", None) or str(e)
-                domain_id = self._get_param("DomainId")
-                domain = self.sagemaker_backend.domains.get(domain_id) if domain_id else None
-                _record(self, event_name, resource_type, domain.arn if domain else None,
-                        {"domainId": domain_id} if domain_id else None, error=(code, message))
+                _record_failure(self, event_name, resource_type, self._get_param("DomainId"), code, message)
                 raise
 
         return call
@@ -965,10 +969,8 @@ def _checked(service, original):
             print(f"emulator: request outside the model: {message}", file=sys.stderr, flush=True)
             if service == "sagemaker" and operation in _RECORDED_EVENTS:
                 domain_id = body.get("DomainId") if isinstance(body, dict) else None
-                domain = self.sagemaker_backend.domains.get(domain_id) if domain_id else None
-                _record(self, operation, _RECORDED_EVENTS[operation], domain.arn if domain else None,
-                        {"domainId": domain_id} if domain_id else None,
-                        error=("ValidationException", message))
+                _record_failure(self, operation, _RECORDED_EVENTS[operation], domain_id,
+                                "ValidationException", message)
             return 400, {"status": 400}, json.dumps({"__type": "ValidationException", "message": message})
         status, headers, body = original(self)
         if op is not None and op.output_shape is not None and int(status) < 300 and body:
