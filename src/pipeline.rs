@@ -160,15 +160,21 @@ pub fn record(
     Ok(recorded.new)
 }
 
-/// The account-regions whose CloudTrail events this snapshot read completely: every region
-/// of every account read, but those where a CloudTrail call failed. Accounts that could not
-/// be reached are not among them, so their windows stay where they were and the others move.
-pub fn cloudtrail_read(snapshot: &Snapshot) -> Vec<(String, String)> {
+/// The account-regions whose CloudTrail events this snapshot read: every region of every
+/// account read, but those where a CloudTrail call failed, each with what its page budget
+/// left unread. Accounts that could not be reached are not among them, so their windows stay
+/// where they were and the others move.
+pub fn cloudtrail_read(snapshot: &Snapshot) -> Vec<crate::state::ReadScope> {
     let failed: std::collections::HashSet<(&str, &str)> = snapshot
         .collection_errors
         .iter()
         .filter(|e| e.service == crate::vocab::Service::Cloudtrail.as_str())
         .map(|e| (e.account_id.as_str(), e.region.as_str()))
+        .collect();
+    let unread: std::collections::HashMap<(&str, &str), crate::snapshot::EventSpan> = snapshot
+        .events_unread
+        .iter()
+        .map(|u| ((u.account_id.as_str(), u.region.as_str()), u.span))
         .collect();
     snapshot
         .accounts
@@ -179,7 +185,11 @@ pub fn cloudtrail_read(snapshot: &Snapshot) -> Vec<(String, String)> {
                 .map(move |r| (a.account_id.as_str(), r.region.as_str()))
         })
         .filter(|scope| !failed.contains(scope))
-        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .map(|scope| crate::state::ReadScope {
+            account_id: scope.0.to_string(),
+            region: scope.1.to_string(),
+            unread: unread.get(&scope).copied(),
+        })
         .collect()
 }
 
@@ -228,6 +238,15 @@ pub fn log_completed(snapshot: &Snapshot, report: &Report, seconds: f64) {
         duration_ms = (seconds * 1000.0) as u64,
         "scan completed"
     );
+    for u in &snapshot.events_unread {
+        tracing::warn!(
+            account_id = %u.account_id,
+            region = %u.region,
+            from = %u.span.from,
+            until = %u.span.until,
+            "CloudTrail events left unread: cloudtrail.max_pages_per_scan ran out (the daemon reads them at its next scans)"
+        );
+    }
 }
 
 #[cfg(test)]
@@ -453,9 +472,22 @@ mod tests {
             error("111111111111", "eu-west-1", "cloudtrail", "LookupEvents"),
             error("222222222222", "global", "sts", "AssumeRole"),
         ];
+        let span = crate::snapshot::EventSpan {
+            from: chrono::DateTime::UNIX_EPOCH,
+            until: chrono::DateTime::UNIX_EPOCH + chrono::Duration::hours(1),
+        };
+        snapshot.events_unread.push(crate::snapshot::UnreadEvents {
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+            span,
+        });
         assert_eq!(
             cloudtrail_read(&snapshot),
-            [("111111111111".to_string(), "us-east-1".to_string())]
+            [crate::state::ReadScope {
+                account_id: "111111111111".into(),
+                region: "us-east-1".into(),
+                unread: Some(span),
+            }]
         );
     }
 }

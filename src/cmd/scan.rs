@@ -58,10 +58,12 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
     let snapshot = match &args.from_snapshot {
         Some(path) => Snapshot::load(path)?,
         None => {
-            let since = config
-                .cloudtrail
-                .enabled
-                .then(|| EventsSince::all(Utc::now() - config.cloudtrail.lookback));
+            let since = config.cloudtrail.enabled.then(|| {
+                EventsSince::all(
+                    Utc::now() - config.cloudtrail.lookback,
+                    config.cloudtrail.max_pages,
+                )
+            });
             let regions = match args.regions.as_slice() {
                 [] => None,
                 names => Some(

@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::collect::EventsSince;
+use crate::collect::cloudtrail::Window;
 use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
@@ -27,6 +28,7 @@ use crate::pipeline::{self, Judge, log_completed, nothing_read};
 use crate::report::Outcome;
 use crate::report::Report;
 use crate::snapshot::ControlPlaneEvent;
+use crate::snapshot::EventSpan;
 use crate::snapshot::Snapshot;
 use crate::state::ScanEvents;
 use crate::state::Store;
@@ -368,12 +370,27 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
             Default::default()
         });
         // Overlapping windows: CloudTrail may deliver an event after the scan that should
-        // have seen it; the history stores each event once.
+        // have seen it; the history stores each event once. What is older than the look-back
+        // is no longer worth reading, unread or not.
         let scopes = windows
             .into_iter()
-            .map(|(scope, started)| (scope, floor.max(started - CLOUDTRAIL_DELAY)))
+            .map(|(scope, stored)| {
+                let unread = stored
+                    .unread
+                    .filter(|u| u.until > floor)
+                    .map(|u| EventSpan {
+                        from: u.from.max(floor),
+                        until: u.until,
+                    });
+                let since = floor.max(stored.started_at - CLOUDTRAIL_DELAY);
+                (scope, Window { since, unread })
+            })
             .collect();
-        EventsSince { floor, scopes }
+        EventsSince {
+            floor,
+            scopes,
+            max_pages: config.cloudtrail.max_pages,
+        }
     });
     let collect = pipeline::collect(config, None, events_since);
     let snapshot = match tokio::time::timeout(config.serve.scan_timeout, collect).await {

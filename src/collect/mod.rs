@@ -5,7 +5,7 @@
 
 mod accounts;
 mod clients;
-mod cloudtrail;
+pub mod cloudtrail;
 mod ec2;
 mod efs;
 mod error;
@@ -57,30 +57,50 @@ pub struct CollectOptions {
     pub events_since: Option<EventsSince>,
 }
 
-/// Where each account-region's CloudTrail window starts: its own start when it has one (the
-/// daemon keeps one per account and region, so an account that cannot be read holds back
-/// only itself), else `floor`.
-#[derive(Debug, Clone, Default)]
+/// Where each account-region's CloudTrail window starts and what an earlier scan left unread:
+/// its own when it has them (the daemon keeps them per account and region, so an account that
+/// cannot be read holds back only itself), else `floor` and nothing unread.
+#[derive(Debug, Clone)]
 pub struct EventsSince {
     pub floor: DateTime<Utc>,
-    /// (account id, region) → start of its window.
-    pub scopes: std::collections::HashMap<(String, String), DateTime<Utc>>,
+    /// (account id, region) → its window.
+    pub scopes: std::collections::HashMap<(String, String), cloudtrail::Window>,
+    /// LookupEvents calls allowed per account and region in one scan.
+    pub max_pages: u32,
 }
 
 impl EventsSince {
     /// One start for every account and region.
-    pub fn all(from: DateTime<Utc>) -> Self {
+    pub fn all(from: DateTime<Utc>, max_pages: u32) -> Self {
         Self {
             floor: from,
             scopes: Default::default(),
+            max_pages,
         }
     }
 
-    pub fn of(&self, account_id: &str, region: &str) -> DateTime<Utc> {
+    pub fn of(&self, account_id: &str, region: &str) -> cloudtrail::Window {
         self.scopes
             .get(&(account_id.to_string(), region.to_string()))
             .copied()
-            .unwrap_or(self.floor)
+            .unwrap_or(cloudtrail::Window {
+                since: self.floor,
+                unread: None,
+            })
+    }
+}
+
+/// What a scan read from CloudTrail, and what its page budget left unread.
+#[derive(Debug, Default)]
+pub struct Trail {
+    pub events: Vec<ControlPlaneEvent>,
+    pub unread: Vec<crate::snapshot::UnreadEvents>,
+}
+
+impl Trail {
+    fn extend(&mut self, other: Trail) {
+        self.events.extend(other.events);
+        self.unread.extend(other.unread);
     }
 }
 
@@ -103,7 +123,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
     let policy_cache = ManagedPolicyCache::default();
     let mut errors = Vec::new();
     let mut accounts = Vec::new();
-    let mut events = Vec::new();
+    let mut trail = Trail::default();
     let per_account = options.accounts.per_account_concurrency;
 
     match caller_identity(clients).await {
@@ -124,7 +144,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
                     accounts.push(account);
                 }
                 errors.extend(ctx.take_errors());
-                events.extend(ctx.take_events());
+                trail.extend(ctx.take_trail());
             } else {
                 tracing::info!(account_id = %identity.account_id, shard = ?options.accounts.shard, "the account is not in this shard: nothing to scan");
             }
@@ -153,16 +173,21 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
             // accounts not yet started (or done) hold no memory.
             let window = 2 * options.concurrency.max(1).div_ceil(per_account.max(1));
             let mut done = futures::stream::iter(scans).buffer_unordered(window);
-            while let Some((account, account_errors, account_events)) = done.next().await {
+            while let Some((account, account_errors, account_trail)) = done.next().await {
                 accounts.extend(account);
                 errors.extend(account_errors);
-                events.extend(account_events);
+                trail.extend(account_trail);
             }
             accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         }
     }
 
     errors.sort();
+    let Trail {
+        mut events,
+        unread: mut events_unread,
+    } = trail;
+    events_unread.sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
     events.sort_by(|a: &ControlPlaneEvent, b| {
         (b.event_time, &a.event_id).cmp(&(a.event_time, &b.event_id))
     });
@@ -176,6 +201,7 @@ pub async fn collect(clients: &AwsClients, options: &CollectOptions) -> Snapshot
         collection_errors: errors,
         api_calls: clients.counter().since(&calls_before),
         events,
+        events_unread,
     }
 }
 
@@ -187,11 +213,7 @@ async fn scan_member(
     clients: &AwsClients,
     options: &CollectOptions,
     policy_cache: &ManagedPolicyCache,
-) -> (
-    Option<AccountSnapshot>,
-    Vec<CollectionError>,
-    Vec<ControlPlaneEvent>,
-) {
+) -> (Option<AccountSnapshot>, Vec<CollectionError>, Trail) {
     let account = match accounts::assume_role(&ctx, clients.sts(), &target).await {
         Ok(role) => {
             let member = clients.with_credentials(role);
@@ -202,7 +224,7 @@ async fn scan_member(
             None
         }
     };
-    (account, ctx.take_errors(), ctx.take_events())
+    (account, ctx.take_errors(), ctx.take_trail())
 }
 
 /// One reachable account: its regions (listed, or read with `DescribeRegions`), then
@@ -277,7 +299,7 @@ pub async fn collect_account(
 ) -> AccountSnapshot {
     let iam_client = clients.iam();
     let regions_fut = futures::future::join_all(regions.iter().map(|region| {
-        let since = events_since.map(|e| e.of(&ctx.account_id, region));
+        let since = events_since.map(|e| (e.of(&ctx.account_id, region), e.max_pages));
         collect_region(ctx, clients, region, since)
     }));
     // IAM does not depend on the domains: its one listing runs while the regions are read.
@@ -325,19 +347,30 @@ async fn collect_region(
     ctx: &Ctx,
     clients: &AwsClients,
     region: &str,
-    events_since: Option<DateTime<Utc>>,
+    events_since: Option<(cloudtrail::Window, u32)>,
 ) -> RegionSnapshot {
     let sagemaker = clients.sagemaker(region);
     let efs = clients.efs(region);
     let ec2 = clients.ec2(region);
     let events = async {
-        if let Some(since) = events_since {
-            let found =
-                cloudtrail::collect_events(ctx, &clients.cloudtrail(region), region, since).await;
-            ctx.events
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(found);
+        if let Some((window, max_pages)) = events_since {
+            let read = cloudtrail::collect_events(
+                ctx,
+                &clients.cloudtrail(region),
+                region,
+                window,
+                max_pages,
+            )
+            .await;
+            let mut trail = ctx.trail.lock().unwrap_or_else(|p| p.into_inner());
+            trail.events.extend(read.events);
+            if let Some(span) = read.unread {
+                trail.unread.push(crate::snapshot::UnreadEvents {
+                    account_id: ctx.account_id.clone(),
+                    region: region.to_string(),
+                    span,
+                });
+            }
         }
     };
     let (domains, notebook_instances, lifecycle_configs, efs_file_systems, ()) = tokio::join!(
@@ -377,7 +410,7 @@ pub struct Ctx {
     /// The size of `account`: how many of one kind of call are worth preparing at once.
     per_account: usize,
     errors: Mutex<Vec<CollectionError>>,
-    events: Mutex<Vec<ControlPlaneEvent>>,
+    trail: Mutex<Trail>,
 }
 
 impl Ctx {
@@ -394,7 +427,7 @@ impl Ctx {
             account: Semaphore::new(per_account.max(1)),
             per_account: per_account.max(1),
             errors: Mutex::new(Vec::new()),
-            events: Mutex::new(Vec::new()),
+            trail: Mutex::new(Trail::default()),
         }
     }
 
@@ -492,8 +525,8 @@ impl Ctx {
             .push(error);
     }
 
-    pub fn take_events(&self) -> Vec<ControlPlaneEvent> {
-        std::mem::take(&mut *self.events.lock().unwrap_or_else(|p| p.into_inner()))
+    pub fn take_trail(&self) -> Trail {
+        std::mem::take(&mut *self.trail.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn take_errors(&self) -> Vec<CollectionError> {

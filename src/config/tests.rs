@@ -310,6 +310,7 @@ exclude = ["999999999999"]
 
 [cloudtrail]
 lookback_days = 30
+max_pages_per_scan = 500
 "#,
     )
     .unwrap();
@@ -327,6 +328,7 @@ lookback_days = 30
     );
     assert!(c.cloudtrail.enabled);
     assert_eq!(c.cloudtrail.lookback, Duration::from_secs(30 * 86_400));
+    assert_eq!(c.cloudtrail.max_pages, 500);
     // Nothing configured: the default credentials' own account, CloudTrail on, 7 days.
     let d = Config::default();
     assert!(!d.accounts.is_multi_account());
@@ -367,6 +369,12 @@ fn bad_accounts_name_their_key_and_line() {
             "[cloudtrail]\nlookback_days = 91\n",
             2,
             "cloudtrail.lookback_days",
+        ),
+        (
+            // Below one listing and one round of per-name lookups: a busy window never moves.
+            "[cloudtrail]\nmax_pages_per_scan = 10\n",
+            2,
+            "cloudtrail.max_pages_per_scan",
         ),
         ("account_concurrency = 0\n", 1, "account_concurrency"),
     ] {

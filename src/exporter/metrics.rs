@@ -38,6 +38,7 @@ pub const FINDINGS_OPENED_TOTAL: &str = "findings_opened_total";
 pub const FINDINGS_RESOLVED_TOTAL: &str = "findings_resolved_total";
 pub const EVALUATION_ERRORS: &str = "evaluation_errors";
 pub const STUDIO_LOGINS_TOTAL: &str = "studio_logins_total";
+pub const CLOUDTRAIL_UNREAD_SECONDS: &str = "cloudtrail_unread_seconds";
 
 /// Every metric name, prefixed, for the tests that hold the alert rules and the dashboard to
 /// names that exist.
@@ -50,6 +51,7 @@ pub fn names() -> Vec<String> {
         BUILD_INFO,
         SCAN_IN_PROGRESS,
         EVALUATION_ERRORS,
+        CLOUDTRAIL_UNREAD_SECONDS,
         SCANS_TOTAL,
         API_CALLS_TOTAL,
         COLLECTION_ERRORS_TOTAL,
@@ -74,6 +76,7 @@ pub struct Metrics {
     resources: IntGaugeVec,
     orphaned_efs_bytes: IntGaugeVec,
     evaluation_errors: IntGaugeVec,
+    cloudtrail_unread: IntGaugeVec,
     scan_duration: Histogram,
     scans: IntCounterVec,
     last_success: Gauge,
@@ -95,6 +98,7 @@ struct Published {
     resources: BTreeSet<Vec<String>>,
     orphaned_efs_bytes: BTreeSet<Vec<String>>,
     evaluation_errors: BTreeSet<Vec<String>>,
+    cloudtrail_unread: BTreeSet<Vec<String>>,
 }
 
 fn opts(name: &str, help: &str) -> Opts {
@@ -150,12 +154,19 @@ impl Metrics {
         for outcome in ["success", "failure"] {
             config_reloads.with_label_values(&[outcome]);
         }
-        let [findings, resources, orphaned_efs_bytes, evaluation_errors] = scan_gauges(&gauge_vec);
+        let [
+            findings,
+            resources,
+            orphaned_efs_bytes,
+            evaluation_errors,
+            cloudtrail_unread,
+        ] = scan_gauges(&gauge_vec);
         Self {
             findings,
             resources,
             orphaned_efs_bytes,
             evaluation_errors,
+            cloudtrail_unread,
             scan_duration: duration_histogram(r),
             scans,
             last_success: register(
@@ -345,12 +356,26 @@ impl Metrics {
             &mut published.evaluation_errors,
             errors,
         );
+        let unread: BTreeMap<Vec<String>, i64> = report
+            .scan
+            .cloudtrail_unread
+            .iter()
+            .map(|u| {
+                let seconds = (u.span.until - u.span.from).num_seconds().max(0);
+                (vec![u.account_id.clone(), u.region.clone()], seconds)
+            })
+            .collect();
+        replace(
+            &self.cloudtrail_unread,
+            &mut published.cloudtrail_unread,
+            unread,
+        );
         self.scan_in_progress.set(0);
     }
 }
 
 /// The gauges that describe the last completed scan.
-fn scan_gauges(gauge_vec: &dyn Fn(&str, &str, &[&str]) -> IntGaugeVec) -> [IntGaugeVec; 4] {
+fn scan_gauges(gauge_vec: &dyn Fn(&str, &str, &[&str]) -> IntGaugeVec) -> [IntGaugeVec; 5] {
     [
         gauge_vec(
             FINDINGS,
@@ -371,6 +396,11 @@ fn scan_gauges(gauge_vec: &dyn Fn(&str, &str, &[&str]) -> IntGaugeVec) -> [IntGa
             EVALUATION_ERRORS,
             "Checks that could not be evaluated in the last completed scan (1 per check).",
             &["check_id"],
+        ),
+        gauge_vec(
+            CLOUDTRAIL_UNREAD_SECONDS,
+            "Seconds of CloudTrail time the last completed scan left unread in an account and region (cloudtrail.max_pages_per_scan ran out); absent when all was read.",
+            &["account_id", "region"],
         ),
     ]
 }

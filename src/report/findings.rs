@@ -56,6 +56,11 @@ pub struct ScanInfo {
     #[serde(default)]
     pub scanned: BTreeMap<String, Vec<String>>,
     pub collection_errors: Vec<CollectionError>,
+    /// CloudTrail events the scan did not read because its page budget
+    /// (`cloudtrail.max_pages_per_scan`) ran out, per account and region: `changes` and
+    /// `attribution` lack what CloudTrail recorded in these spans (the daemon reads them next).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cloudtrail_unread: Vec<crate::snapshot::UnreadEvents>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -379,6 +384,7 @@ fn scan_info(snapshot: &Snapshot) -> ScanInfo {
             })
             .collect(),
         collection_errors: snapshot.collection_errors.clone(),
+        cloudtrail_unread: snapshot.events_unread.clone(),
     }
 }
 

@@ -152,6 +152,7 @@ mod tests {
             collection_errors: vec![],
             api_calls: vec![],
             events: vec![],
+            events_unread: vec![],
         }
     }
 

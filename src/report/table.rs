@@ -156,6 +156,26 @@ fn problems(out: &mut String, report: &Report) {
             );
         }
     }
+    if !report.scan.cloudtrail_unread.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nINCOMPLETE: CloudTrail events not read (cloudtrail.max_pages_per_scan ran out; attribution and changes lack them):"
+        );
+        for u in &report.scan.cloudtrail_unread {
+            let _ = writeln!(
+                out,
+                "  {} {} from {} to {}",
+                u.account_id,
+                u.region,
+                u.span
+                    .from
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                u.span
+                    .until
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+        }
+    }
     for e in &report.evaluation_errors {
         let _ = writeln!(
             out,
@@ -177,5 +197,41 @@ fn problems(out: &mut String, report: &Report) {
                 w.line, w.check_id, w.resource, w.expires, w.reason
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_fixtures::{ACCOUNT, report};
+    use chrono::{DateTime, Utc};
+
+    /// CloudTrail left unread (the page budget ran out) is said in plain view, with its span.
+    #[test]
+    fn unread_cloudtrail_is_listed_as_incomplete() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let mut r = report(at("2026-12-01T12:00:00Z"), vec![]);
+        assert!(!render(&r, false).contains("CloudTrail events not read"));
+        r.scan
+            .cloudtrail_unread
+            .push(crate::snapshot::UnreadEvents {
+                account_id: ACCOUNT.into(),
+                region: "us-east-1".into(),
+                span: crate::snapshot::EventSpan {
+                    from: at("2026-11-24T12:00:00Z"),
+                    until: at("2026-12-01T06:30:00Z"),
+                },
+            });
+        let text = render(&r, false);
+        assert!(
+            text.contains("INCOMPLETE: CloudTrail events not read"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "  {ACCOUNT} us-east-1 from 2026-11-24T12:00:00Z to 2026-12-01T06:30:00Z"
+            )),
+            "{text}"
+        );
     }
 }

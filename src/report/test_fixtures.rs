@@ -46,6 +46,7 @@ pub fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
             regions: vec!["us-east-1".into()],
             scanned: [(ACCOUNT.to_string(), vec!["us-east-1".to_string()])].into(),
             collection_errors: vec![],
+            cloudtrail_unread: vec![],
         },
         summary: Summary::default(),
         findings,

@@ -40,6 +40,30 @@ pub struct Snapshot {
     /// first); empty when CloudTrail was not consulted.
     #[serde(default)]
     pub events: Vec<ControlPlaneEvent>,
+    /// Parts of account-regions' CloudTrail windows this scan left unread because the page
+    /// budget (`cloudtrail.max_pages_per_scan`) ran out: `events` lacks what CloudTrail
+    /// recorded there. The daemon reads them at its next scans.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events_unread: Vec<UnreadEvents>,
+}
+
+/// A span of CloudTrail time: the events after `from` and at or before `until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpan {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// The CloudTrail events of one account and region a scan did not read (see
+/// [`Snapshot::events_unread`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnreadEvents {
+    pub account_id: String,
+    pub region: String,
+    #[serde(flatten)]
+    pub span: EventSpan,
 }
 
 /// The snapshot as the policies' input: every field, with `events` only when the policies
@@ -71,6 +95,8 @@ impl Snapshot {
             collection_errors,
             api_calls,
             events,
+            // What CloudTrail was not read for is the report's to say, not a policy's.
+            events_unread: _,
         } = self;
         PolicyInput {
             schema_version,

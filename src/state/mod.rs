@@ -14,11 +14,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::report::history::{self, History, OpenFinding};
 use crate::report::{Outcome, Report, Status};
-use crate::snapshot::ControlPlaneEvent;
+use crate::snapshot::{ControlPlaneEvent, EventSpan};
 use crate::vocab::Severity;
 
 /// Bumped with every schema change; `open` migrates older files forward.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans (
@@ -68,8 +68,18 @@ CREATE TABLE IF NOT EXISTS event_windows (
     account_id TEXT NOT NULL,
     region TEXT NOT NULL,
     started_at TEXT NOT NULL,
+    -- Version 4: what a scan's page budget left unread of this account-region's earlier
+    -- windows (events after unread_from, at or before unread_until); NULL when nothing.
+    unread_from TEXT,
+    unread_until TEXT,
     PRIMARY KEY (account_id, region)
 );
+";
+
+/// Version 3 → 4: the unread span of each CloudTrail window (added by `open` when missing).
+const UNREAD_COLUMNS: &str = "
+ALTER TABLE event_windows ADD COLUMN unread_from TEXT;
+ALTER TABLE event_windows ADD COLUMN unread_until TEXT;
 ";
 
 /// The events [`Store::record_scan`] stored and read back.
@@ -87,9 +97,27 @@ pub struct ScanEvents<'a> {
     pub fetched: &'a [ControlPlaneEvent],
     /// Older events are forgotten: the look-back.
     pub keep_after: DateTime<Utc>,
-    /// The account-regions whose CloudTrail the scan read completely: their next window may
-    /// start at this scan. The others' stay where they were, so nothing is skipped.
-    pub read: Vec<(String, String)>,
+    /// The account-regions whose CloudTrail the scan read without error: their next window
+    /// starts at this scan, with what its page budget left unread. The others' stay where
+    /// they were, so nothing is skipped.
+    pub read: Vec<ReadScope>,
+}
+
+/// One account-region whose CloudTrail a scan read (see [`ScanEvents::read`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadScope {
+    pub account_id: String,
+    pub region: String,
+    /// What is still to be read of its earlier windows (the budget ran out), if anything.
+    pub unread: Option<EventSpan>,
+}
+
+/// An account-region's CloudTrail window as the history keeps it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StoredWindow {
+    /// When the last scan that read it started.
+    pub started_at: DateTime<Utc>,
+    pub unread: Option<EventSpan>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -186,6 +214,17 @@ impl Store {
             });
         }
         conn.execute_batch(SCHEMA).map_err(sql)?;
+        let has_unread: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('event_windows') WHERE name = 'unread_from'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(sql)?
+            > 0;
+        if !has_unread {
+            conn.execute_batch(UNREAD_COLUMNS).map_err(sql)?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sql)?;
         Ok(Self {
@@ -226,11 +265,22 @@ impl Store {
         if let Some(events) = events {
             (recorded.new, recorded.known) = store_events(&tx, &events).map_err(err)?;
             let started = time_text(report.scan.started_at);
-            for (account, region) in &events.read {
+            for scope in &events.read {
+                let unread = scope
+                    .unread
+                    .map(|u| (time_text(u.from), time_text(u.until)));
                 tx.execute(
-                    "INSERT INTO event_windows (account_id, region, started_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (account_id, region) DO UPDATE SET started_at = excluded.started_at",
-                    params![account, region, started],
+                    "INSERT INTO event_windows (account_id, region, started_at, unread_from, unread_until)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (account_id, region) DO UPDATE SET started_at = excluded.started_at,
+                         unread_from = excluded.unread_from, unread_until = excluded.unread_until",
+                    params![
+                        scope.account_id,
+                        scope.region,
+                        started,
+                        unread.as_ref().map(|u| &u.0),
+                        unread.as_ref().map(|u| &u.1)
+                    ],
                 )
                 .map_err(err)?;
             }
@@ -245,20 +295,29 @@ impl Store {
         Ok(recorded)
     }
 
-    /// When the last scan that read CloudTrail completely in each account and region
-    /// started (see [`ScanEvents::read`]); an account-region never read is absent.
-    pub fn event_windows(
-        &self,
-    ) -> Result<std::collections::HashMap<(String, String), DateTime<Utc>>, StateError> {
+    /// When the last scan that read CloudTrail in each account and region started, and
+    /// what it left unread (see [`ScanEvents::read`]); an account-region never read is absent.
+    pub fn event_windows(&self) -> Result<HashMap<(String, String), StoredWindow>, StateError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT account_id, region, started_at FROM event_windows")
+            .prepare(
+                "SELECT account_id, region, started_at, unread_from, unread_until FROM event_windows",
+            )
             .map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
+                let from = r.get::<_, Option<String>>(3)?;
+                let until = r.get::<_, Option<String>>(4)?;
+                let unread = from.zip(until).map(|(from, until)| EventSpan {
+                    from: parse_time(&from),
+                    until: parse_time(&until),
+                });
                 Ok((
                     (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
-                    parse_time(&r.get::<_, String>(2)?),
+                    StoredWindow {
+                        started_at: parse_time(&r.get::<_, String>(2)?),
+                        unread,
+                    },
                 ))
             })
             .map_err(self.err())?;

@@ -380,10 +380,7 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
     let window = |fetched, hours, read: &[(&str, &str)]| ScanEvents {
         fetched,
         keep_after: at(hours) - Duration::days(7),
-        read: read
-            .iter()
-            .map(|(a, r)| (a.to_string(), r.to_string()))
-            .collect(),
+        read: read.iter().map(|(a, r)| scope(a, r, None)).collect(),
     };
     let new = record_with_events(&mut s, &mut first, window(&fetched[..], 1, &[]));
     assert_eq!(new.len(), 2);
@@ -422,7 +419,7 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
     );
     let windows = s.event_windows().unwrap();
     assert_eq!(
-        windows[&(ACCOUNT.to_string(), "us-east-1".to_string())],
+        windows[&(ACCOUNT.to_string(), "us-east-1".to_string())].started_at,
         second.scan.started_at
     );
 
@@ -443,10 +440,8 @@ fn events_are_stored_once_and_attribute_findings_within_the_look_back() {
 #[test]
 fn cloudtrail_windows_move_per_account_and_region() {
     let (mut s, dir) = store();
-    let scopes = |read: &[(&str, &str)]| -> Vec<(String, String)> {
-        read.iter()
-            .map(|(a, r)| (a.to_string(), r.to_string()))
-            .collect()
+    let scopes = |read: &[(&str, &str)]| -> Vec<ReadScope> {
+        read.iter().map(|(a, r)| scope(a, r, None)).collect()
     };
     let mut first = report(at(0), vec![]);
     let events = ScanEvents {
@@ -465,9 +460,97 @@ fn cloudtrail_windows_move_per_account_and_region() {
     s.record_scan(&mut second, Some(events)).unwrap();
     let windows = s.event_windows().unwrap();
     let key = |a: &str| (a.to_string(), "us-east-1".to_string());
-    assert_eq!(windows[&key("111111111111")], second.scan.started_at);
-    assert_eq!(windows[&key("222222222222")], first.scan.started_at);
+    assert_eq!(
+        windows[&key("111111111111")].started_at,
+        second.scan.started_at
+    );
+    assert_eq!(
+        windows[&key("222222222222")].started_at,
+        first.scan.started_at
+    );
     assert_eq!(windows.len(), 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn scope(account: &str, region: &str, unread: Option<EventSpan>) -> ReadScope {
+    ReadScope {
+        account_id: account.into(),
+        region: region.into(),
+        unread,
+    }
+}
+
+/// What a page budget left unread is kept with the window and given back, replaced by the
+/// next scan's (none once read), and a version 3 history gains the columns with its windows
+/// kept.
+#[test]
+fn unread_spans_are_kept_per_account_and_region() {
+    let (mut s, dir) = store();
+    let span = EventSpan {
+        from: at(-48),
+        until: at(-2),
+    };
+    let mut first = report(at(0), vec![]);
+    let events = ScanEvents {
+        fetched: &[],
+        keep_after: at(0) - Duration::days(7),
+        read: vec![
+            scope(ACCOUNT, "us-east-1", Some(span)),
+            scope(ACCOUNT, "eu-west-1", None),
+        ],
+    };
+    s.record_scan(&mut first, Some(events)).unwrap();
+    let key = |r: &str| (ACCOUNT.to_string(), r.to_string());
+    let windows = s.event_windows().unwrap();
+    assert_eq!(windows[&key("us-east-1")].unread, Some(span));
+    assert_eq!(windows[&key("eu-west-1")].unread, None);
+
+    // A version 3 file: the table without the columns (as version 3 wrote it).
+    let path = s.path.clone();
+    s.conn
+        .execute_batch(
+            "DROP TABLE event_windows;
+             CREATE TABLE event_windows (account_id TEXT NOT NULL, region TEXT NOT NULL,
+                 started_at TEXT NOT NULL, PRIMARY KEY (account_id, region));
+             INSERT INTO event_windows VALUES ('123456789012', 'us-east-1', '2026-11-01T10:00:00.000000000Z');
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    drop(s);
+    let mut s = Store::open(&path).unwrap();
+    let windows = s.event_windows().unwrap();
+    assert_eq!(windows[&key("us-east-1")].unread, None);
+    assert_eq!(
+        windows[&key("us-east-1")].started_at.to_rfc3339(),
+        "2026-11-01T10:00:00+00:00"
+    );
+    // The next scan read the backlog down to a point: the rest stays.
+    let rest = EventSpan {
+        from: at(-48),
+        until: at(-20),
+    };
+    let mut second = report(at(5), vec![]);
+    let events = ScanEvents {
+        fetched: &[],
+        keep_after: at(5) - Duration::days(7),
+        read: vec![scope(ACCOUNT, "us-east-1", Some(rest))],
+    };
+    s.record_scan(&mut second, Some(events)).unwrap();
+    let windows = s.event_windows().unwrap();
+    assert_eq!(windows[&key("us-east-1")].unread, Some(rest));
+    assert_eq!(
+        windows[&key("us-east-1")].started_at,
+        second.scan.started_at
+    );
+    // Then all of it: nothing unread.
+    let mut third = report(at(6), vec![]);
+    let events = ScanEvents {
+        fetched: &[],
+        keep_after: at(6) - Duration::days(7),
+        read: vec![scope(ACCOUNT, "us-east-1", None)],
+    };
+    s.record_scan(&mut third, Some(events)).unwrap();
+    assert_eq!(s.event_windows().unwrap()[&key("us-east-1")].unread, None);
     std::fs::remove_dir_all(dir).unwrap();
 }
 

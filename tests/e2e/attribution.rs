@@ -383,3 +383,148 @@ async fn attribution_names_the_person_and_ignores_failed_calls() {
         "{asff}"
     );
 }
+
+/// A busy CloudTrail window (20,000 read-only events from Studio's polling, 1,500 denied
+/// calls, and Amplify calls of a SageMaker event name) is read through the event-source
+/// listing for 22 pages, then one lookup per event name that is used: the domain's creation
+/// eight hours back, beneath all of it, is still its findings' attribution, for 74 calls
+/// where the listing alone needs 431 and more. Read-only and Amplify events are not kept. With a budget
+/// of 50 pages the scan stops short, and the report says which span it did not read.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_window_is_read_by_event_name_within_the_page_budget() {
+    use crate::fixtures::{DomainSpec, Fixture, Owner, sagemaker_trust, tag};
+    use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
+
+    let account = crate::util::account("000000000086").await;
+    let f = Fixture::new(&account);
+    let (vpc, subnets) = f.default_vpc().await;
+    f.role("default-role", sagemaker_trust(), &[], &[]).await;
+    let created = (chrono::Utc::now() - chrono::Duration::hours(8)).to_rfc3339();
+    let domain = f
+        .domain(DomainSpec {
+            name: "busy",
+            vpc_id: &vpc,
+            subnet_ids: subnets,
+            default_role: Some(f.role_arn("service-role/default-role")),
+            tags: vec![
+                tag("emulator:cloudtrail-time", &created),
+                tag("emulator:cloudtrail-reads", "20000"),
+                tag("emulator:cloudtrail-denied-creates", "1500"),
+                tag("emulator:cloudtrail-amplify-apps", "3"),
+            ],
+            ..Default::default()
+        })
+        .await;
+    f.profile(&domain, "user", None, &[], vec![]).await;
+    f.app(
+        &domain,
+        Owner::Profile("user"),
+        AppType::JupyterServer,
+        "default",
+        AppInstanceType::System,
+        vec![],
+    )
+    .await;
+    let domain_arn = format!("arn:aws:sagemaker:{REGION}:{}:domain/{domain}", account.id);
+    let domain_failure = |report: &Value| -> Value {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["status"] == "FAIL" && f["resource_arn"] == domain_arn.as_str())
+            .expect("a failing finding on the domain")
+            .clone()
+    };
+
+    let dir = temp_dir("busy-window");
+    let snapshot_path = dir.join("snapshot.json");
+    let report = scan_saving(&account, &snapshot_path);
+    let who = &domain_failure(&report)["attribution"];
+    assert_eq!(who["event_name"], "CreateDomain", "{who}");
+    let changes: Vec<&str> = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["event_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["CreateDomain", "CreateUserProfile", "CreateApp"]);
+    assert!(
+        report["scan"].get("cloudtrail_unread").is_none(),
+        "{}",
+        report["scan"]
+    );
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
+    // 22 listing pages (the newest reads), then a round of the 22 names (each under a page
+    // but CreateDomain), then CreateDomain's other 30 pages of its 1,500 denied calls and the
+    // creation. The listing alone: 21,500 events and more, at least 431 pages.
+    assert_eq!(calls_in(&snapshot, "LookupEvents"), 22 + 22 + 30);
+    let events = snapshot["events"].as_array().unwrap();
+    assert!(
+        events.iter().all(|e| e["read_only"] == false),
+        "no read is kept"
+    );
+    let denied = events
+        .iter()
+        .filter(|e| e["error_code"] == "AccessDeniedException")
+        .count();
+    assert_eq!(
+        denied, 1500,
+        "failed calls are evidence, kept in the snapshot"
+    );
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["event_name"] == "CreateApp")
+            .count(),
+        1,
+        "Amplify's CreateApp is not SageMaker's"
+    );
+
+    // A budget of 50: the listing and a round of names, then 6 of CreateDomain's 30 pages.
+    let config = dir.join("config.toml");
+    std::fs::write(&config, "[cloudtrail]\nmax_pages_per_scan = 50\n").unwrap();
+    let args = [
+        "scan",
+        "--config",
+        config.to_str().unwrap(),
+        "--save-snapshot",
+    ];
+    let (code, out, err) = run_bin(
+        &[
+            &args[..],
+            &[snapshot_path.to_str().unwrap(), "--format", "json"],
+        ]
+        .concat(),
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("CloudTrail events left unread"), "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let unread = report["scan"]["cloudtrail_unread"]
+        .as_array()
+        .expect("unread spans");
+    assert_eq!(unread.len(), 1, "{unread:?}");
+    assert_eq!(unread[0]["account_id"], account.id.as_str());
+    assert_eq!(unread[0]["region"], REGION);
+    let until: chrono::DateTime<chrono::Utc> =
+        unread[0]["until"].as_str().unwrap().parse().unwrap();
+    let from: chrono::DateTime<chrono::Utc> = unread[0]["from"].as_str().unwrap().parse().unwrap();
+    // Read down through the reads (20,000 s) and 350 of the denied calls: unread below.
+    let now = chrono::Utc::now();
+    let created: chrono::DateTime<chrono::Utc> = created.parse().unwrap();
+    assert!(
+        until > created && until < now - chrono::Duration::hours(5),
+        "{until}"
+    );
+    assert!(
+        from < now - chrono::Duration::days(6),
+        "the look-back: {from}"
+    );
+    // The creation lies in the unread span: no attribution rather than a wrong one.
+    assert!(domain_failure(&report)["attribution"].is_null());
+    let snapshot: Value =
+        serde_json::from_str(&std::fs::read_to_string(&snapshot_path).unwrap()).unwrap();
+    assert_eq!(calls_in(&snapshot, "LookupEvents"), 50);
+    std::fs::remove_dir_all(dir).unwrap();
+}

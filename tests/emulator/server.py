@@ -12,7 +12,9 @@ Added or corrected, as AWS behaves:
   `DeleteDomain` refuses while profiles or spaces remain and honours
   `RetentionPolicy.HomeEfsFileSystem` (default `Retain`: EFS and groups outlive the domain).
 - CloudTrail `LookupEvents` over the SageMaker control-plane calls made here, with the
-  caller's ARN, source IP and user agent. As CloudTrail does, a call that fails is recorded
+  caller's ARN, source IP and user agent; read-only calls (Describe*, List*) are recorded too,
+  with `readOnly: true`, as CloudTrail records every management event
+  (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/view-cloudtrail-events.html). As CloudTrail does, a call that fails is recorded
   too, with its `errorCode` and `errorMessage`; a role session assumed with `SourceIdentity`
   carries `userIdentity.sessionContext.sourceIdentity`, and one assumed with an IAM Identity
   Center `ProvidedContexts` entry carries `userIdentity.onBehalfOf` (the emulator takes the
@@ -40,7 +42,11 @@ States AWS reaches on its own (a failed app, a month of running) are set by tags
 `emulator:status`, `emulator:failure-reason`, `emulator:creation-time` (ISO 8601),
 `emulator:home-efs-size-bytes`, `emulator:home-efs-ia-bytes` and
 `emulator:home-efs-archive-bytes` (on a domain: bytes of its home EFS in Standard, IA and
-Archive).
+Archive). CloudTrail's side, on CreateDomain: `emulator:cloudtrail-time` (ISO 8601: when the
+CreateDomain event is recorded) and `emulator:cloudtrail-reads`, `emulator:cloudtrail-denied-creates`,
+`emulator:cloudtrail-amplify-apps` (that many read-only DescribeDomain events, failed CreateDomain
+calls, or Amplify `CreateApp` events, one a second back from now, each kind older than the
+one before).
 
 Usage: python server.py [moto server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -186,12 +192,13 @@ def _request_parameters(response, extra):
     return params
 
 
-def _record(response, event_name, resource_type, resource_name, request=None, error=None):
+def _record(response, event_name, resource_type, resource_name, request=None, error=None,
+            read_only=False, when=None, source="sagemaker.amazonaws.com"):
     request = _request_parameters(response, request)
     account, region = response.current_account, response.region
     access_key = response.get_access_key()
     kind, arn = _actor(account, access_key)
-    when = _now()
+    when = when or _now()
     source_ip = response.headers.get("X-Forwarded-For", "127.0.0.1").split(",")[0].strip()
     user_agent = response.headers.get("User-Agent", "")
     event_id = str(uuid.uuid4())
@@ -208,14 +215,14 @@ def _record(response, event_name, resource_type, resource_name, request=None, er
         "eventVersion": "1.09",
         "userIdentity": identity,
         "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "eventSource": "sagemaker.amazonaws.com",
+        "eventSource": source,
         "eventName": event_name,
         "awsRegion": region,
         "sourceIPAddress": source_ip,
         "userAgent": user_agent,
         "requestParameters": request or {},
         "eventID": event_id,
-        "readOnly": False,
+        "readOnly": read_only,
         "eventType": "AwsApiCall",
         "recipientAccountId": account,
     }
@@ -225,10 +232,10 @@ def _record(response, event_name, resource_type, resource_name, request=None, er
         {
             "EventId": event_id,
             "EventName": event_name,
-            "ReadOnly": "false",
+            "ReadOnly": "true" if read_only else "false",
             "AccessKeyId": access_key,
             "EventTime": when,
-            "EventSource": "sagemaker.amazonaws.com",
+            "EventSource": source,
             "Username": arn.rsplit("/", 1)[-1],
             "Resources": [{"ResourceType": resource_type, "ResourceName": resource_name}]
             if resource_name
@@ -236,6 +243,26 @@ def _record(response, event_name, resource_type, resource_name, request=None, er
             "CloudTrailEvent": json.dumps(detail),
         }
     )
+
+
+def _record_noise(response, domain, controls):
+    """CloudTrail events an account gathers on its own, asked for by the `cloudtrail-*`
+    controls of CreateDomain, one a second back from now, each kind older than the one
+    before: Studio's polling (read-only `DescribeDomain`), a denied automation (failed
+    `CreateDomain`), another service's calls of a SageMaker event name (Amplify's
+    `CreateApp`)."""
+    kinds = (
+        ("cloudtrail-reads", dict(event_name="DescribeDomain", read_only=True)),
+        ("cloudtrail-denied-creates", dict(event_name="CreateDomain",
+                                           error=("AccessDeniedException", "not authorized"))),
+        ("cloudtrail-amplify-apps", dict(event_name="CreateApp", source="amplify.amazonaws.com")),
+    )
+    at = _now()
+    for key, how in kinds:
+        for _ in range(int(controls.get(key, 0))):
+            at -= _dt.timedelta(seconds=1)
+            _record(response, resource_type="AWS::SageMaker::Domain", resource_name=domain.arn,
+                    request={"domainId": domain.id}, when=at, **how)
 
 
 def _record_failure(response, event_name, resource_type, domain_id, code, message):
@@ -386,7 +413,10 @@ def create_domain(self):
     domain.failure_reason = controls.get("failure-reason", "")
     backend.domains[domain.id] = domain
     _create_home_storage(backend, domain, controls)
-    _record(self, "CreateDomain", "AWS::SageMaker::Domain", domain.arn, {"domainName": name})
+    recorded_at = _parse_time(controls["cloudtrail-time"]) if "cloudtrail-time" in controls else None
+    _record(self, "CreateDomain", "AWS::SageMaker::Domain", domain.arn, {"domainName": name},
+            when=recorded_at)
+    _record_noise(self, domain, controls)
     del result
     return ActionResult({"DomainArn": domain.arn, "DomainId": domain.id, "Url": domain.url})
 
@@ -982,6 +1012,10 @@ def _checked(service, original):
             message = "; ".join(problems)
             print(f"emulator: shape misfit: {message}", file=sys.stderr, flush=True)
             return 500, {"status": 500}, json.dumps({"__type": "EmulatorShapeMisfit", "message": message})
+        if service == "sagemaker" and int(status) < 300 and operation.startswith(("Describe", "List")):
+            # CloudTrail records read-only management calls too (readOnly: true), so the
+            # event-source listing holds every Describe and List, the scanner's own included.
+            _record(self, operation, None, None, read_only=True)
         return status, headers, body
     return call_action
 
