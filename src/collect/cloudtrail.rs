@@ -90,6 +90,7 @@ pub async fn collect_events(
         region,
         pages_left: max_pages,
         out: Read::default(),
+        seen: Default::default(),
     };
     let unread = match reader.span(window.since, None, true).await {
         // Budget spent on the new part: the backlog stays, joined to what was left of it.
@@ -123,6 +124,9 @@ struct Reader<'a> {
     region: &'a str,
     pages_left: u32,
     out: Read,
+    /// Ids of the events kept: lookups overlap (the per-name ones start at the second the
+    /// listing reached; a backlog's edge), and CloudTrail may return an event twice.
+    seen: std::collections::HashSet<String>,
 }
 
 /// One lookup's progress: where it is (its next page's token) and the oldest event it has
@@ -200,7 +204,9 @@ impl Reader<'_> {
                     {
                         continue;
                     }
-                    if let Some(e) = convert(self.ctx, self.region, event) {
+                    if let Some(e) = convert(self.ctx, self.region, event)
+                        && self.seen.insert(e.event_id.clone())
+                    {
                         self.out.events.push(e);
                     }
                 }

@@ -228,8 +228,10 @@ def _record(response, event_name, resource_type, resource_name, request=None, er
     }
     if error is not None:
         detail["errorCode"], detail["errorMessage"] = error
-    cloudtrail_backends[account][region].recorded_events.append(
+    recorded = cloudtrail_backends[account][region].recorded_events
+    recorded.append(
         {
+            "_seq": len(recorded),
             "EventId": event_id,
             "EventName": event_name,
             "ReadOnly": "true" if read_only else "false",
@@ -292,7 +294,8 @@ def _recorded_failures(event_name, resource_type):
 
 
 def lookup_events(self):
-    events = list(cloudtrail_backends[self.current_account][self.region].recorded_events)
+    all_events = cloudtrail_backends[self.current_account][self.region].recorded_events
+    events = list(all_events)
     attributes = self._get_param("LookupAttributes") or []
     for attr in attributes:
         key, value = attr.get("AttributeKey"), attr.get("AttributeValue")
@@ -320,15 +323,23 @@ def lookup_events(self):
         events = [e for e in events if e["EventTime"] >= as_time(start)]
     if end is not None:
         events = [e for e in events if e["EventTime"] <= as_time(end)]
+    # A listing's pages stay put while calls go on: its token remembers what was recorded
+    # when the first page was asked for (as CloudTrail's tokens do), so events recorded
+    # meanwhile (the scanner's own reads) neither shift nor repeat its later pages.
+    token = self._get_param("NextToken")
+    seen, offset = (int(x) for x in token.split(":")) if token else (len(all_events), 0)
+    events = [e for e in events if e["_seq"] < seen]
     events.sort(key=lambda e: e["EventTime"], reverse=True)
     limit = int(self._get_param("MaxResults") or 50)
-    offset = int(self._get_param("NextToken") or 0)
     page = events[offset:offset + limit]
     body = {
-        "Events": [dict(e, EventTime=e["EventTime"].timestamp()) for e in page],
+        "Events": [
+            {k: v for k, v in dict(e, EventTime=e["EventTime"].timestamp()).items() if k != "_seq"}
+            for e in page
+        ],
     }
     if offset + limit < len(events):
-        body["NextToken"] = str(offset + limit)
+        body["NextToken"] = f"{seen}:{offset + limit}"
     return json.dumps(body)
 
 
