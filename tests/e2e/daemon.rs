@@ -45,9 +45,15 @@ shutdown_timeout_seconds = 20
 /// Starts `serve` for `account` in a fresh directory and waits until it is ready (a first
 /// scan completed).
 fn start_daemon(name: &str, account: &Account, schedule: &str) -> Daemon {
+    start_daemon_with(name, account, schedule, "")
+}
+
+/// [`start_daemon`] with more config tables after the usual ones.
+fn start_daemon_with(name: &str, account: &Account, schedule: &str, extra: &str) -> Daemon {
     let dir = util::temp_dir(name);
     let port = util::free_port();
-    std::fs::write(dir.join("config.toml"), config_text(port, schedule)).unwrap();
+    let text = config_text(port, schedule) + extra;
+    std::fs::write(dir.join("config.toml"), text).unwrap();
     let config = dir.join("config.toml");
     let process = util::spawn(
         util::bin(),
@@ -524,4 +530,98 @@ fn serve_refuses_to_start_on_a_broken_config() {
         "{err}"
     );
     assert!(!dir.join("state.db").exists());
+}
+
+/// A window too busy for one scan's page budget is finished by the next scans: the first
+/// report lists the span it did not read (and the metric counts its seconds) and has no
+/// attribution for the domain created beneath it; a later scan reads that span, after its
+/// own new events, and the domain's finding names its creation; nothing is unread then.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_budget_cut_window_is_read_by_the_next_scans() {
+    use fixtures::{DomainSpec, Fixture, sagemaker_trust, tag};
+    let account = util::account("000000000087").await;
+    let f = Fixture::new(&account);
+    let (vpc, subnets) = f.default_vpc().await;
+    f.role("default-role", sagemaker_trust(), &[], &[]).await;
+    let created = (chrono::Utc::now() - chrono::Duration::hours(8)).to_rfc3339();
+    // 1,200 reads (24 listing pages), beneath them 600 denied CreateDomain calls (13 pages
+    // of CreateDomain with the creation), beneath those the creation.
+    let domain = f
+        .domain(DomainSpec {
+            name: "resumed",
+            vpc_id: &vpc,
+            subnet_ids: subnets,
+            default_role: Some(f.role_arn("service-role/default-role")),
+            tags: vec![
+                tag("emulator:cloudtrail-time", &created),
+                tag("emulator:cloudtrail-reads", "1200"),
+                tag("emulator:cloudtrail-denied-creates", "600"),
+            ],
+            ..Default::default()
+        })
+        .await;
+    let domain_arn = format!("arn:aws:sagemaker:{REGION}:{}:domain/{domain}", account.id);
+    let daemon = start_daemon_with(
+        "daemon-resume",
+        &account,
+        "*/2 * * * * *",
+        "\n[cloudtrail]\nmax_pages_per_scan = 50\n",
+    );
+    let latest = daemon.dir.join("reports/latest.json");
+    let report = |scan_id: Option<&str>| -> Option<Value> {
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&latest).ok()?).ok()?;
+        (Some(r["scan"]["id"].as_str()?) != scan_id).then_some(r)
+    };
+    let attribution = |r: &Value| -> Value {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["status"] == "FAIL" && f["resource_arn"] == domain_arn.as_str())
+            .expect("a failing finding on the domain")["attribution"]
+            .clone()
+    };
+    let first = util::wait_for("the first report", Duration::from_secs(120), || {
+        report(None)
+    });
+    let unread = first["scan"]["cloudtrail_unread"]
+        .as_array()
+        .expect("unread");
+    assert_eq!(unread.len(), 1, "{unread:?}");
+    assert_eq!(unread[0]["account_id"], account.id.as_str());
+    assert!(attribution(&first).is_null(), "{}", attribution(&first));
+    let series = format!(
+        r#"sagemaker_audit_cloudtrail_unread_seconds{{account_id="{}",region="{REGION}"}}"#,
+        account.id
+    );
+    let seconds = daemon.metric(&series).expect("the unread seconds");
+    assert!(
+        seconds > 6.0 * 86_400.0,
+        "the look-back below the cut: {seconds}"
+    );
+
+    // The next scans: each a budget of 50, the backlog after the new events.
+    let mut last = first["scan"]["id"].as_str().unwrap().to_string();
+    let mut scans = 1;
+    let done = loop {
+        let r = util::wait_for("the next report", Duration::from_secs(120), || {
+            report(Some(&last))
+        });
+        scans += 1;
+        last = r["scan"]["id"].as_str().unwrap().to_string();
+        if r["scan"].get("cloudtrail_unread").is_none() {
+            break r;
+        }
+        assert!(scans < 5, "still unread after {scans} scans: {}", r["scan"]);
+    };
+    let who = attribution(&done);
+    assert_eq!(who["event_name"], "CreateDomain", "{who}");
+    assert_eq!(daemon.metric(&series), None, "nothing unread: no series");
+    let store = Store::open(&daemon.dir.join("state/history.db")).unwrap();
+    let windows = store.event_windows().unwrap();
+    assert_eq!(
+        windows[&(account.id.clone(), REGION.to_string())].unread,
+        None
+    );
+    eprintln!("the budget-cut window was read completely by scan {scans}");
 }
