@@ -392,29 +392,17 @@ async fn attribution_names_the_person_and_ignores_failed_calls() {
 /// of 50 pages the scan stops short, and the report says which span it did not read.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_busy_window_is_read_by_event_name_within_the_page_budget() {
-    use crate::fixtures::{DomainSpec, Fixture, Owner, sagemaker_trust, tag};
+    use crate::fixtures::{Fixture, Noise, Owner, busy_domain};
     use aws_sdk_sagemaker::types::{AppInstanceType, AppType};
 
     let account = crate::util::account("000000000086").await;
+    let noise = Noise {
+        reads: 20_000,
+        denied_creates: 1500,
+        amplify_apps: 3,
+    };
+    let (domain, created) = busy_domain(&account, "busy", noise).await;
     let f = Fixture::new(&account);
-    let (vpc, subnets) = f.default_vpc().await;
-    f.role("default-role", sagemaker_trust(), &[], &[]).await;
-    let created = (chrono::Utc::now() - chrono::Duration::hours(8)).to_rfc3339();
-    let domain = f
-        .domain(DomainSpec {
-            name: "busy",
-            vpc_id: &vpc,
-            subnet_ids: subnets,
-            default_role: Some(f.role_arn("service-role/default-role")),
-            tags: vec![
-                tag("emulator:cloudtrail-time", &created),
-                tag("emulator:cloudtrail-reads", "20000"),
-                tag("emulator:cloudtrail-denied-creates", "1500"),
-                tag("emulator:cloudtrail-amplify-apps", "3"),
-            ],
-            ..Default::default()
-        })
-        .await;
     f.profile(&domain, "user", None, &[], vec![]).await;
     f.app(
         &domain,
@@ -512,7 +500,6 @@ async fn a_busy_window_is_read_by_event_name_within_the_page_budget() {
     let from: chrono::DateTime<chrono::Utc> = unread[0]["from"].as_str().unwrap().parse().unwrap();
     // Read down through the reads (20,000 s) and 350 of the denied calls: unread below.
     let now = chrono::Utc::now();
-    let created: chrono::DateTime<chrono::Utc> = created.parse().unwrap();
     assert!(
         until > created && until < now - chrono::Duration::hours(5),
         "{until}"

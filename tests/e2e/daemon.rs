@@ -538,28 +538,15 @@ fn serve_refuses_to_start_on_a_broken_config() {
 /// own new events, and the domain's finding names its creation; nothing is unread then.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_budget_cut_window_is_read_by_the_next_scans() {
-    use fixtures::{DomainSpec, Fixture, sagemaker_trust, tag};
     let account = util::account("000000000087").await;
-    let f = Fixture::new(&account);
-    let (vpc, subnets) = f.default_vpc().await;
-    f.role("default-role", sagemaker_trust(), &[], &[]).await;
-    let created = (chrono::Utc::now() - chrono::Duration::hours(8)).to_rfc3339();
     // 1,200 reads (24 listing pages), beneath them 600 denied CreateDomain calls (13 pages
     // of CreateDomain with the creation), beneath those the creation.
-    let domain = f
-        .domain(DomainSpec {
-            name: "resumed",
-            vpc_id: &vpc,
-            subnet_ids: subnets,
-            default_role: Some(f.role_arn("service-role/default-role")),
-            tags: vec![
-                tag("emulator:cloudtrail-time", &created),
-                tag("emulator:cloudtrail-reads", "1200"),
-                tag("emulator:cloudtrail-denied-creates", "600"),
-            ],
-            ..Default::default()
-        })
-        .await;
+    let noise = fixtures::Noise {
+        reads: 1200,
+        denied_creates: 600,
+        amplify_apps: 0,
+    };
+    let (domain, _) = fixtures::busy_domain(&account, "resumed", noise).await;
     let domain_arn = format!("arn:aws:sagemaker:{REGION}:{}:domain/{domain}", account.id);
     let daemon = start_daemon_with(
         "daemon-resume",

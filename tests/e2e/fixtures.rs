@@ -716,3 +716,48 @@ pub async fn small_account(id: &str) -> (Account, String) {
     .await;
     (account, domain)
 }
+
+/// What CloudTrail holds beneath a domain's creation (the emulator's `cloudtrail-*`
+/// controls): read-only events, denied CreateDomain calls, Amplify `CreateApp` events.
+pub struct Noise {
+    pub reads: u32,
+    pub denied_creates: u32,
+    pub amplify_apps: u32,
+}
+
+/// A domain named `name` in a fresh default VPC, whose CreateDomain CloudTrail records eight
+/// hours ago, beneath `noise` (newest first: the reads, the denied calls, Amplify's). Returns
+/// the domain id and when its creation was recorded.
+pub async fn busy_domain(
+    account: &Account,
+    name: &str,
+    noise: Noise,
+) -> (String, chrono::DateTime<chrono::Utc>) {
+    let f = Fixture::new(account);
+    let (vpc, subnets) = f.default_vpc().await;
+    f.role("default-role", sagemaker_trust(), &[], &[]).await;
+    let created = chrono::Utc::now() - chrono::Duration::hours(8);
+    let count = |n: u32| n.to_string();
+    let domain = f
+        .domain(DomainSpec {
+            name,
+            vpc_id: &vpc,
+            subnet_ids: subnets,
+            default_role: Some(f.role_arn("service-role/default-role")),
+            tags: vec![
+                tag("emulator:cloudtrail-time", &created.to_rfc3339()),
+                tag("emulator:cloudtrail-reads", &count(noise.reads)),
+                tag(
+                    "emulator:cloudtrail-denied-creates",
+                    &count(noise.denied_creates),
+                ),
+                tag(
+                    "emulator:cloudtrail-amplify-apps",
+                    &count(noise.amplify_apps),
+                ),
+            ],
+            ..Default::default()
+        })
+        .await;
+    (domain, created)
+}
