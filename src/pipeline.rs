@@ -153,7 +153,8 @@ pub fn record(
     events: Option<crate::state::ScanEvents<'_>>,
 ) -> Result<Vec<crate::snapshot::ControlPlaneEvent>, crate::state::StateError> {
     let attributed = events.is_some();
-    let recorded = store.record_scan(report, events)?;
+    let gauges = crate::exporter::metrics::Gauges::of(report).to_json();
+    let recorded = store.record_scan(report, events, Some(&gauges))?;
     if attributed {
         attribute(report, snapshot, &recorded.known, &recorded.new);
     }

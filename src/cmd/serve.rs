@@ -126,6 +126,9 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         .await
         .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;
     let exporter = Arc::new(Exporter::default());
+    restore_gauges(&store, &exporter);
+    exporter.metrics.config_loaded(true);
+    exporter.metrics.known_checks(known_checks(&loaded));
     let web = WebState::new(&loaded.web);
     let (tls, users) = (
         loaded.web.tls.is_some(),
@@ -248,6 +251,7 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
     let schedule_changed = loaded.config.schedule != old.config.schedule;
     logs.set_level(&loaded.config.serve.log_level);
     let checks = loaded.judge.policies.checks().len();
+    daemon.exporter.metrics.known_checks(known_checks(&loaded));
     *daemon.loaded.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
     if schedule_changed && let Err(e) = scheduler.restart().await {
         tracing::error!(error = %e, "cannot apply the new schedule; the old one stays");
@@ -258,6 +262,41 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
         schedule = %daemon.loaded().config.schedule,
         "config reloaded; it applies from the next scan"
     );
+}
+
+/// The check ids and severities the loaded policies run.
+fn known_checks(loaded: &Loaded) -> impl Iterator<Item = (&str, crate::vocab::Severity)> {
+    loaded
+        .judge
+        .policies
+        .checks()
+        .iter()
+        .map(|c| (c.metadata.id.as_str(), c.metadata.severity))
+}
+
+/// Exports the gauges of the last scan the history recorded, until this run's first scan
+/// completes: a restart neither resolves the alerts on them nor fires them again.
+fn restore_gauges(store: &Store, exporter: &Exporter) {
+    let json = match store.published_gauges() {
+        Ok(Some(json)) => json,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the last scan's gauges; they are absent until the first scan");
+            return;
+        }
+    };
+    match serde_json::from_str::<crate::exporter::metrics::Gauges>(&json) {
+        Ok(gauges) => {
+            tracing::info!(
+                last_success = gauges.last_success,
+                "gauges of the last recorded scan restored; the first scan replaces them"
+            );
+            exporter.metrics.publish(gauges);
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the history's gauges are unreadable; they are absent until the first scan")
+        }
+    }
 }
 
 /// The cron job that asks the worker for scans.

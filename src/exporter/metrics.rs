@@ -17,6 +17,7 @@ use prometheus::{
 use crate::report::Outcome;
 use crate::report::Report;
 use crate::snapshot::Snapshot;
+use crate::vocab::Severity;
 
 const PREFIX: &str = "sagemaker_audit";
 
@@ -39,6 +40,9 @@ pub const FINDINGS_RESOLVED_TOTAL: &str = "findings_resolved_total";
 pub const EVALUATION_ERRORS: &str = "evaluation_errors";
 pub const STUDIO_LOGINS_TOTAL: &str = "studio_logins_total";
 pub const CLOUDTRAIL_UNREAD_SECONDS: &str = "cloudtrail_unread_seconds";
+pub const CONFIG_LAST_RELOAD_SUCCESSFUL: &str = "config_last_reload_successful";
+pub const CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS: &str =
+    "config_last_reload_success_timestamp_seconds";
 
 /// Every metric name, prefixed, for the tests that hold the alert rules and the dashboard to
 /// names that exist.
@@ -52,6 +56,8 @@ pub fn names() -> Vec<String> {
         SCAN_IN_PROGRESS,
         EVALUATION_ERRORS,
         CLOUDTRAIL_UNREAD_SECONDS,
+        CONFIG_LAST_RELOAD_SUCCESSFUL,
+        CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
         SCANS_TOTAL,
         API_CALLS_TOTAL,
         COLLECTION_ERRORS_TOTAL,
@@ -85,6 +91,8 @@ pub struct Metrics {
     scans_skipped: IntCounter,
     scan_in_progress: IntGauge,
     config_reloads: IntCounterVec,
+    config_last_reload_successful: IntGauge,
+    config_last_reload_success: Gauge,
     findings_opened: IntCounterVec,
     findings_resolved: IntCounterVec,
     studio_logins: IntCounterVec,
@@ -182,11 +190,18 @@ impl Metrics {
                 "AWS API operations invoked (one per page), by outcome: success or the error kind.",
                 &["service", "operation", "outcome"],
             ),
-            collection_errors: counter_vec(
-                COLLECTION_ERRORS_TOTAL,
-                "AWS calls that failed after retries, leaving part of a scan uncollected.",
-                &["service"],
-            ),
+            collection_errors: {
+                let c = counter_vec(
+                    COLLECTION_ERRORS_TOTAL,
+                    "AWS calls that failed after retries, leaving part of a scan uncollected.",
+                    &["service"],
+                );
+                // Known in advance: exported at 0 so that increase() sees the first error.
+                for service in crate::vocab::Service::ALL {
+                    c.with_label_values(&[service.as_str()]);
+                }
+                c
+            },
             scans_skipped: register(
                 r,
                 IntCounter::with_opts(opts(
@@ -201,6 +216,22 @@ impl Metrics {
                     .expect("valid metric"),
             ),
             config_reloads,
+            config_last_reload_successful: register(
+                r,
+                IntGauge::with_opts(opts(
+                    CONFIG_LAST_RELOAD_SUCCESSFUL,
+                    "Whether the last config load (start-up or reload) succeeded: 0 while a refused config waits to be fixed.",
+                ))
+                .expect("valid metric"),
+            ),
+            config_last_reload_success: register(
+                r,
+                Gauge::with_opts(opts(
+                    CONFIG_LAST_RELOAD_SUCCESS_TIMESTAMP_SECONDS,
+                    "Unix time of the last successful config load (start-up or reload).",
+                ))
+                .expect("valid metric"),
+            ),
             findings_opened: counter_vec(
                 FINDINGS_OPENED_TOTAL,
                 "Findings that started failing (new in the history).",
@@ -252,10 +283,33 @@ impl Metrics {
         self.scans_skipped.inc();
     }
 
+    /// A reload (SIGHUP) succeeded or was refused.
     pub fn config_reloaded(&self, ok: bool) {
         self.config_reloads
             .with_label_values(&[if ok { "success" } else { "failure" }])
             .inc();
+        self.config_loaded(ok);
+    }
+
+    /// The config was loaded (at start-up, or by a reload): the reload gauges follow.
+    pub fn config_loaded(&self, ok: bool) {
+        self.config_last_reload_successful.set(i64::from(ok));
+        if ok {
+            self.config_last_reload_success
+                .set(chrono::Utc::now().timestamp_millis() as f64 / 1000.0);
+        }
+    }
+
+    /// The checks the loaded config runs, exported at 0 in the finding counters from start-up
+    /// and after a reload, so that `increase()` counts their first opening and resolution.
+    /// Series of checks no longer loaded stay: counters never go back.
+    pub fn known_checks<'a>(&self, checks: impl IntoIterator<Item = (&'a str, Severity)>) {
+        for (id, severity) in checks {
+            self.findings_opened
+                .with_label_values(&[id, severity.as_str()]);
+            self.findings_resolved
+                .with_label_values(&[id, severity.as_str()]);
+        }
     }
 
     /// A scan that produced no report: only the counters move; the gauges keep describing
@@ -290,41 +344,6 @@ impl Metrics {
         let outcome = Outcome::of(report);
         self.scans.with_label_values(&[outcome.as_str()]).inc();
         self.scan_duration.observe(seconds);
-        self.last_success
-            .set(report.scan.finished_at.timestamp_millis() as f64 / 1000.0);
-
-        let mut findings: BTreeMap<Vec<String>, i64> = BTreeMap::new();
-        for f in &report.findings {
-            let key = vec![
-                f.check_id.clone(),
-                f.severity.as_str().to_string(),
-                f.status.as_str().to_ascii_lowercase(),
-                f.account_id.clone(),
-                f.region.clone(),
-            ];
-            *findings.entry(key).or_default() += 1;
-        }
-        let tally = &report.tally;
-        let orphaned: BTreeMap<Vec<String>, i64> = tally
-            .orphaned_efs_bytes
-            .iter()
-            .map(|((account, region), bytes)| (vec![account.clone(), region.clone()], *bytes))
-            .collect();
-        let resources: BTreeMap<Vec<String>, i64> = tally
-            .resources
-            .iter()
-            .map(|((kind, account, region), n)| {
-                let labels = vec![kind.as_str().to_string(), account.clone(), region.clone()];
-                (labels, *n as i64)
-            })
-            .collect();
-
-        let errors: BTreeMap<Vec<String>, i64> = report
-            .evaluation_errors
-            .iter()
-            .map(|e| (vec![e.check_id.clone()], 1))
-            .collect();
-
         if let Some(history) = &report.history {
             let by_id: BTreeMap<&str, &crate::report::Finding> =
                 report.findings.iter().map(|f| (f.id.as_str(), f)).collect();
@@ -340,23 +359,92 @@ impl Metrics {
             }
         }
 
+        self.publish(Gauges::of(report));
+        self.scan_in_progress.set(0);
+    }
+
+    /// Sets the gauges of the last completed scan, those of a scan just completed or, at
+    /// start-up, those the history kept (so a restart neither resolves nor re-fires alerts).
+    pub fn publish(&self, gauges: Gauges) {
+        self.last_success.set(gauges.last_success);
         let mut published = self
             .published
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        replace(&self.findings, &mut published.findings, findings);
-        replace(&self.resources, &mut published.resources, resources);
+        replace(&self.findings, &mut published.findings, gauges.findings);
+        replace(&self.resources, &mut published.resources, gauges.resources);
         replace(
             &self.orphaned_efs_bytes,
             &mut published.orphaned_efs_bytes,
-            orphaned,
+            gauges.orphaned_efs_bytes,
         );
         replace(
             &self.evaluation_errors,
             &mut published.evaluation_errors,
-            errors,
+            gauges.evaluation_errors,
         );
-        let unread: BTreeMap<Vec<String>, i64> = report
+        replace(
+            &self.cloudtrail_unread,
+            &mut published.cloudtrail_unread,
+            gauges.cloudtrail_unread,
+        );
+    }
+}
+
+/// Series of one gauge: label values (in the gauge's label order) to value.
+type Series = BTreeMap<Vec<String>, i64>;
+
+/// The values of the gauges that describe one completed scan: what `serve` publishes after
+/// it and what the history keeps of it for the next start-up.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Gauges {
+    /// Unix time the scan finished (`last_success_timestamp_seconds`).
+    pub last_success: f64,
+    #[serde(with = "series")]
+    findings: Series,
+    #[serde(with = "series")]
+    resources: Series,
+    #[serde(with = "series")]
+    orphaned_efs_bytes: Series,
+    #[serde(with = "series")]
+    evaluation_errors: Series,
+    #[serde(with = "series")]
+    cloudtrail_unread: Series,
+}
+
+impl Gauges {
+    pub fn of(report: &Report) -> Self {
+        let mut findings = Series::new();
+        for f in &report.findings {
+            let key = vec![
+                f.check_id.clone(),
+                f.severity.as_str().to_string(),
+                f.status.as_str().to_ascii_lowercase(),
+                f.account_id.clone(),
+                f.region.clone(),
+            ];
+            *findings.entry(key).or_default() += 1;
+        }
+        let tally = &report.tally;
+        let orphaned_efs_bytes = tally
+            .orphaned_efs_bytes
+            .iter()
+            .map(|((account, region), bytes)| (vec![account.clone(), region.clone()], *bytes))
+            .collect();
+        let resources = tally
+            .resources
+            .iter()
+            .map(|((kind, account, region), n)| {
+                let labels = vec![kind.as_str().to_string(), account.clone(), region.clone()];
+                (labels, *n as i64)
+            })
+            .collect();
+        let evaluation_errors = report
+            .evaluation_errors
+            .iter()
+            .map(|e| (vec![e.check_id.clone()], 1))
+            .collect();
+        let cloudtrail_unread = report
             .scan
             .cloudtrail_unread
             .iter()
@@ -365,12 +453,34 @@ impl Metrics {
                 (vec![u.account_id.clone(), u.region.clone()], seconds)
             })
             .collect();
-        replace(
-            &self.cloudtrail_unread,
-            &mut published.cloudtrail_unread,
-            unread,
-        );
-        self.scan_in_progress.set(0);
+        Self {
+            last_success: report.scan.finished_at.timestamp_millis() as f64 / 1000.0,
+            findings,
+            resources,
+            orphaned_efs_bytes,
+            evaluation_errors,
+            cloudtrail_unread,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A gauge's series as a JSON list of `[labels, value]` (JSON object keys are strings only).
+mod series {
+    use super::Series;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(series: &Series, s: S) -> Result<S::Ok, S::Error> {
+        let list: Vec<(&Vec<String>, &i64)> = series.iter().collect();
+        list.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Series, D::Error> {
+        let list = Vec::<(Vec<String>, i64)>::deserialize(d)?;
+        Ok(list.into_iter().collect())
     }
 }
 
@@ -536,6 +646,116 @@ mod tests {
             sample(&after, "sagemaker_audit_findings{"),
             sample(&text, "sagemaker_audit_findings{")
         );
+    }
+
+    #[test]
+    fn counters_of_known_label_sets_start_at_zero() {
+        let m = Metrics::new();
+        let text = m.render();
+        for service in crate::vocab::Service::ALL {
+            let series = format!(
+                r#"sagemaker_audit_collection_errors_total{{service="{}"}} 0"#,
+                service.as_str()
+            );
+            assert!(text.contains(&series), "{series} missing");
+        }
+        assert!(sample(&text, "sagemaker_audit_findings_opened_total{").is_empty());
+        m.known_checks([("domain_public_internet_access", Severity::High)]);
+        let text = m.render();
+        assert_eq!(
+            sample(&text, "sagemaker_audit_findings_opened_total{"),
+            [
+                r#"sagemaker_audit_findings_opened_total{check_id="domain_public_internet_access",severity="high"} 0"#
+            ]
+        );
+        assert_eq!(
+            sample(&text, "sagemaker_audit_findings_resolved_total{"),
+            [
+                r#"sagemaker_audit_findings_resolved_total{check_id="domain_public_internet_access",severity="high"} 0"#
+            ]
+        );
+    }
+
+    #[test]
+    fn a_refused_reload_stays_visible_until_one_succeeds() {
+        let m = Metrics::new();
+        m.config_loaded(true);
+        let loaded_at = |m: &Metrics| {
+            m.render()
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("sagemaker_audit_config_last_reload_success_timestamp_seconds ")?
+                        .parse::<f64>()
+                        .ok()
+                })
+                .unwrap()
+        };
+        let at = loaded_at(&m);
+        assert!(at > 1.7e9, "{at}");
+        assert!(
+            m.render()
+                .contains("sagemaker_audit_config_last_reload_successful 1")
+        );
+        m.config_reloaded(false);
+        let text = m.render();
+        assert!(text.contains("sagemaker_audit_config_last_reload_successful 0"));
+        assert!(text.contains(r#"sagemaker_audit_config_reloads_total{outcome="failure"} 1"#));
+        assert_eq!(loaded_at(&m), at, "a refusal is not a load");
+        m.config_reloaded(true);
+        assert!(
+            m.render()
+                .contains("sagemaker_audit_config_last_reload_successful 1")
+        );
+    }
+
+    #[test]
+    fn gauges_survive_their_json_and_are_published_as_they_were() {
+        let snapshot = Snapshot::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/snapshot.json"
+        )))
+        .unwrap();
+        let public = "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1";
+        let scanned = report(vec![
+            finding(
+                "domain_public_internet_access",
+                public,
+                "us-east-1",
+                Status::Fail,
+            ),
+            finding(
+                "domain_public_internet_access",
+                "arn:x",
+                "us-east-1",
+                Status::Pass,
+            ),
+        ]);
+        let first = Metrics::new();
+        first.scan_completed(1.0, &snapshot, &scanned);
+        let gauges = Gauges::of(&scanned);
+        let back: Gauges = serde_json::from_str(&gauges.to_json()).unwrap();
+        assert_eq!(back, gauges);
+        let restarted = Metrics::new();
+        restarted.publish(back);
+        let gauge_lines = |text: &str| {
+            let mut lines: Vec<String> = text
+                .lines()
+                .filter(|l| {
+                    ["findings{", "resources{", "last_success_timestamp_seconds "]
+                        .iter()
+                        .any(|p| l.starts_with(&format!("sagemaker_audit_{p}")))
+                })
+                .map(String::from)
+                .collect();
+            lines.sort();
+            lines
+        };
+        let before = gauge_lines(&first.render());
+        assert!(
+            before.iter().any(|l| l.contains(r#"status="fail"} 1"#)),
+            "{before:?}"
+        );
+        assert_eq!(gauge_lines(&restarted.render()), before);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::snapshot::{ControlPlaneEvent, EventSpan};
 use crate::vocab::Severity;
 
 /// Bumped with every schema change; `open` migrates older files forward.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans (
@@ -73,6 +73,13 @@ CREATE TABLE IF NOT EXISTS event_windows (
     unread_from TEXT,
     unread_until TEXT,
     PRIMARY KEY (account_id, region)
+);
+-- Version 5: the gauges of the last recorded scan (metrics::Gauges as JSON), one row, so that
+-- a restarted daemon exports them until its first scan completes.
+CREATE TABLE IF NOT EXISTS published_gauges (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    scan_id TEXT NOT NULL,
+    gauges TEXT NOT NULL
 );
 ";
 
@@ -244,16 +251,18 @@ impl Store {
     /// open, fixed ones resolved. Sets the report's `first_seen`/`last_seen` from the history
     /// and its `history` section.
     pub fn record(&mut self, report: &mut Report) -> Result<(), StateError> {
-        self.record_scan(report, None).map(drop)
+        self.record_scan(report, None, None).map(drop)
     }
 
-    /// [`Store::record`], and in the same transaction the scan's CloudTrail events. Returns
+    /// [`Store::record`], and in the same transaction the scan's CloudTrail events and the
+    /// gauges it publishes (`gauges`, JSON, read back by [`Store::published_gauges`]). Returns
     /// them: those not seen before (the report's `changes`) and every stored change of the
     /// look-back (the sources of its findings' `attribution`), which the caller applies.
     pub fn record_scan(
         &mut self,
         report: &mut Report,
         events: Option<ScanEvents<'_>>,
+        gauges: Option<&str>,
     ) -> Result<RecordedEvents, StateError> {
         let path = self.path.display().to_string();
         let err = |source| StateError::Sqlite {
@@ -290,9 +299,29 @@ impl Store {
         history::stamp(&open, report);
         save_findings(&tx, report, &history).map_err(err)?;
         save_scan(&tx, report, &history).map_err(err)?;
+        if let Some(gauges) = gauges {
+            tx.execute(
+                "INSERT INTO published_gauges (id, scan_id, gauges) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET scan_id = excluded.scan_id, gauges = excluded.gauges",
+                params![report.scan.id, gauges],
+            )
+            .map_err(err)?;
+        }
         tx.commit().map_err(err)?;
         report.history = Some(history);
         Ok(recorded)
+    }
+
+    /// The gauges of the last scan recorded with them (see [`Store::record_scan`]), as JSON.
+    pub fn published_gauges(&self) -> Result<Option<String>, StateError> {
+        self.conn
+            .query_row(
+                "SELECT gauges FROM published_gauges WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
     }
 
     /// When the last scan that read CloudTrail in each account and region started, and

@@ -334,7 +334,7 @@ fn record_with_events(
     r: &mut Report,
     events: ScanEvents<'_>,
 ) -> Vec<crate::snapshot::ControlPlaneEvent> {
-    let recorded = s.record_scan(r, Some(events)).unwrap();
+    let recorded = s.record_scan(r, Some(events), None).unwrap();
     crate::report::changes::apply(
         r,
         &recorded.known,
@@ -449,7 +449,7 @@ fn cloudtrail_windows_move_per_account_and_region() {
         keep_after: at(0) - Duration::days(7),
         read: scopes(&[("111111111111", "us-east-1"), ("222222222222", "us-east-1")]),
     };
-    s.record_scan(&mut first, Some(events)).unwrap();
+    s.record_scan(&mut first, Some(events), None).unwrap();
     // Next scan: account 2 unreachable, account 1 read.
     let mut second = report(at(5), vec![]);
     let events = ScanEvents {
@@ -457,7 +457,7 @@ fn cloudtrail_windows_move_per_account_and_region() {
         keep_after: at(5) - Duration::days(7),
         read: scopes(&[("111111111111", "us-east-1")]),
     };
-    s.record_scan(&mut second, Some(events)).unwrap();
+    s.record_scan(&mut second, Some(events), None).unwrap();
     let windows = s.event_windows().unwrap();
     let key = |a: &str| (a.to_string(), "us-east-1".to_string());
     assert_eq!(
@@ -499,7 +499,7 @@ fn unread_spans_are_kept_per_account_and_region() {
             scope(ACCOUNT, "eu-west-1", None),
         ],
     };
-    s.record_scan(&mut first, Some(events)).unwrap();
+    s.record_scan(&mut first, Some(events), None).unwrap();
     let key = |r: &str| (ACCOUNT.to_string(), r.to_string());
     let windows = s.event_windows().unwrap();
     assert_eq!(windows[&key("us-east-1")].unread, Some(span));
@@ -535,7 +535,7 @@ fn unread_spans_are_kept_per_account_and_region() {
         keep_after: at(5) - Duration::days(7),
         read: vec![scope(ACCOUNT, "us-east-1", Some(rest))],
     };
-    s.record_scan(&mut second, Some(events)).unwrap();
+    s.record_scan(&mut second, Some(events), None).unwrap();
     let windows = s.event_windows().unwrap();
     assert_eq!(windows[&key("us-east-1")].unread, Some(rest));
     assert_eq!(
@@ -549,7 +549,7 @@ fn unread_spans_are_kept_per_account_and_region() {
         keep_after: at(6) - Duration::days(7),
         read: vec![scope(ACCOUNT, "us-east-1", None)],
     };
-    s.record_scan(&mut third, Some(events)).unwrap();
+    s.record_scan(&mut third, Some(events), None).unwrap();
     assert_eq!(s.event_windows().unwrap()[&key("us-east-1")].unread, None);
     std::fs::remove_dir_all(dir).unwrap();
 }
@@ -622,7 +622,7 @@ fn reads_and_failed_calls_are_not_stored() {
             keep_after: at(hours) - Duration::days(7),
             read: vec![],
         };
-        let recorded = s.record_scan(&mut r, Some(events)).unwrap();
+        let recorded = s.record_scan(&mut r, Some(events), None).unwrap();
         let expected: &[crate::snapshot::ControlPlaneEvent] = if hours == 1 {
             std::slice::from_ref(&change)
         } else {
@@ -635,5 +635,25 @@ fn reads_and_failed_calls_are_not_stored() {
         .query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(stored, 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_last_scans_gauges_are_kept_for_the_next_start() {
+    let (mut s, dir) = store();
+    assert_eq!(s.published_gauges().unwrap(), None);
+    s.record_scan(&mut report(at(0), vec![]), None, Some(r#"{"first":1}"#))
+        .unwrap();
+    s.record_scan(&mut report(at(1), vec![]), None, Some(r#"{"second":2}"#))
+        .unwrap();
+    // A scan recorded without gauges (`scan --state`) leaves the last ones.
+    s.record(&mut report(at(2), vec![])).unwrap();
+    let path = s.path.clone();
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(
+        s.published_gauges().unwrap().as_deref(),
+        Some(r#"{"second":2}"#)
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -75,6 +75,16 @@ pub enum Service {
 }
 
 impl Service {
+    pub const ALL: [Self; 7] = [
+        Self::Sagemaker,
+        Self::Iam,
+        Self::Ec2,
+        Self::Efs,
+        Self::Sts,
+        Self::Organizations,
+        Self::Cloudtrail,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sagemaker => "sagemaker",

@@ -54,8 +54,16 @@ fn start_daemon_with(name: &str, account: &Account, schedule: &str, extra: &str)
     let port = util::free_port();
     let text = config_text(port, schedule) + extra;
     std::fs::write(dir.join("config.toml"), text).unwrap();
+    let process = spawn_serve(&dir, account, "daemon.log");
+    let daemon = Daemon { process, port, dir };
+    util::wait_ready(port);
+    daemon
+}
+
+/// `serve --config DIR/config.toml` for `account`, logging to `DIR/log`.
+fn spawn_serve(dir: &Path, account: &Account, log: &str) -> Running {
     let config = dir.join("config.toml");
-    let process = util::spawn(
+    util::spawn(
         util::bin(),
         &[
             "--log-format",
@@ -69,11 +77,8 @@ fn start_daemon_with(name: &str, account: &Account, schedule: &str, extra: &str)
             .into_iter()
             .chain([("RUST_LOG", "sagemaker_auditor=info,warn".to_string())])
             .collect::<Vec<_>>(),
-        dir.join("daemon.log"),
-    );
-    let daemon = Daemon { process, port, dir };
-    util::wait_ready(port);
-    daemon
+        dir.join(log),
+    )
 }
 
 impl Daemon {
@@ -377,6 +382,11 @@ async fn reload_filters_and_graceful_stop() {
                 .then_some(())
         },
     );
+    // Still 0 while the refused config waits: the alert fires on this, not on the counter.
+    assert_eq!(
+        daemon.metric("sagemaker_audit_config_last_reload_successful"),
+        Some(0.0)
+    );
     let scans = |d: &Daemon| {
         d.metric(r#"sagemaker_audit_scans_total{outcome="success"}"#)
             .unwrap_or(0.0)
@@ -400,6 +410,10 @@ async fn reload_filters_and_graceful_stop() {
         (daemon.metric(r#"sagemaker_audit_config_reloads_total{outcome="success"}"#)? == 1.0)
             .then_some(())
     });
+    assert_eq!(
+        daemon.metric("sagemaker_audit_config_last_reload_successful"),
+        Some(1.0)
+    );
     let before = scans(&daemon);
     util::wait_for("scans on the new schedule", Duration::from_secs(30), || {
         (scans(&daemon) >= before + 1.0).then_some(())
@@ -425,6 +439,86 @@ async fn reload_filters_and_graceful_stop() {
     }
     let store = Store::open(&daemon.dir.join("state/history.db")).unwrap();
     assert!(store.scan_count().unwrap() >= 4);
+    drop(store);
+    a_restart_exports_the_last_scans_gauges(&daemon, &account);
+}
+
+/// Restarted where AWS cannot be reached: until a scan completes, /metrics shows the gauges
+/// of the last scan the history recorded (the one in `latest.json`), so alerts neither
+/// resolve nor fire again; the failed scan leaves them as they are.
+fn a_restart_exports_the_last_scans_gauges(daemon: &Daemon, account: &Account) {
+    let latest: Value = serde_json::from_str(
+        &std::fs::read_to_string(daemon.dir.join("reports/latest.json")).unwrap(),
+    )
+    .unwrap();
+    let mut expected = std::collections::BTreeMap::<String, u64>::new();
+    for f in latest["findings"].as_array().unwrap() {
+        let series = format!(
+            r#"sagemaker_audit_findings{{account_id="{}",check_id="{}",region="{}",severity="{}",status="{}"}}"#,
+            f["account_id"].as_str().unwrap(),
+            f["check_id"].as_str().unwrap(),
+            f["region"].as_str().unwrap(),
+            f["severity"].as_str().unwrap(),
+            f["status"].as_str().unwrap().to_ascii_lowercase()
+        );
+        *expected.entry(series).or_default() += 1;
+    }
+    assert!(expected.keys().any(|k| k.ends_with(r#"status="fail"}"#)));
+    let config = daemon.dir.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let unreachable = text
+        .replace(&util::emulator().url, "http://127.0.0.1:9")
+        .replace("*/3 * * * * *", "0 0 0 1 1 *");
+    std::fs::write(&config, unreachable).unwrap();
+    let mut restarted = spawn_serve(&daemon.dir, account, "restarted.log");
+    let port = daemon.port;
+    let metric = |series: &str| {
+        let (_, text) = util::http_get(port, "/metrics").ok()?;
+        text.lines().find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    // The start-up scan fails (nothing answers on port 9) and publishes nothing.
+    util::wait_for("the start-up scan to fail", Duration::from_secs(60), || {
+        (metric(r#"sagemaker_audit_scans_total{outcome="failure"}"#)? >= 1.0).then_some(())
+    });
+    let (_, text) = util::http_get(port, "/metrics").unwrap();
+    let mut shown = std::collections::BTreeMap::<String, u64>::new();
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("sagemaker_audit_findings{"))
+    {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        shown.insert(series.to_string(), value.parse().unwrap());
+    }
+    assert_eq!(shown, expected, "{}", restarted.log_text());
+    let finished: chrono::DateTime<chrono::Utc> = latest["scan"]["finished_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let last_success = metric("sagemaker_audit_last_success_timestamp_seconds").unwrap();
+    assert!(
+        (last_success - finished.timestamp_millis() as f64 / 1000.0).abs() < 0.002,
+        "{last_success} vs {finished}"
+    );
+    assert!(
+        restarted
+            .log_text()
+            .contains("gauges of the last recorded scan restored")
+    );
+    // No report yet in this run: /readyz says so.
+    assert_eq!(util::http_get(port, "/readyz").unwrap().0, 503);
+    restarted.signal("TERM");
+    assert_eq!(
+        restarted.wait_exit(Duration::from_secs(40)),
+        Some(0),
+        "{}",
+        restarted.log_text()
+    );
 }
 
 /// CPU ticks (user + system) the process has used, from /proc/<pid>/stat.

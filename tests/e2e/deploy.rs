@@ -30,13 +30,51 @@ fn alert_rules_pass_promtool_and_their_unit_tests() {
         &["check", "rules", "deploy/prometheus/alerts.yaml"],
     );
     assert!(ok, "{out}");
-    assert!(out.contains("SUCCESS: 11 rules found"), "{out}");
+    assert!(out.contains("SUCCESS: 12 rules found"), "{out}");
     let (ok, out) = run(
         &promtool,
         &["test", "rules", "deploy/prometheus/alerts_test.yaml"],
     );
     assert!(ok, "{out}");
     assert!(out.contains("SUCCESS"), "{out}");
+}
+
+/// Every alert links a section of RUNBOOK.md that exists (GitHub's anchor of a `## Name`
+/// heading is the name in lower case) and has a case in the promtool unit tests.
+#[test]
+fn every_alert_has_a_runbook_section_and_a_unit_test() {
+    let dir = util::repo_root().join("deploy/prometheus");
+    let rules: serde_json::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(dir.join("alerts.yaml")).unwrap()).unwrap();
+    let runbook = std::fs::read_to_string(dir.join("RUNBOOK.md")).unwrap();
+    let sections: BTreeSet<String> = runbook
+        .lines()
+        .filter_map(|l| l.strip_prefix("## "))
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    let tests = std::fs::read_to_string(dir.join("alerts_test.yaml")).unwrap();
+    let prefix = "https://github.com/sagemaker-auditor/sagemaker-auditor/blob/main/deploy/prometheus/RUNBOOK.md#";
+    let mut alerts = 0;
+    for group in rules["groups"].as_array().unwrap() {
+        for rule in group["rules"].as_array().unwrap() {
+            let name = rule["alert"].as_str().unwrap();
+            alerts += 1;
+            let url = rule["annotations"]["runbook_url"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name} has no runbook_url"));
+            let anchor = url
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("{name}: {url} is not a RUNBOOK.md section"));
+            assert_eq!(anchor, name.to_ascii_lowercase(), "{name}");
+            assert!(sections.contains(anchor), "RUNBOOK.md has no `## {name}`");
+            assert!(
+                tests.contains(&format!("alertname: {name}\n")),
+                "alerts_test.yaml never tests {name}"
+            );
+        }
+    }
+    assert_eq!(alerts, 12);
+    assert_eq!(sections.len(), alerts, "RUNBOOK.md sections: {sections:?}");
 }
 
 /// `sagemaker_audit_...` names in a text.
