@@ -115,8 +115,14 @@ impl Daemon {
 
 pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<ExitCode> {
     let serve = loaded.config.serve.clone();
+    // One daemon per state and report directory: held until the process ends.
+    let _locks = lock_directories(&[
+        state_directory(&serve.state_file),
+        loaded.config.output.directory.clone(),
+    ])?;
     let store = Store::open(&serve.state_file)?;
-    // A previous run killed mid-write (SIGKILL, OOM, power) leaves at most a temporary file.
+    // A previous run killed mid-write (SIGKILL, OOM, power) leaves at most a temporary file,
+    // which nobody holds any more.
     match crate::fsutil::remove_stale_temporaries(&loaded.config.output.directory) {
         Ok(0) => {}
         Ok(n) => tracing::info!(removed = n, "temporary files of an interrupted run removed"),
@@ -262,6 +268,33 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
         schedule = %daemon.loaded().config.schedule,
         "config reloaded; it applies from the next scan"
     );
+}
+
+/// The directory of the history file (`.` for a bare file name).
+fn state_directory(state_file: &std::path::Path) -> PathBuf {
+    match state_file.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Locks each directory once (the state and report directories may be one).
+fn lock_directories(dirs: &[PathBuf]) -> Result<Vec<crate::fsutil::DirectoryLock>> {
+    let mut locks = Vec::new();
+    let mut seen = Vec::new();
+    for dir in dirs {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Serve(format!("{}: cannot create: {e}", dir.display())))?;
+        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        if seen.contains(&canonical) {
+            continue;
+        }
+        seen.push(canonical);
+        let lock = crate::fsutil::lock_directory(dir).map_err(|e| Error::Serve(e.to_string()))?;
+        tracing::debug!(lock = %lock.path.display(), "directory locked");
+        locks.push(lock);
+    }
+    Ok(locks)
 }
 
 /// The check ids and severities the loaded policies run.

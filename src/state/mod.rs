@@ -201,6 +201,9 @@ impl Store {
                 .truncate(false)
                 .mode(0o600)
                 .open(path);
+            // An existing file keeps its mode on open: one readable by others (an older
+            // version's, a restored backup) is made private, with its -wal and -shm.
+            tighten_mode(path);
         }
         let conn = Connection::open(path).map_err(sql)?;
         // WAL: readers never block the writer and a crash mid-write leaves the last committed
@@ -449,6 +452,38 @@ fn store_events(
         }
     }
     Ok((new, known))
+}
+
+/// Takes group and other permissions away from the history file and SQLite's files beside
+/// it, saying so.
+#[cfg(unix)]
+fn tighten_mode(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(PathBuf::from(name));
+    }
+    for file in files {
+        // symlink_metadata: a link is not followed to a file elsewhere.
+        let Ok(meta) = std::fs::symlink_metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_file() && mode & 0o077 != 0 {
+            match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700)) {
+                Ok(()) => tracing::warn!(
+                    file = %file.display(),
+                    was = format!("{mode:o}"),
+                    "the finding history was readable by others; made private"
+                ),
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), error = %e, "the finding history is readable by others and cannot be made private")
+                }
+            }
+        }
+    }
 }
 
 /// Every finding open before this scan, by id.

@@ -657,3 +657,24 @@ fn the_last_scans_gauges_are_kept_for_the_next_start() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn an_existing_history_readable_by_others_is_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (s, dir) = store();
+    let path = s.path.clone();
+    drop(s);
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    std::fs::write(&wal, b"").unwrap();
+    for file in [&path, &wal] {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    for file in [&path, &wal] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    drop(s);
+    std::fs::remove_dir_all(dir).unwrap();
+}

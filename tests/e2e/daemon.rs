@@ -419,6 +419,19 @@ async fn reload_filters_and_graceful_stop() {
         (scans(&daemon) >= before + 1.0).then_some(())
     });
 
+    // A second daemon on the same directories is refused before it touches anything.
+    let (code, _, err) = util::run_bin(
+        &["serve", "--config", config.to_str().unwrap()],
+        &account.env(),
+    );
+    assert_ne!(code, 0, "{err}");
+    assert!(
+        err.contains(".sagemaker-auditor-serve.lock")
+            && err.contains("one daemon per directory")
+            && err.contains(&format!("pid {}", daemon.process.pid())),
+        "{err}"
+    );
+
     daemon.process.signal("TERM");
     assert_eq!(
         daemon.process.wait_exit(Duration::from_secs(40)),
@@ -432,6 +445,9 @@ async fn reload_filters_and_graceful_stop() {
     for entry in std::fs::read_dir(daemon.dir.join("reports")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == ".sagemaker-auditor-serve.lock" {
+            continue;
+        }
         assert!(!name.starts_with('.'), "temporary file left: {name}");
         let report: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
