@@ -515,6 +515,7 @@ fn judge_and_record(
     let retention = chrono::Duration::days(config.output.retention_days.into());
     let cutoff = report.scan.finished_at - retention;
     let new_events;
+    let pruned;
     {
         let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
         let events = config.cloudtrail.enabled.then(|| ScanEvents {
@@ -524,19 +525,32 @@ fn judge_and_record(
         });
         new_events = pipeline::record(&mut store, &mut report, snapshot, events)
             .map_err(|e| e.to_string())?;
-        match store.prune(cutoff) {
-            Ok((scans, findings)) if scans + findings > 0 => {
-                tracing::info!(scans, findings, "history pruned")
+        pruned = match store.prune(report.scan.finished_at, retention) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "history pruning failed; no report file is pruned either");
+                Default::default()
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "history pruning failed"),
-        }
+        };
+    }
+    if let Some(moved) = pruned.clock_moved {
+        tracing::warn!(
+            moved_seconds = moved.num_seconds(),
+            "the clock moved by more than a day since the previous scan (a clock jump, or the daemon was stopped); retention counts the gap as one day"
+        );
+    }
+    if pruned.scans + pruned.findings > 0 {
+        tracing::info!(
+            scans = pruned.scans,
+            findings = pruned.findings,
+            "history pruned"
+        );
     }
     let dir = &config.output.directory;
     let path = crate::report::files::write(dir, config.output.format, &report)
         .map_err(|e| format!("{}: cannot write the report: {e}", dir.display()))?;
     tracing::debug!(path = %path.display(), "report written");
-    match crate::report::files::prune(dir, cutoff) {
+    match crate::report::files::prune(dir, &pruned, cutoff) {
         Ok(n) if n > 0 => tracing::info!(deleted = n, "old reports pruned"),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, dir = %dir.display(), "report pruning failed"),

@@ -33,35 +33,75 @@ pub fn write(dir: &Path, format: ReportFormat, report: &Report) -> std::io::Resu
     Ok(stamped)
 }
 
-/// The scan time a report file name carries, if it is one of ours: `20261128T093000.123Z`,
-/// or `20261128T093000Z` as versions before 0.2 named them (to the second).
+/// The scan time a report file name carries, if it is exactly one of ours:
+/// `report-20261128T093000.123Z.<ext>`, or `report-20261128T093000Z.<ext>` as versions
+/// before 0.2 named them (to the second), `<ext>` one of the formats' extensions. Anything
+/// else (`report-20200101T000000Z-notes.pdf`, `….json.bak`) is not.
 fn stamp_of(name: &str) -> Option<DateTime<Utc>> {
     let rest = name.strip_prefix(PREFIX)?;
     let seconds = NaiveDateTime::parse_from_str(rest.get(..15)?, "%Y%m%dT%H%M%S").ok()?;
     let tail = rest.get(15..)?;
-    let millis = match tail.strip_prefix('Z') {
-        Some(_) => 0,
+    let (millis, ext) = match tail.strip_prefix("Z.") {
+        Some(ext) => (0, ext),
         None => {
             let digits = tail.strip_prefix('.')?.get(..3)?;
-            tail.get(4..)?.starts_with('Z').then_some(())?;
-            digits.parse::<i64>().ok()?
+            if !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (
+                digits.parse::<i64>().ok()?,
+                tail.get(4..)?.strip_prefix("Z.")?,
+            )
         }
     };
-    Some(seconds.and_utc() + chrono::Duration::milliseconds(millis))
+    ReportFormat::ALL
+        .iter()
+        .any(|f| f.extension() == ext)
+        .then(|| seconds.and_utc() + chrono::Duration::milliseconds(millis))
 }
 
-/// Deletes our timestamped reports older than `cutoff`, judged by the time in their name
-/// (not mtime, which a backup restore changes). Other files are never touched. Returns how
-/// many were deleted.
-pub fn prune(dir: &Path, cutoff: DateTime<Utc>) -> std::io::Result<usize> {
+/// A report file belongs to the scan that finished at most this long before its stamp (its
+/// name is the scan's finish time, moved by a millisecond when that name was taken).
+const SAME_SCAN: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+
+/// Deletes our timestamped reports of the scans the history pruned (`pruned.expired`),
+/// judged by the time in their names (not mtime, which a backup restore changes), never
+/// those of the scans it kept; so the clock is trusted no more than the history trusts it
+/// (see [`crate::state::Store::prune`]). A report whose scan is in neither list is deleted
+/// only when it is older than every kept scan and than `cutoff` (the retention by the
+/// clock): a new or replaced history does not empty the directory. Other files are never
+/// touched. Returns how many were deleted.
+pub fn prune(
+    dir: &Path,
+    pruned: &crate::state::Pruned,
+    cutoff: DateTime<Utc>,
+) -> std::io::Result<usize> {
+    let mut scans: Vec<(DateTime<Utc>, bool)> = pruned
+        .kept
+        .iter()
+        .map(|t| (*t, true))
+        .chain(pruned.expired.iter().map(|t| (*t, false)))
+        .collect();
+    scans.sort();
+    let oldest_kept = pruned.kept.iter().min();
     let mut deleted = 0;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
-        if let Some(stamp) = name.to_str().and_then(stamp_of)
-            && stamp < cutoff
-            && entry.file_type()?.is_file()
-        {
+        let Some(stamp) = name.to_str().and_then(stamp_of) else {
+            continue;
+        };
+        // The latest scan finished at or before the stamp, if it is this file's.
+        let own = scans
+            .iter()
+            .rev()
+            .find(|(t, _)| *t <= stamp + chrono::TimeDelta::milliseconds(1))
+            .filter(|(t, _)| stamp - *t < SAME_SCAN);
+        let expired = match own {
+            Some((_, kept)) => !kept,
+            None => oldest_kept.is_some_and(|t| stamp < *t) && stamp < cutoff,
+        };
+        if expired && entry.file_type()?.is_file() {
             std::fs::remove_file(entry.path())?;
             deleted += 1;
         }
@@ -73,34 +113,56 @@ pub fn prune(dir: &Path, cutoff: DateTime<Utc>) -> std::io::Result<usize> {
 mod tests {
     use super::*;
 
+    fn t(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        left
+    }
+
     #[test]
-    fn only_our_stamped_files_are_pruned() {
+    fn only_our_exact_names_of_pruned_scans_are_deleted() {
         let dir = std::env::temp_dir().join(format!("sma-files-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for name in [
             "report-20260101T000000Z.json",
-            "report-20261128T120000Z.ocsf.json",
             "report-20260301T000000.250Z.json",
+            "report-20260301T000000.251Z.ocsf.json",
+            "report-20261128T120000Z.ocsf.json",
             "report-20261128T120000.999Z.json",
             "report-20261128T120000.9Z.json",
+            "report-20200101T000000Z-notes.pdf",
+            "report-20200101T000000Z.json.bak",
+            "report-20200101T000000.abcZ.json",
             "latest.json",
             "report-notes.txt",
             "state.db",
         ] {
             std::fs::write(dir.join(name), b"x").unwrap();
         }
-        let cutoff = "2026-06-01T00:00:00Z".parse().unwrap();
-        assert_eq!(prune(&dir, cutoff).unwrap(), 2);
-        let mut left: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        left.sort();
+        let pruned = crate::state::Pruned {
+            kept: vec![t("2026-11-28T12:00:00.999Z"), t("2026-11-28T12:00:00Z")],
+            expired: vec![t("2026-03-01T00:00:00.250Z")],
+            ..Default::default()
+        };
+        // The scan of March (and its second file, a millisecond on) and January's, older
+        // than everything kept and than the cutoff; never the other names.
+        let cutoff = t("2026-06-01T00:00:00Z");
+        assert_eq!(prune(&dir, &pruned, cutoff).unwrap(), 3);
         assert_eq!(
-            left,
+            names_in(&dir),
             [
                 "latest.json",
+                "report-20200101T000000.abcZ.json",
+                "report-20200101T000000Z-notes.pdf",
+                "report-20200101T000000Z.json.bak",
                 "report-20261128T120000.999Z.json",
                 "report-20261128T120000.9Z.json",
                 "report-20261128T120000Z.ocsf.json",
@@ -108,6 +170,74 @@ mod tests {
                 "state.db"
             ]
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The clock jumps a year forward: the history counts that as a day, keeps its scans, and
+    /// their files stay; a fresh history (no scan of the old files) deletes nothing newer
+    /// than the clock's cutoff.
+    #[test]
+    fn a_clock_jump_or_a_new_history_does_not_empty_the_directory() {
+        let dir = std::env::temp_dir().join(format!("sma-files-jump-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let history = dir.join("h.db");
+        let mut store = crate::state::Store::open(&history).unwrap();
+        let start = t("2026-11-01T00:00:00Z");
+        let mut report = crate::report::test_fixtures::report(start, Vec::new());
+        for hour in 0..48 {
+            let at = start + chrono::TimeDelta::hours(hour);
+            report.scan.id = format!("scan-{hour}");
+            report.scan.finished_at = at;
+            store.record(&mut report).unwrap();
+            write(&dir, ReportFormat::Json, &report).unwrap();
+        }
+        let jumped = start + chrono::TimeDelta::days(365);
+        report.scan.id = "after-the-jump".into();
+        report.scan.finished_at = jumped;
+        store.record(&mut report).unwrap();
+        write(&dir, ReportFormat::Json, &report).unwrap();
+        let retention = chrono::TimeDelta::days(7);
+        let pruned = store.prune(jumped, retention).unwrap();
+        assert_eq!(pruned.scans, 0);
+        assert_eq!(pruned.clock_moved.map(|d| d.num_hours()), Some(365 * 24 - 47));
+        let reports = |dir: &Path| {
+            names_in(dir)
+                .into_iter()
+                .filter(|n| n.starts_with("report-"))
+                .count()
+        };
+        assert_eq!(prune(&dir, &pruned, jumped - retention).unwrap(), 0);
+        assert_eq!(reports(&dir), 49);
+        // Five days of hourly scans later, the history has seen 5 days pass, plus one for the
+        // jump: the scans of the first 23 hours are older than 7 days (hour 22: 25 hours
+        // before the jump), the rest not yet.
+        for hour in 1..=(5 * 24) {
+            let at = jumped + chrono::TimeDelta::hours(hour);
+            report.scan.id = format!("later-{hour}");
+            report.scan.finished_at = at;
+            store.record(&mut report).unwrap();
+        }
+        let now = jumped + chrono::TimeDelta::hours(5 * 24);
+        let pruned = store.prune(now, retention).unwrap();
+        assert_eq!(pruned.clock_moved, None);
+        assert_eq!(pruned.scans, 23, "{:?}", pruned.expired.iter().max());
+        assert_eq!(
+            pruned.expired.iter().max(),
+            Some(&(start + chrono::TimeDelta::hours(22)))
+        );
+        assert_eq!(prune(&dir, &pruned, now - retention).unwrap(), 23);
+        assert_eq!(reports(&dir), 26);
+        // A new history knows none of the old files: it deletes none newer than the cutoff
+        // (hours 23 to 29 go).
+        let mut fresh = crate::state::Store::open(&dir.join("new.db")).unwrap();
+        report.scan.id = "fresh".into();
+        report.scan.finished_at = now;
+        fresh.record(&mut report).unwrap();
+        let pruned = fresh.prune(now, retention).unwrap();
+        let cutoff = start + chrono::TimeDelta::hours(30);
+        assert_eq!(prune(&dir, &pruned, cutoff).unwrap(), 7);
+        assert_eq!(reports(&dir), 19);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -83,6 +83,23 @@ CREATE TABLE IF NOT EXISTS published_gauges (
 );
 ";
 
+/// The most a gap between two scans counts for retention (see [`Store::prune`]).
+pub const MAX_GAP: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// What [`Store::prune`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pruned {
+    pub scans: usize,
+    pub findings: usize,
+    /// When the scans kept and the scans deleted finished (by their clock), for the report
+    /// files of the same scans.
+    pub kept: Vec<DateTime<Utc>>,
+    pub expired: Vec<DateTime<Utc>>,
+    /// How far the clock moved from the scan before the newest to the newest, when that is
+    /// more than [`MAX_GAP`] either way (a clock jump, or a daemon stopped for long).
+    pub clock_moved: Option<chrono::TimeDelta>,
+}
+
 /// Version 3 → 4: the unread span of each CloudTrail window (added by `open` when missing).
 const UNREAD_COLUMNS: &str = "
 ALTER TABLE event_windows ADD COLUMN unread_from TEXT;
@@ -356,24 +373,81 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(self.err())
     }
 
-    /// Deletes scans, and findings resolved, before `cutoff`. Open findings are kept
-    /// whatever their age. Returns (scans, findings) deleted.
-    pub fn prune(&mut self, cutoff: DateTime<Utc>) -> Result<(usize, usize), StateError> {
-        let cutoff = time_text(cutoff);
-        let scans = self
+    /// Deletes the scans older than `retention` and the findings they resolved, by the
+    /// time the history itself has seen pass: the scans in the order they were recorded
+    /// (not by their clock times), each gap between two scans, and from the last one to
+    /// `now`, counted as at most [`MAX_GAP`] and never below zero. A clock that jumps a year
+    /// forward ages the history by a day, and one that jumps back ages it by nothing; the
+    /// price is that a daemon stopped for a week keeps a week's scans longer. Open findings
+    /// are kept whatever their age.
+    pub fn prune(
+        &mut self,
+        now: DateTime<Utc>,
+        retention: chrono::TimeDelta,
+    ) -> Result<Pruned, StateError> {
+        let path = self.path.display().to_string();
+        let err = |source| StateError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let mut stmt = self
             .conn
-            .execute("DELETE FROM scans WHERE finished_at < ?1", [&cutoff])
-            .map_err(self.err())?;
-        let findings = self
-            .conn
-            .execute(
-                "DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at < ?1",
-                [&cutoff],
-            )
-            .map_err(self.err())?;
-        Ok((scans, findings))
+            .prepare("SELECT id, finished_at FROM scans ORDER BY rowid DESC")
+            .map_err(&err)?;
+        let scans: Vec<(String, String)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&err)?
+            .collect::<Result<_, _>>()
+            .map_err(&err)?;
+        drop(stmt);
+        let mut pruned = Pruned::default();
+        let mut age = chrono::TimeDelta::zero();
+        let mut later = now;
+        let mut expired_ids = Vec::new();
+        for (i, (id, finished)) in scans.iter().enumerate() {
+            let at = parse_time(finished);
+            let gap = later - at;
+            // The step from the scan before the newest: how far the clock moved between them.
+            if i == 1 && (gap > MAX_GAP || gap < -MAX_GAP) {
+                pruned.clock_moved = Some(gap);
+            }
+            age += gap.clamp(chrono::TimeDelta::zero(), MAX_GAP);
+            later = at;
+            if age > retention {
+                expired_ids.push(id.clone());
+                pruned.expired.push(at);
+            } else {
+                pruned.kept.push(at);
+            }
+        }
+        let tx = self.conn.transaction().map_err(&err)?;
+        {
+            let mut delete = tx
+                .prepare("DELETE FROM scans WHERE id = ?1")
+                .map_err(&err)?;
+            for id in &expired_ids {
+                pruned.scans += delete.execute([id]).map_err(&err)?;
+            }
+            // Findings resolved by an expired scan (resolved_at is its finished_at), and
+            // those resolved before every scan kept (their scan was pruned earlier).
+            let mut delete = tx
+                .prepare("DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at = ?1")
+                .map_err(&err)?;
+            for at in &pruned.expired {
+                pruned.findings += delete.execute([time_text(*at)]).map_err(&err)?;
+            }
+            if let Some(oldest) = pruned.kept.iter().min() {
+                pruned.findings += tx
+                    .execute(
+                        "DELETE FROM findings WHERE resolved_at IS NOT NULL AND resolved_at < ?1",
+                        [time_text(*oldest)],
+                    )
+                    .map_err(&err)?;
+            }
+        }
+        tx.commit().map_err(&err)?;
+        Ok(pruned)
     }
-
     /// One finding's history, by finding id.
     pub fn finding(&self, id: &str) -> Result<Option<FindingHistory>, StateError> {
         self.conn

@@ -275,10 +275,15 @@ fn pruning_drops_old_scans_and_old_resolved_findings_only() {
     .unwrap();
     s.record(&mut report(at(1), vec![public(Status::Fail)]))
         .unwrap();
-    s.record(&mut report(at(50), vec![public(Status::Fail)]))
+    s.record(&mut report(at(20), vec![public(Status::Fail)]))
         .unwrap();
-    // The idle app resolved at hour 1; the public domain is still open since hour 0.
-    assert_eq!(s.prune(at(24)).unwrap(), (2, 1));
+    // The idle app resolved at hour 1; the public domain is still open since hour 0. At hour
+    // 26, the scans of hours 0 and 1 are older than 24 hours.
+    let pruned = s.prune(at(26), Duration::hours(24)).unwrap();
+    assert_eq!((pruned.scans, pruned.findings), (2, 1));
+    assert_eq!(pruned.kept, [at(20)]);
+    assert_eq!(pruned.expired, [at(1), at(0)]);
+    assert_eq!(pruned.clock_moved, None);
     assert!(s.finding(&idle(Status::Fail).id).unwrap().is_none());
     assert!(s.finding(&public(Status::Fail).id).unwrap().is_some());
     assert_eq!(s.scan_count().unwrap(), 1);
