@@ -15,7 +15,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(sagemaker_auditor::cli::run(cli)) {
+    let result = runtime.block_on(sagemaker_auditor::cli::run(cli));
+    // Work still on a blocking thread (an abandoned scan's evaluation) is not waited for: it
+    // writes nothing once abandoned, and the exit stays within serve's shutdown timeout.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");

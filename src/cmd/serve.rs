@@ -39,6 +39,9 @@ use crate::{Error, Result};
 /// this far before the previous scan started.
 const CLOUDTRAIL_DELAY: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
+/// How long open HTTP connections may take to finish at shutdown.
+const HTTP_DRAIN: Duration = Duration::from_secs(3);
+
 /// The config and the policies it loads, replaced as a whole by a reload.
 pub struct Loaded {
     pub config: Config,
@@ -85,6 +88,9 @@ struct Daemon {
     busy: AtomicBool,
     ticks: mpsc::Sender<()>,
     web: Arc<WebState>,
+    /// Set when shutdown gives up on the scan in flight: its blocking work (evaluation, the
+    /// history, report files) checks it before every write and stops.
+    abandoned: Arc<AtomicBool>,
 }
 
 impl Daemon {
@@ -120,7 +126,9 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         state_directory(&serve.state_file),
         loaded.config.output.directory.clone(),
     ])?;
-    let store = Store::open(&serve.state_file)?;
+    let mut store = Store::open(&serve.state_file)?;
+    let abandoned = Arc::new(AtomicBool::new(false));
+    store.abandon_when(abandoned.clone());
     // A previous run killed mid-write (SIGKILL, OOM, power) leaves at most a temporary file,
     // which nobody holds any more.
     match crate::fsutil::remove_stale_temporaries(&loaded.config.output.directory) {
@@ -148,6 +156,7 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         busy: AtomicBool::new(false),
         ticks: tick_tx,
         web: web.clone(),
+        abandoned,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
 
@@ -206,10 +215,16 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
     if let Err(e) = worker.await {
         tracing::error!(error = %e, "the scan worker ended abnormally");
     }
-    match http.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server failed"),
-        Err(e) => tracing::error!(error = %e, "the HTTP server ended abnormally"),
+    // Open connections get a few seconds to finish their request, no more: a client that
+    // holds one open must not hold the exit.
+    match tokio::time::timeout(HTTP_DRAIN, http).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::error!(error = %e, "the HTTP server failed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server ended abnormally"),
+        Err(_) => tracing::warn!(
+            seconds = HTTP_DRAIN.as_secs(),
+            "HTTP connections still open at exit are closed"
+        ),
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
@@ -414,8 +429,11 @@ async fn worker(
                 let grace = loaded.config.serve.shutdown_timeout;
                 tracing::info!(grace_seconds = grace.as_secs(), "waiting for the scan in flight");
                 if tokio::time::timeout(grace, &mut scan).await.is_err() {
+                    // Evaluation and writes run on a blocking thread, which abort() cannot
+                    // stop: they see the flag before their next write and give up.
+                    daemon.abandoned.store(true, Ordering::Release);
                     scan.abort();
-                    tracing::warn!("scan abandoned at shutdown: not published (a history write in progress commits whole or not at all)");
+                    tracing::warn!("scan abandoned at shutdown: nothing of it is recorded, written or published");
                 }
                 return;
             }
@@ -485,11 +503,15 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     }
 
     let snapshot = Arc::new(snapshot);
+    tracing::debug!("collected; judging and recording");
     let work = {
         let (snapshot, loaded, store) = (snapshot.clone(), loaded.clone(), daemon.store.clone());
         // Evaluation and SQLite are blocking work: off the async threads, so /metrics stays
         // responsive during a scan.
-        tokio::task::spawn_blocking(move || judge_and_record(&snapshot, &loaded, &store))
+        let abandoned = daemon.abandoned.clone();
+        tokio::task::spawn_blocking(move || {
+            judge_and_record(&snapshot, &loaded, &store, &abandoned)
+        })
     };
     let (report, new_events) = match work.await {
         Ok(Ok(done)) => done,
@@ -507,11 +529,20 @@ fn judge_and_record(
     snapshot: &Snapshot,
     loaded: &Loaded,
     store: &Mutex<Store>,
+    abandoned: &AtomicBool,
 ) -> Result<(Report, Vec<ControlPlaneEvent>), String> {
     let config = &loaded.config;
     let mut report = loaded
         .judge
         .report(snapshot, config, Utc::now().date_naive());
+    let check = |what: &str| {
+        if abandoned.load(Ordering::Acquire) {
+            Err(format!("abandoned at shutdown before {what}"))
+        } else {
+            Ok(())
+        }
+    };
+    check("recording it in the history")?;
     let retention = chrono::Duration::days(config.output.retention_days.into());
     let cutoff = report.scan.finished_at - retention;
     let new_events;
@@ -547,9 +578,11 @@ fn judge_and_record(
         );
     }
     let dir = &config.output.directory;
-    let path = crate::report::files::write(dir, config.output.format, &report)
+    check("writing its report")?;
+    let path = crate::report::files::write(dir, config.output.format, &report, abandoned)
         .map_err(|e| format!("{}: cannot write the report: {e}", dir.display()))?;
     tracing::debug!(path = %path.display(), "report written");
+    check("pruning old reports")?;
     match crate::report::files::prune(dir, &pruned, cutoff) {
         Ok(n) if n > 0 => tracing::info!(deleted = n, "old reports pruned"),
         Ok(_) => {}
@@ -590,6 +623,7 @@ mod tests {
             busy: AtomicBool::new(false),
             ticks,
             web: WebState::new(&WebConfig::default()),
+            abandoned: Arc::new(AtomicBool::new(false)),
         };
         let skipped = |d: &Daemon| {
             d.exporter

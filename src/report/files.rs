@@ -15,7 +15,14 @@ const STAMP: &str = "%Y%m%dT%H%M%S%.3fZ";
 
 /// Writes the timestamped report, then `latest` (so `latest` never names a scan whose own
 /// file is missing). Returns the timestamped file's path.
-pub fn write(dir: &Path, format: ReportFormat, report: &Report) -> std::io::Result<PathBuf> {
+/// `abandoned`, set by a shutdown that gave up on the scan, is checked before each file: a
+/// scan abandoned between them leaves its own file, never a `latest` naming it.
+pub fn write(
+    dir: &Path,
+    format: ReportFormat,
+    report: &Report,
+    abandoned: &std::sync::atomic::AtomicBool,
+) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let ext = format.extension();
     let mut at = report.scan.finished_at;
@@ -27,6 +34,9 @@ pub fn write(dir: &Path, format: ReportFormat, report: &Report) -> std::io::Resu
     let latest = dir.join(format!("latest.{ext}"));
     // Written to the file, then copied: never held twice.
     crate::fsutil::write_atomic_with(&stamped, |w| crate::report::write(report, format, false, w))?;
+    if abandoned.load(std::sync::atomic::Ordering::Acquire) {
+        return Err(std::io::Error::other("abandoned at shutdown before latest"));
+    }
     crate::fsutil::write_atomic_with(&latest, |w| {
         std::io::copy(&mut std::fs::File::open(&stamped)?, w).map(drop)
     })?;
@@ -190,17 +200,20 @@ mod tests {
             report.scan.id = format!("scan-{hour}");
             report.scan.finished_at = at;
             store.record(&mut report).unwrap();
-            write(&dir, ReportFormat::Json, &report).unwrap();
+            write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
         }
         let jumped = start + chrono::TimeDelta::days(365);
         report.scan.id = "after-the-jump".into();
         report.scan.finished_at = jumped;
         store.record(&mut report).unwrap();
-        write(&dir, ReportFormat::Json, &report).unwrap();
+        write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
         let retention = chrono::TimeDelta::days(7);
         let pruned = store.prune(jumped, retention).unwrap();
         assert_eq!(pruned.scans, 0);
-        assert_eq!(pruned.clock_moved.map(|d| d.num_hours()), Some(365 * 24 - 47));
+        assert_eq!(
+            pruned.clock_moved.map(|d| d.num_hours()),
+            Some(365 * 24 - 47)
+        );
         let reports = |dir: &Path| {
             names_in(dir)
                 .into_iter()
@@ -248,9 +261,9 @@ mod tests {
         let at = "2026-11-28T12:00:00.5Z".parse().unwrap();
         let mut report = crate::report::test_fixtures::report(at, Vec::new());
         report.scan.finished_at = at;
-        let first = write(&dir, ReportFormat::Json, &report).unwrap();
+        let first = write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
         report.scan.id = "second".into();
-        let second = write(&dir, ReportFormat::Json, &report).unwrap();
+        let second = write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
         assert_ne!(first, second);
         assert_eq!(
             second.file_name().unwrap(),

@@ -160,6 +160,8 @@ pub enum StateError {
         "{path}: finding history has schema version {found}, newer than this program's {SCHEMA_VERSION}"
     )]
     NewerSchema { path: String, found: i64 },
+    #[error("{path}: the scan was abandoned; nothing of it was recorded")]
+    Abandoned { path: String },
 }
 
 /// One finding's history row.
@@ -178,6 +180,9 @@ pub struct FindingHistory {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Set when the scan being recorded has been abandoned (`serve`'s shutdown): a record
+    /// not yet committed is rolled back instead.
+    abandoned: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 fn time_text(t: DateTime<Utc>) -> String {
@@ -257,7 +262,14 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            abandoned: None,
         })
+    }
+
+    /// Makes every later record check `flag` just before it commits: once set, the
+    /// transaction is rolled back and [`StateError::Abandoned`] returned.
+    pub fn abandon_when(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+        self.abandoned = Some(flag);
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -326,6 +338,14 @@ impl Store {
                 params![report.scan.id, gauges],
             )
             .map_err(err)?;
+        }
+        if self
+            .abandoned
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Acquire))
+        {
+            // Dropping the transaction rolls it back.
+            return Err(StateError::Abandoned { path });
         }
         tx.commit().map_err(err)?;
         report.history = Some(history);

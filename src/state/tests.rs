@@ -683,3 +683,20 @@ fn an_existing_history_readable_by_others_is_made_private() {
     drop(s);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_abandoned_record_is_rolled_back() {
+    let (mut s, dir) = store();
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    s.abandon_when(flag.clone());
+    s.record(&mut report(at(0), vec![public(Status::Fail)]))
+        .unwrap();
+    flag.store(true, std::sync::atomic::Ordering::Release);
+    let mut abandoned = report(at(1), vec![public(Status::Pass)]);
+    let err = s.record(&mut abandoned).unwrap_err();
+    assert!(matches!(err, StateError::Abandoned { .. }), "{err}");
+    assert!(abandoned.history.is_none());
+    assert_eq!(s.scan_count().unwrap(), 1);
+    assert_eq!(public_resolved_at(&s), None, "the PASS was not recorded");
+    std::fs::remove_dir_all(dir).unwrap();
+}
