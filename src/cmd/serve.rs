@@ -23,7 +23,7 @@ use crate::collect::cloudtrail::Window;
 use crate::config::Config;
 use crate::config::Shard;
 use crate::exporter::Exporter;
-use crate::exporter::web::{Refused, TlsListener, WebConfig, WebState};
+use crate::exporter::web::{Refused, WebConfig, WebState};
 use crate::pipeline::{self, Judge, log_completed, nothing_read};
 use crate::report::Outcome;
 use crate::report::Report;
@@ -166,21 +166,15 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
             axum::middleware::from_fn_with_state(web.clone(), crate::exporter::web::require_user),
         );
         let shutdown = async move { stopped(&mut stop).await };
-        if tls {
-            let listener = TlsListener::new(listener, web.clone())
-                .map_err(|e| Error::Serve(format!("cannot listen on {}: {e}", serve.listen)))?;
-            tokio::spawn(
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .into_future(),
-            )
-        } else {
-            tokio::spawn(
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .into_future(),
-            )
-        }
+        tokio::spawn(crate::exporter::server::serve(
+            listener,
+            app,
+            web.clone(),
+            tls,
+            serve.max_connections,
+            shutdown,
+            HTTP_DRAIN,
+        ))
     };
     tracing::info!(
         listen = %serve.listen,
@@ -215,16 +209,10 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
     if let Err(e) = worker.await {
         tracing::error!(error = %e, "the scan worker ended abnormally");
     }
-    // Open connections get a few seconds to finish their request, no more: a client that
-    // holds one open must not hold the exit.
-    match tokio::time::timeout(HTTP_DRAIN, http).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::error!(error = %e, "the HTTP server failed"),
-        Ok(Err(e)) => tracing::error!(error = %e, "the HTTP server ended abnormally"),
-        Err(_) => tracing::warn!(
-            seconds = HTTP_DRAIN.as_secs(),
-            "HTTP connections still open at exit are closed"
-        ),
+    // The server gives open connections HTTP_DRAIN to finish, no more: a client that holds
+    // one open must not hold the exit.
+    if let Err(e) = http.await {
+        tracing::error!(error = %e, "the HTTP server ended abnormally");
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -23,6 +23,8 @@ pub struct ServeConfig {
     pub shutdown_timeout: Duration,
     /// TLS and basic auth of the endpoints: a Prometheus exporter-toolkit web config file.
     pub web_config_file: Option<PathBuf>,
+    /// HTTP connections open at once (TLS handshakes included); more are closed on accept.
+    pub max_connections: usize,
 }
 
 impl Default for ServeConfig {
@@ -34,6 +36,7 @@ impl Default for ServeConfig {
             scan_timeout: Duration::from_secs(3600),
             shutdown_timeout: Duration::from_secs(30),
             web_config_file: None,
+            max_connections: 64,
         }
     }
 }
@@ -48,6 +51,7 @@ pub(super) struct RawServe {
     pub(super) scan_timeout_seconds: Option<Spanned<i64>>,
     pub(super) shutdown_timeout_seconds: Option<Spanned<i64>>,
     pub(super) web_config_file: Option<Spanned<String>>,
+    pub(super) max_connections: Option<Spanned<i64>>,
 }
 
 impl Validator<'_> {
@@ -112,6 +116,12 @@ impl Validator<'_> {
             0..=3600,
             serve.shutdown_timeout.as_secs(),
         )?);
+        serve.max_connections = self.int_in(
+            "serve.max_connections",
+            raw.max_connections.as_ref(),
+            4..=10_000,
+            serve.max_connections,
+        )?;
         Ok(serve)
     }
 }

@@ -377,6 +377,7 @@ fn bad_accounts_name_their_key_and_line() {
             "cloudtrail.max_pages_per_scan",
         ),
         ("account_concurrency = 0\n", 1, "account_concurrency"),
+        ("[serve]\nmax_connections = 2\n", 2, "serve.max_connections"),
     ] {
         let e = err(text);
         assert!(e.starts_with(&format!("test.toml:{line}:")), "{text}: {e}");

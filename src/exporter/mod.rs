@@ -2,6 +2,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod server;
 pub mod web;
 
 use std::sync::{Arc, PoisonError, RwLock};

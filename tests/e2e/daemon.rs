@@ -814,3 +814,105 @@ results[domain.arn] := {"resource_arn": domain.arn, "status": "PASS", "message":
         .unwrap_or_default();
     assert!(reports.is_empty(), "{reports:?}");
 }
+
+/// Open file descriptors of a process.
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// 300 clients that send half a request and wait, against a daemon limited to 256 file
+/// descriptors: its connections stay capped (`serve.max_connections`), the half-sent heads
+/// are cut off (HEADER_READ_TIMEOUT), `/metrics` answers again while the clients still hold
+/// their sockets, scans go on, and SIGTERM exits within shutdown_timeout_seconds + 5 s.
+#[tokio::test(flavor = "multi_thread")]
+async fn half_sent_requests_exhaust_nothing() {
+    use std::io::Write;
+    let (account, _domain) = fixtures::small_account("000000000017").await;
+    let dir = util::temp_dir("daemon-slowloris");
+    let port = util::free_port();
+    std::fs::write(
+        dir.join("config.toml"),
+        config_text(port, "*/2 * * * * *") + "max_connections = 64\n",
+    )
+    .unwrap();
+    let config = dir.join("config.toml");
+    let bin = util::bin().to_str().unwrap().to_string();
+    let mut process = util::spawn(
+        std::path::Path::new("/bin/sh"),
+        &[
+            "-c",
+            "ulimit -n 256 && exec \"$0\" \"$@\"",
+            &bin,
+            "--log-format",
+            "json",
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &account
+            .env()
+            .into_iter()
+            .chain([("RUST_LOG", "sagemaker_auditor=info,warn".to_string())])
+            .collect::<Vec<_>>(),
+        dir.join("daemon.log"),
+    );
+    util::wait_ready(port);
+    let pid = process.pid();
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    assert!(
+        limits
+            .lines()
+            .any(|l| l.starts_with("Max open files") && l.contains(" 256 ")),
+        "{limits}"
+    );
+    let metric = |series: &str| {
+        let (_, text) = util::http_get(port, "/metrics").ok()?;
+        text.lines().find_map(|l| {
+            l.strip_prefix(series)?
+                .strip_prefix(' ')?
+                .parse::<f64>()
+                .ok()
+        })
+    };
+    let success = r#"sagemaker_audit_scans_total{outcome="success"}"#;
+    let mut held = Vec::new();
+    for _ in 0..300 {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            continue;
+        };
+        // A request head without its final blank line.
+        let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: auditor\r\n");
+        held.push(s);
+    }
+    assert!(held.len() >= 250, "only {} connections", held.len());
+    let fds = open_fds(pid);
+    assert!(fds < 200, "{fds} descriptors open under the flood");
+    let before = metric(success);
+    util::wait_for(
+        "/metrics to answer while the clients hold their sockets",
+        Duration::from_secs(30),
+        || metric(success),
+    );
+    let before = before.or(metric(success)).unwrap();
+    util::wait_for("scans to go on", Duration::from_secs(60), || {
+        (metric(success)? >= before + 2.0).then_some(())
+    });
+    let log = process.log_text();
+    assert!(!log.contains("accepting a connection failed"), "{log}");
+    assert!(
+        log.contains("connection refused: serve.max_connections are open"),
+        "{log}"
+    );
+    let stopping = std::time::Instant::now();
+    process.signal("TERM");
+    assert_eq!(
+        process.wait_exit(Duration::from_secs(40)),
+        Some(0),
+        "{}",
+        process.log_text()
+    );
+    assert!(stopping.elapsed() < Duration::from_secs(25));
+    drop(held);
+}
