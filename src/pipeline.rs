@@ -375,7 +375,7 @@ mod tests {
             .into_iter()
             .map(|o| (o.id.clone(), o))
             .collect();
-        let history = diff(&open, &report);
+        let history = diff(&open, &report, None);
         assert_eq!(history.kept_open.len(), 1);
         assert_eq!(history.kept_open[0].check_id, "boom");
         assert_eq!(history.kept_open[0].reason, "evaluation_error");

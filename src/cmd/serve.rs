@@ -537,6 +537,9 @@ fn judge_and_record(
     let pruned;
     {
         let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+        // Findings of accounts and regions out of the scan for longer than the retention
+        // (left the organisation, excluded, another shard's) are closed as out_of_scope.
+        store.close_out_of_scope_after(retention);
         let events = config.cloudtrail.enabled.then(|| ScanEvents {
             fetched: &snapshot.events,
             keep_after: report.scan.finished_at - config.cloudtrail.lookback,

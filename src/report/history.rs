@@ -28,6 +28,11 @@ pub struct History {
     /// Open findings this scan could not confirm or clear: their scope's collection failed,
     /// their check errored, or their account or region was not scanned. They stay open.
     pub kept_open: Vec<KeptOpen>,
+    /// Open findings whose account or region has not been scanned for longer than the
+    /// retention (it left the organisation, was excluded or moved to another shard): closed,
+    /// but not as fixed (`resolution` `out_of_scope` in the history).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub out_of_scope: Vec<ResolvedFinding>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,8 +79,14 @@ pub struct OpenFinding {
 }
 
 /// What this scan does to the history: the findings it opens, resolves and keeps open
-/// (sorted by check and resource). Failing findings not in `new` were already open.
-pub fn diff(open: &HashMap<String, OpenFinding>, report: &Report) -> History {
+/// (sorted by check and resource). Failing findings not in `new` were already open. With
+/// `out_of_scope_after`, a finding not scanned (its account or region outside this scan)
+/// and last seen longer ago than that is closed as `out_of_scope` instead of kept open.
+pub fn diff(
+    open: &HashMap<String, OpenFinding>,
+    report: &Report,
+    out_of_scope_after: Option<chrono::TimeDelta>,
+) -> History {
     let now = report.scan.finished_at;
     let mut history = History::default();
     let mut status: HashMap<&str, Status> = HashMap::with_capacity(report.findings.len());
@@ -93,6 +104,23 @@ pub fn diff(open: &HashMap<String, OpenFinding>, report: &Report) -> History {
             Some(Status::Pass) => Ok(()),
             None => scope.absence_proves_fixed(row),
         };
+        let gone_for_good = matches!(verdict, Err(("not_scanned", _)))
+            && out_of_scope_after.is_some_and(|after| now - row.last_seen > after);
+        if gone_for_good {
+            history.out_of_scope.push(ResolvedFinding {
+                id: id.clone(),
+                check_id: row.check_id.clone(),
+                severity: row.severity,
+                resource_type: row.resource_type.clone(),
+                resource_arn: row.resource_arn.clone(),
+                account_id: row.account_id.clone(),
+                region: row.region.clone(),
+                first_seen: row.first_seen,
+                last_seen: row.last_seen,
+                resolved_at: now,
+            });
+            continue;
+        }
         match verdict {
             Ok(()) => history.resolved.push(ResolvedFinding {
                 id: id.clone(),
@@ -121,6 +149,9 @@ pub fn diff(open: &HashMap<String, OpenFinding>, report: &Report) -> History {
         .sort_by(|a, b| (&a.check_id, &a.resource_arn).cmp(&(&b.check_id, &b.resource_arn)));
     history
         .kept_open
+        .sort_by(|a, b| (&a.check_id, &a.resource_arn).cmp(&(&b.check_id, &b.resource_arn)));
+    history
+        .out_of_scope
         .sort_by(|a, b| (&a.check_id, &a.resource_arn).cmp(&(&b.check_id, &b.resource_arn)));
     history
 }
@@ -312,7 +343,7 @@ mod tests {
                 ),
             ],
         );
-        let h = diff(&open, &r);
+        let h = diff(&open, &r, None);
         assert_eq!(h.new, [r.findings[1].id.clone()]);
         assert_eq!(h.resolved.len(), 1);
         assert_eq!(h.resolved[0].id, role.id);
@@ -362,7 +393,7 @@ mod tests {
         ]);
         let mut r = report(t(2), vec![]);
         r.scan.collection_errors = vec![denied("sagemaker", "us-east-1")];
-        let h = diff(&open, &r);
+        let h = diff(&open, &r, None);
         let reason = |id: &str| {
             h.kept_open
                 .iter()
@@ -399,7 +430,7 @@ mod tests {
             check_id: "execution_role_admin_privileges".into(),
             message: "boom".into(),
         }];
-        let h = diff(&open, &r);
+        let h = diff(&open, &r, None);
         let reasons: BTreeMap<&str, &str> = h
             .kept_open
             .iter()
@@ -419,7 +450,7 @@ mod tests {
         let app = open("app_failed", "app", APP, "us-east-1");
         let open = by_id(vec![app.clone()]);
         let mut r = report(t(5), vec![finding("app_failed", "app", APP, Status::Error)]);
-        let h = diff(&open, &r);
+        let h = diff(&open, &r, None);
         assert_eq!(h.kept_open[0].reason, "error_result");
         stamp(&open, &mut r);
         assert_eq!(

@@ -45,7 +45,10 @@ CREATE TABLE IF NOT EXISTS findings (
     status TEXT NOT NULL,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
-    resolved_at TEXT
+    resolved_at TEXT,
+    -- Version 5: how a closed finding was closed: `resolved` (seen fixed) or `out_of_scope`
+    -- (its account or region not scanned for longer than the retention); NULL while open.
+    resolution TEXT
 );
 CREATE INDEX IF NOT EXISTS findings_open ON findings (resolved_at);
 CREATE INDEX IF NOT EXISTS scans_finished ON scans (finished_at);
@@ -175,6 +178,8 @@ pub struct FindingHistory {
     pub first_seen: DateTime<Utc>,
     pub last_seen: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// `resolved` or `out_of_scope` once closed.
+    pub resolution: Option<String>,
 }
 
 pub struct Store {
@@ -183,6 +188,8 @@ pub struct Store {
     /// Set when the scan being recorded has been abandoned (`serve`'s shutdown): a record
     /// not yet committed is rolled back instead.
     abandoned: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Close findings out of scope for longer than this (see [`history::diff`]).
+    out_of_scope_after: Option<chrono::TimeDelta>,
 }
 
 fn time_text(t: DateTime<Utc>) -> String {
@@ -257,12 +264,29 @@ impl Store {
         if !has_unread {
             conn.execute_batch(UNREAD_COLUMNS).map_err(sql)?;
         }
+        let has_resolution: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('findings') WHERE name = 'resolution'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(sql)?
+            > 0;
+        if !has_resolution {
+            // Findings closed before version 5 were all seen fixed.
+            conn.execute_batch(
+                "ALTER TABLE findings ADD COLUMN resolution TEXT;
+                 UPDATE findings SET resolution = 'resolved' WHERE resolved_at IS NOT NULL;",
+            )
+            .map_err(sql)?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sql)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
             abandoned: None,
+            out_of_scope_after: None,
         })
     }
 
@@ -270,6 +294,12 @@ impl Store {
     /// transaction is rolled back and [`StateError::Abandoned`] returned.
     pub fn abandon_when(&mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) {
         self.abandoned = Some(flag);
+    }
+
+    /// Makes later records close the open findings whose account or region has not been
+    /// scanned for longer than `after` (the retention) as `out_of_scope`.
+    pub fn close_out_of_scope_after(&mut self, after: chrono::TimeDelta) {
+        self.out_of_scope_after = Some(after);
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StateError + '_ {
@@ -327,7 +357,7 @@ impl Store {
             }
         }
         let open = open_findings(&tx).map_err(err)?;
-        let history = history::diff(&open, report);
+        let history = history::diff(&open, report, self.out_of_scope_after);
         history::stamp(&open, report);
         save_findings(&tx, report, &history).map_err(err)?;
         save_scan(&tx, report, &history).map_err(err)?;
@@ -472,7 +502,7 @@ impl Store {
     pub fn finding(&self, id: &str) -> Result<Option<FindingHistory>, StateError> {
         self.conn
             .query_row(
-                "SELECT id, check_id, resource_arn, status, first_seen, last_seen, resolved_at FROM findings WHERE id = ?1",
+                "SELECT id, check_id, resource_arn, status, first_seen, last_seen, resolved_at, resolution FROM findings WHERE id = ?1",
                 [id],
                 |r| {
                     Ok(FindingHistory {
@@ -483,6 +513,7 @@ impl Store {
                         first_seen: parse_time(&r.get::<_, String>(4)?),
                         last_seen: parse_time(&r.get::<_, String>(5)?),
                         resolved_at: r.get::<_, Option<String>>(6)?.map(|t| parse_time(&t)),
+                        resolution: r.get(7)?,
                     })
                 },
             )
@@ -621,7 +652,7 @@ fn save_findings(
          ON CONFLICT (id) DO UPDATE SET
              severity = excluded.severity, status = excluded.status,
              first_seen = CASE WHEN findings.resolved_at IS NULL THEN findings.first_seen ELSE excluded.first_seen END,
-             last_seen = excluded.last_seen, resolved_at = NULL",
+             last_seen = excluded.last_seen, resolved_at = NULL, resolution = NULL",
     )?;
     for f in report
         .findings
@@ -640,9 +671,13 @@ fn save_findings(
             now_text,
         ])?;
     }
-    let mut resolve = tx.prepare("UPDATE findings SET resolved_at = ?2 WHERE id = ?1")?;
+    let mut resolve =
+        tx.prepare("UPDATE findings SET resolved_at = ?2, resolution = ?3 WHERE id = ?1")?;
     for r in &history.resolved {
-        resolve.execute(params![r.id, now_text])?;
+        resolve.execute(params![r.id, now_text, "resolved"])?;
+    }
+    for r in &history.out_of_scope {
+        resolve.execute(params![r.id, now_text, "out_of_scope"])?;
     }
     Ok(())
 }

@@ -700,3 +700,48 @@ fn an_abandoned_record_is_rolled_back() {
     assert_eq!(public_resolved_at(&s), None, "the PASS was not recorded");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn findings_out_of_scope_past_the_retention_are_closed_as_such_not_resolved() {
+    let (mut s, dir) = store();
+    s.close_out_of_scope_after(Duration::hours(168));
+    s.record(&mut report(at(0), vec![public(Status::Fail)]))
+        .unwrap();
+    // The account's region is no longer scanned (excluded, another shard's).
+    let elsewhere = |hours| {
+        let mut r = report(at(hours), vec![]);
+        r.scan.scanned = [(ACCOUNT.to_string(), vec!["eu-west-1".to_string()])].into();
+        r.scan.regions = vec!["eu-west-1".into()];
+        r
+    };
+    let mut r = elsewhere(100);
+    s.record(&mut r).unwrap();
+    let h = history(&r);
+    assert_eq!(h.kept_open.len(), 1);
+    assert_eq!(h.kept_open[0].reason, "not_scanned");
+    assert!(h.out_of_scope.is_empty());
+    assert_eq!(public_resolved_at(&s), None);
+    // Last seen 200 hours ago, beyond the 168 of the retention: closed, as out_of_scope.
+    let mut r = elsewhere(200);
+    s.record(&mut r).unwrap();
+    let h = history(&r);
+    assert!(h.kept_open.is_empty() && h.resolved.is_empty(), "{h:?}");
+    assert_eq!(h.out_of_scope.len(), 1);
+    assert_eq!(h.out_of_scope[0].last_seen, at(0));
+    let row = s.finding(&public(Status::Fail).id).unwrap().unwrap();
+    assert_eq!(row.resolved_at, Some(at(200)));
+    assert_eq!(row.resolution.as_deref(), Some("out_of_scope"));
+    // Back in scope and still failing: open again, with a new first_seen.
+    let mut back = report(at(210), vec![public(Status::Fail)]);
+    s.record(&mut back).unwrap();
+    assert_eq!(history(&back).new.len(), 1);
+    let row = s.finding(&public(Status::Fail).id).unwrap().unwrap();
+    assert_eq!((row.resolved_at, row.resolution), (None, None));
+    assert_eq!(row.first_seen, at(210));
+    // A real fix is `resolved`.
+    s.record(&mut report(at(211), vec![public(Status::Pass)]))
+        .unwrap();
+    let row = s.finding(&public(Status::Fail).id).unwrap().unwrap();
+    assert_eq!(row.resolution.as_deref(), Some("resolved"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
