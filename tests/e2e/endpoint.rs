@@ -235,3 +235,86 @@ async fn a_reload_never_turns_authentication_off() {
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)), Some(0));
 }
+
+/// One GET with basic auth over a fresh connection: the status, or None when the connection
+/// failed.
+fn get_as(port: u16, path: &str, user: &str, password: &str) -> Option<u16> {
+    use base64::Engine as _;
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .ok()?;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: auditor\r\nAuthorization: Basic {token}\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).ok()?;
+    out.get(9..12)?.parse().ok()
+}
+
+/// 200 clients with as many wrong passwords (each a bcrypt check the cache cannot answer):
+/// the checks queue behind a small semaphore on the blocking pool, so the authorised scrape,
+/// whose credentials were checked once and are cached, answers while they are still being
+/// refused, and so do scans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_cannot_starve_an_authorised_scrape() {
+    let (account, _) = fixtures::small_account("000000000048").await;
+    let dir = util::temp_dir("endpoint-bcrypt");
+    let port = util::free_port();
+    // Cost 8: 2^8 rounds a check, slow enough in a debug build to queue 200 of them.
+    let hash = bcrypt::hash(PASSWORD, 8).unwrap();
+    std::fs::write(
+        dir.join("web.yml"),
+        format!("basic_auth_users:\n  prometheus: {hash}\n"),
+    )
+    .unwrap();
+    // Connections are not what this test limits: room for all 200 and the scrape.
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "regions = [\"us-east-1\"]\nendpoint_url = \"{}\"\nmax_attempts = 2\nschedule = \"*/2 * * * * *\"\n\
+             [output]\ndirectory = \"reports\"\n[serve]\nlisten = \"127.0.0.1:{port}\"\nstate_file = \"history.db\"\nweb_config_file = \"web.yml\"\nmax_connections = 1000\n",
+            util::emulator().url
+        ),
+    )
+    .unwrap();
+    let mut daemon = util::serve(
+        &dir.join("config.toml"),
+        &account,
+        "info",
+        dir.join("daemon.log"),
+    );
+    util::wait_for("the first scan", Duration::from_secs(120), || {
+        (get_as(port, "/readyz", "prometheus", PASSWORD)? == 200).then_some(())
+    });
+    let flood: Vec<_> = (0..200)
+        .map(|i| {
+            std::thread::spawn(move || {
+                get_as(port, "/metrics", "prometheus", &format!("guess-{i}"))
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    assert_eq!(get_as(port, "/metrics", "prometheus", PASSWORD), Some(200));
+    let scrape = started.elapsed();
+    let refused_meanwhile = flood.iter().filter(|t| t.is_finished()).count();
+    let statuses: Vec<Option<u16>> = flood.into_iter().map(|t| t.join().unwrap()).collect();
+    let flood_took = started.elapsed();
+    assert!(statuses.iter().all(|s| *s == Some(401)), "{statuses:?}");
+    // The scrape did not wait for the flood: most of it was still being checked.
+    assert!(
+        refused_meanwhile < 150,
+        "{refused_meanwhile} of 200 wrong passwords were refused before the scrape answered"
+    );
+    println!(
+        "authorised scrape under 200 wrong passwords: {scrape:?} (the 200 refusals took {flood_took:?})"
+    );
+    assert!(daemon.log_text().contains("scan completed"));
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit(Duration::from_secs(30)), Some(0));
+}
