@@ -91,9 +91,18 @@ struct Daemon {
     /// Set when shutdown gives up on the scan in flight: its blocking work (evaluation, the
     /// history, report files) checks it before every write and stops.
     abandoned: Arc<AtomicBool>,
+    /// The files of the web config in force (itself, certificate, key, CA), watched.
+    web_files: Mutex<Vec<PathBuf>>,
 }
 
 impl Daemon {
+    fn web_files(&self) -> Vec<PathBuf> {
+        self.web_files
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     fn loaded(&self) -> Arc<Loaded> {
         self.loaded
             .lock()
@@ -149,6 +158,7 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         loaded.web.auth.as_ref().map_or(0, |a| a.len()),
     );
     let (tick_tx, tick_rx) = mpsc::channel(1);
+    let web_files = Mutex::new(loaded.web.files.clone());
     let daemon = Arc::new(Daemon {
         loaded: Mutex::new(Arc::new(loaded)),
         exporter: exporter.clone(),
@@ -157,6 +167,7 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
         ticks: tick_tx,
         web: web.clone(),
         abandoned,
+        web_files,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
 
@@ -188,6 +199,7 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
 
     let mut scheduler = Schedule::start(daemon.clone()).await?;
     let worker = tokio::spawn(worker(daemon.clone(), tick_rx, stop_rx.clone()));
+    tokio::spawn(watch_web_files(daemon.clone(), stop_rx.clone()));
     daemon.request_scan("start-up");
 
     let signal_err = |e: std::io::Error| Error::Serve(format!("cannot handle signals: {e}"));
@@ -244,7 +256,12 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
         );
     }
     match daemon.web.replace(&loaded.web) {
-        Ok(()) => {}
+        Ok(()) => {
+            *daemon
+                .web_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = loaded.web.files.clone();
+        }
         Err(Refused::TlsOnOff) => tracing::warn!(
             "turning TLS on or off takes effect at the next restart; the running TLS settings and users stay"
         ),
@@ -331,6 +348,86 @@ fn restore_gauges(store: &Store, exporter: &Exporter) {
         }
         Err(e) => {
             tracing::warn!(error = %e, "the history's gauges are unreadable; they are absent until the first scan")
+        }
+    }
+}
+
+/// How often the web config's files are looked at.
+const WEB_WATCH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What tells a file changed: size, modification time and inode, following symbolic links
+/// (a Kubernetes Secret volume swaps a `..data` link), or `None` while it is missing.
+type Fingerprint = Vec<Option<(u64, Option<std::time::SystemTime>, u64)>>;
+
+fn fingerprint(files: &[PathBuf]) -> Fingerprint {
+    use std::os::unix::fs::MetadataExt;
+    files
+        .iter()
+        .map(|f| {
+            std::fs::metadata(f)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok(), m.ino()))
+        })
+        .collect()
+}
+
+/// Reloads the web config (users, certificate, key, CA) when one of its files changes, as
+/// SIGHUP does: Kubernetes updates a mounted Secret and sends no signal. The same rules
+/// hold: an invalid file or one that turns authentication off is refused and counted.
+async fn watch_web_files(daemon: Arc<Daemon>, mut stop: watch::Receiver<bool>) {
+    let mut seen = fingerprint(&daemon.web_files());
+    loop {
+        tokio::select! {
+            _ = stopped(&mut stop) => return,
+            _ = tokio::time::sleep(WEB_WATCH_INTERVAL) => {}
+        }
+        let now = fingerprint(&daemon.web_files());
+        if now == seen {
+            continue;
+        }
+        if let Some(path) = daemon.loaded().config.serve.web_config_file.clone() {
+            reload_web(&daemon, path).await;
+        }
+        // Handled once, accepted or refused; the next change is looked for from here.
+        seen = fingerprint(&daemon.web_files());
+    }
+}
+
+async fn reload_web(daemon: &Daemon, path: PathBuf) {
+    let metrics = &daemon.exporter.metrics;
+    let web = match tokio::task::spawn_blocking(move || WebConfig::load(&path)).await {
+        Ok(Ok(web)) => web,
+        Ok(Err(e)) => {
+            metrics.config_reloaded(false);
+            tracing::error!(error = %e, "reload refused: the changed web config is invalid; the running one stays");
+            return;
+        }
+        Err(e) => {
+            metrics.config_reloaded(false);
+            tracing::error!(error = %e, "web config reload failed; the running one stays");
+            return;
+        }
+    };
+    match daemon.web.replace(&web) {
+        Ok(()) => {
+            *daemon
+                .web_files
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = web.files.clone();
+            metrics.config_reloaded(true);
+            tracing::info!(
+                users = web.auth.as_ref().map_or(0, |a| a.len()),
+                "web config or certificate changed on disk: reloaded"
+            );
+        }
+        Err(Refused::TlsOnOff) => tracing::warn!(
+            "the changed web config turns TLS on or off, which takes effect at the next restart; the running TLS settings and users stay"
+        ),
+        Err(Refused::AuthOff) => {
+            metrics.config_reloaded(false);
+            tracing::error!(
+                "reload refused: the changed web config has no basic_auth_users; authentication is turned off only by a restart; the running config stays"
+            );
         }
     }
 }
@@ -615,6 +712,7 @@ mod tests {
             ticks,
             web: WebState::new(&WebConfig::default()),
             abandoned: Arc::new(AtomicBool::new(false)),
+            web_files: Mutex::new(Vec::new()),
         };
         let skipped = |d: &Daemon| {
             d.exporter

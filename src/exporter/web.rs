@@ -59,6 +59,9 @@ struct RawTls {
 pub struct WebConfig {
     pub tls: Option<Arc<ServerConfig>>,
     pub auth: Option<Arc<BasicAuth>>,
+    /// The files it was read from: the web config itself, its certificate, key and CA
+    /// (watched by `serve`, which reloads when one changes).
+    pub files: Vec<PathBuf>,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -86,7 +89,9 @@ impl WebConfig {
         let text =
             crate::fsutil::read_text(path).map_err(|e| ConfigError::unreadable(&display, e))?;
         let base = path.parent().unwrap_or(Path::new(""));
-        Self::parse(&display, &text, base)
+        let mut web = Self::parse(&display, &text, base)?;
+        web.files.insert(0, path.to_path_buf());
+        Ok(web)
     }
 
     pub fn parse(origin: &str, text: &str, base: &Path) -> Result<Self, ConfigError> {
@@ -112,6 +117,15 @@ impl WebConfig {
                 }
             })?
         };
+        let mut files = Vec::new();
+        if let Some(t) = &raw.tls_server_config {
+            files.extend(
+                [&t.cert_file, &t.key_file, &t.client_ca_file]
+                    .into_iter()
+                    .flatten()
+                    .map(|p| base.join(p)),
+            );
+        }
         let tls = match raw.tls_server_config {
             None => None,
             Some(t) => Some(Arc::new(tls_config(t, base, &invalid)?)),
@@ -153,7 +167,7 @@ impl WebConfig {
                 Some(Arc::new(BasicAuth::new(users)))
             }
         };
-        Ok(Self { tls, auth })
+        Ok(Self { tls, auth, files })
     }
 }
 
@@ -690,6 +704,7 @@ mod tests {
         let web = WebConfig {
             tls: None,
             auth: Some(Arc::new(auth)),
+            files: Vec::new(),
         };
         let shown = format!("{web:?}");
         assert!(

@@ -232,6 +232,46 @@ async fn a_reload_never_turns_authentication_off() {
         (reloads("config reloaded") > 0).then_some(())
     });
     assert!(locked());
+
+    // Without a signal (Kubernetes sends none when a Secret changes): a changed file is
+    // picked up, by the same rules. An emptied one is refused and the endpoints stay locked...
+    let as_user = |user: &str, password: &str| {
+        use base64::Engine as _;
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        write!(
+            s,
+            "GET /healthz HTTP/1.0\r\nAuthorization: Basic {token}\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.get(9..12)?.parse::<u16>().ok()
+    };
+    let refused = reloads("reload refused");
+    std::fs::write(&web, "").unwrap();
+    util::wait_for(
+        "the emptied file to be refused",
+        Duration::from_secs(30),
+        || (reloads("reload refused") > refused).then_some(()),
+    );
+    assert!(locked());
+    assert_eq!(as_user("ops", "another"), Some(200));
+    // ...and a new user works without a signal, an old one no longer.
+    let third = bcrypt::hash("third-pass", 4).unwrap();
+    std::fs::write(&web, format!("basic_auth_users:\n  ci: {third}\n")).unwrap();
+    util::wait_for(
+        "the changed file to be loaded",
+        Duration::from_secs(30),
+        || (as_user("ci", "third-pass")? == 200).then_some(()),
+    );
+    assert_eq!(as_user("ops", "another"), Some(401));
+    assert!(
+        daemon
+            .log_text()
+            .contains("web config or certificate changed on disk: reloaded")
+    );
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit(Duration::from_secs(30)), Some(0));
 }
