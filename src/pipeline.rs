@@ -54,6 +54,17 @@ impl Judge {
         let input = snapshot.policy_input(self.policies.reads_events());
         let evaluation = self.policies.evaluate(&input, &self.thresholds);
         let duration_ms = evaluation.duration.as_millis() as u64;
+        for (check_id, took) in &evaluation.check_durations {
+            tracing::trace!(
+                check_id,
+                duration_ms = took.as_millis() as u64,
+                "check evaluated"
+            );
+        }
+        tracing::trace!(
+            duration_ms = evaluation.input_duration.as_millis() as u64,
+            "input converted"
+        );
         let report = findings::build(ReportInput {
             snapshot,
             policies: &self.policies,

@@ -1,7 +1,8 @@
 //! The findings report (`schema_version` "1"): check results turned into findings with
 //! stable ids, waivers applied, compliance controls attached, summarised.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -100,7 +101,9 @@ pub struct Finding {
     /// Stable across scans: derived from check id and resource ARN.
     pub id: String,
     pub check_id: String,
-    pub title: String,
+    /// The check's title, remediation and controls are shared by all its findings (one
+    /// allocation per check, not per finding: 100,000 findings would copy 60 MB).
+    pub title: Arc<str>,
     pub severity: Severity,
     pub status: Status,
     pub resource_type: String,
@@ -110,9 +113,9 @@ pub struct Finding {
     pub domain_id: Option<String>,
     pub message: String,
     pub evidence: serde_json::Value,
-    pub remediation: String,
+    pub remediation: Arc<str>,
     /// Controls of compliance frameworks this check corresponds to.
-    pub compliance: Vec<ControlRef>,
+    pub compliance: Arc<[ControlRef]>,
     /// The waiver that muted it.
     pub waiver: Option<AppliedWaiver>,
     pub first_seen: DateTime<Utc>,
@@ -171,7 +174,13 @@ pub fn finding_id(check_id: &str, resource_arn: &str) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    text
 }
 
 /// Everything a report is made from.
@@ -195,16 +204,17 @@ pub fn build(input: ReportInput<'_>) -> Report {
         today,
     } = input;
     let mut muted_by: Vec<usize> = vec![0; waivers.len()];
+    let shared = SharedText::of(policies, compliance);
     let mut findings: Vec<Finding> = evaluation
         .results
         .into_iter()
         .filter_map(|result| {
-            let check = policies.check(&result.check_id)?;
+            let text = shared.get(result.check_id.as_str())?;
             let (status, waiver) = waive(&result, waivers, today, &mut muted_by);
-            Some(finding(result, check, status, waiver, compliance, snapshot))
+            Some(finding(result, text, status, waiver, snapshot))
         })
         .collect();
-    findings.extend(unreachable_account_findings(snapshot, policies, compliance));
+    findings.extend(unreachable_account_findings(snapshot, policies, &shared));
     findings.sort_by(|a, b| {
         (b.severity, a.status, &a.check_id, &a.resource_arn).cmp(&(
             a.severity,
@@ -281,12 +291,46 @@ fn waive(
     }
 }
 
+/// What every finding of a check shares: built once per report.
+struct CheckText {
+    title: Arc<str>,
+    severity: Severity,
+    remediation: Arc<str>,
+    compliance: Arc<[ControlRef]>,
+}
+
+/// [`CheckText`] by check id.
+struct SharedText<'a>(HashMap<&'a str, CheckText>);
+
+impl<'a> SharedText<'a> {
+    fn of(policies: &'a PolicySet, compliance: &Compliance) -> Self {
+        Self(
+            policies
+                .checks()
+                .iter()
+                .map(|c| {
+                    let text = CheckText {
+                        title: Arc::from(c.metadata.title.as_str()),
+                        severity: c.metadata.severity,
+                        remediation: Arc::from(c.metadata.remediation.as_str()),
+                        compliance: Arc::from(compliance.controls_for(&c.metadata.id)),
+                    };
+                    (c.metadata.id.as_str(), text)
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, check_id: &str) -> Option<&CheckText> {
+        self.0.get(check_id)
+    }
+}
+
 fn finding(
     result: CheckResult,
-    check: &crate::policy::Check,
+    text: &CheckText,
     status: Status,
     waiver: Option<AppliedWaiver>,
-    compliance: &Compliance,
     snapshot: &Snapshot,
 ) -> Finding {
     let CheckResult {
@@ -302,10 +346,10 @@ fn finding(
     } = result;
     Finding {
         id: finding_id(&check_id, &resource_arn),
-        title: check.metadata.title.clone(),
-        severity: check.metadata.severity,
-        remediation: check.metadata.remediation.clone(),
-        compliance: compliance.controls_for(&check_id),
+        title: text.title.clone(),
+        severity: text.severity,
+        remediation: text.remediation.clone(),
+        compliance: text.compliance.clone(),
         check_id,
         status,
         resource_type,
@@ -395,7 +439,7 @@ fn scan_info(snapshot: &Snapshot) -> ScanInfo {
 fn unreachable_account_findings(
     snapshot: &Snapshot,
     policies: &PolicySet,
-    compliance: &Compliance,
+    shared: &SharedText<'_>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     for (account, errors) in snapshot.unreachable_accounts() {
@@ -403,10 +447,13 @@ fn unreachable_account_findings(
         let resource_arn = crate::vocab::Arn::account_wide(account);
         for check in policies.checks() {
             let check_id = check.metadata.id.clone();
+            let Some(text) = shared.get(&check_id) else {
+                continue;
+            };
             out.push(Finding {
                 id: finding_id(&check_id, &resource_arn),
-                title: check.metadata.title.clone(),
-                severity: check.metadata.severity,
+                title: text.title.clone(),
+                severity: text.severity,
                 status: Status::Error,
                 resource_type: "account".into(),
                 resource_arn: resource_arn.clone(),
@@ -418,8 +465,8 @@ fn unreachable_account_findings(
                     why.join("; ")
                 ),
                 evidence: serde_json::json!({ "collection_errors": errors }),
-                remediation: check.metadata.remediation.clone(),
-                compliance: compliance.controls_for(&check_id),
+                remediation: text.remediation.clone(),
+                compliance: text.compliance.clone(),
                 check_id,
                 waiver: None,
                 first_seen: snapshot.finished_at,
