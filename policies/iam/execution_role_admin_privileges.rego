@@ -19,7 +19,7 @@ metadata := {
 }
 
 # Roles that do not exist are execution_role_missing's.
-results[role.arn] := lib.role_result(account, role, verdict(account, role, offending(role))) if {
+results contains lib.role_result(account, role, verdict(account, role, offending(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"

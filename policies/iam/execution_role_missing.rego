@@ -19,18 +19,18 @@ metadata := {
 }
 
 # Domains: their default, space default and RStudio roles.
-results[domain.arn] := lib.domain_result(account, region, domain, domain_verdict(account, domain)) if {
+results contains lib.domain_result(account, region, domain, domain_verdict(account, domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results[r.resource_arn] := r if some r in lib.domain_scope_errors
+results contains r if some r in lib.domain_scope_errors
 
 # User profiles that set a role of their own (the others run as the domain default, judged
 # on the domain) or name roles in their app settings, or whose settings are unknown. The
 # conditions are inline: they run for every profile.
-results[profile.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
@@ -45,7 +45,7 @@ results[profile.arn] := r if {
 }
 
 # Notebook instances: their RoleArn.
-results[n.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some n in object.get(region, "notebook_instances", [])
@@ -72,7 +72,7 @@ own_ref(settings) := [{"setting": "UserSettings.ExecutionRole", "role_arn": role
 	role_arn != null
 } else := []
 
-results[profile.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains

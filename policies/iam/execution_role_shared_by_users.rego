@@ -23,7 +23,7 @@ metadata := {
 
 max_profiles := data.config.execution_role_shared_by_users.max_user_profiles
 
-results[role.arn] := lib.role_result(account, role, verdict(account, role, profiles(role))) if {
+results contains lib.role_result(account, role, verdict(account, role, profiles(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"

@@ -16,7 +16,7 @@ metadata := {
 	],
 }
 
-results[role.arn] := lib.role_result(account, role, verdict(role, broad(role))) if {
+results contains lib.role_result(account, role, verdict(role, broad(role))) if {
 	some account in input.accounts
 	some role in account.execution_roles
 	role.state != "missing"

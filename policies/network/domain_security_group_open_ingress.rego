@@ -17,13 +17,13 @@ metadata := {
 
 operations := ["DescribeSecurityGroups"]
 
-results[domain.arn] := lib.domain_result(account, region, domain, verdict(account, region, domain, lib.domain_groups(domain))) if {
+results contains lib.domain_result(account, region, domain, verdict(account, region, domain, lib.domain_groups(domain))) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results[r.resource_arn] := r if some r in lib.domain_scope_errors
+results contains r if some r in lib.domain_scope_errors
 
 open_rules(region, used) := [o |
 	group_ids := {g | some [g, _] in used}

@@ -31,14 +31,14 @@ required := data.config.domain_vpconly_missing_endpoints.required_services
 
 operations := ["DescribeVpcEndpoints", "DescribeRouteTables", "DescribeSecurityGroups", "DescribeSubnets"]
 
-results[domain.arn] := lib.domain_result(account, region, domain, verdict(account, region, domain)) if {
+results contains lib.domain_result(account, region, domain, verdict(account, region, domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 	applies(domain)
 }
 
-results[r.resource_arn] := r if some r in lib.domain_scope_errors
+results contains r if some r in lib.domain_scope_errors
 
 applies(domain) if not domain.described
 

@@ -15,7 +15,7 @@ metadata := {
 	],
 }
 
-results[n.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some n in object.get(region, "notebook_instances", [])
@@ -23,7 +23,7 @@ results[n.arn] := r if {
 	r := {"resource_arn": n.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("notebook_instance", "sagemaker", "notebook-instance/", ["ListNotebookInstances"])
+results contains r if some r in lib.scope_error_results("notebook_instance", "sagemaker", "notebook-instance/", ["ListNotebookInstances"])
 
 judge(n) := ["ERROR", sprintf("DescribeNotebookInstance failed for %s: its settings are unknown", [n.name]), {}] if {
 	not n.described

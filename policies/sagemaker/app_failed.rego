@@ -16,22 +16,22 @@ metadata := {
 }
 
 # Thousands of apps pass: their results are kept minimal (account, region and domain come
-# from the ARN), the work goes into the failing ones.
-results[app.arn] := {"resource_arn": app.arn, "status": "PASS", "message": "not failed"} if {
+# from the ARN), the work goes into the failing ones. One pass over the apps, results as a
+# set (each app is judged once, so no two results share an ARN).
+results contains app_result(app) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 	some app in domain.apps
 	# Deleted apps are history, not resources.
-	not app.status in {"Deleted", "Failed"}
+	not app.status == "Deleted"
 }
 
-results[app.arn] := r if {
-	some account in input.accounts
-	some region in account.regions
-	some domain in region.domains
-	some app in domain.apps
-	app.status == "Failed"
+results contains r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
+
+app_result(app) := {"resource_arn": app.arn, "status": "PASS", "message": "not failed"} if {
+	not app.status == "Failed"
+} else := r if {
 	by := owner(app)
 	r := {
 		"resource_arn": app.arn,
@@ -45,8 +45,6 @@ results[app.arn] := r if {
 		},
 	}
 }
-
-results[r.resource_arn] := r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
 
 owner(app) := sprintf("space %s", [app.space_name]) if is_string(object.get(app, "space_name", null))
 

@@ -16,15 +16,15 @@ metadata := {
 	],
 }
 
-results[domain.arn] := lib.domain_result(account, region, domain, domain_verdict(domain)) if {
+results contains lib.domain_result(account, region, domain, domain_verdict(domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results[r.resource_arn] := r if some r in lib.domain_scope_errors
+results contains r if some r in lib.domain_scope_errors
 
-results[profile.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains

@@ -16,13 +16,13 @@ metadata := {
 	],
 }
 
-results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {
+results contains lib.domain_result(account, region, domain, verdict(domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results[r.resource_arn] := r if some r in lib.domain_scope_errors
+results contains r if some r in lib.domain_scope_errors
 
 # Absent means PublicInternetOnly.
 mode(domain) := object.get(domain, "app_network_access_type", null) if object.get(domain, "app_network_access_type", null) != null

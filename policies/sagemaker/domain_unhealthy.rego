@@ -14,13 +14,13 @@ metadata := {
 	],
 }
 
-results[domain.arn] := lib.domain_result(account, region, domain, verdict(domain)) if {
+results contains lib.domain_result(account, region, domain, verdict(domain)) if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
 }
 
-results[r.resource_arn] := r if some r in lib.domain_scope_errors
+results contains r if some r in lib.domain_scope_errors
 
 verdict(domain) := ["FAIL", sprintf("domain %s is %s: %s", [domain.domain_id, domain.status, reason(domain)]), {"status": domain.status, "failure_reason": object.get(domain, "failure_reason", null)}] if {
 	domain.status in lib.failed_statuses

@@ -17,7 +17,7 @@ metadata := {
 	],
 }
 
-results[c.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some c in object.get(region, "lifecycle_configs", [])
@@ -25,9 +25,9 @@ results[c.arn] := r if {
 	r := {"resource_type": c.kind, "resource_arn": c.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("studio_lifecycle_config", "sagemaker", "studio-lifecycle-config/", ["ListStudioLifecycleConfigs"])
+results contains r if some r in lib.scope_error_results("studio_lifecycle_config", "sagemaker", "studio-lifecycle-config/", ["ListStudioLifecycleConfigs"])
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("notebook_instance_lifecycle_config", "sagemaker", "notebook-instance-lifecycle-config/", ["ListNotebookInstanceLifecycleConfigs"])
+results contains r if some r in lib.scope_error_results("notebook_instance_lifecycle_config", "sagemaker", "notebook-instance-lifecycle-config/", ["ListNotebookInstanceLifecycleConfigs"])
 
 kind_name := {"studio_lifecycle_config": "Studio lifecycle configuration", "notebook_instance_lifecycle_config": "notebook instance lifecycle configuration"}
 

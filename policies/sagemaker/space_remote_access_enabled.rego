@@ -15,7 +15,7 @@ metadata := {
 	],
 }
 
-results[space.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
@@ -24,7 +24,7 @@ results[space.arn] := r if {
 	r := {"resource_arn": space.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("space", "sagemaker", "space/", ["ListSpaces"])
+results contains r if some r in lib.scope_error_results("space", "sagemaker", "space/", ["ListSpaces"])
 
 judge(space) := ["ERROR", sprintf("DescribeSpace failed for space %s: its remote access setting is unknown", [space.name]), {}] if {
 	not space.described

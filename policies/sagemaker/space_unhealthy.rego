@@ -14,7 +14,7 @@ metadata := {
 	],
 }
 
-results[space.arn] := {"resource_arn": space.arn, "status": "PASS", "message": space.status} if {
+results contains {"resource_arn": space.arn, "status": "PASS", "message": space.status} if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
@@ -22,7 +22,7 @@ results[space.arn] := {"resource_arn": space.arn, "status": "PASS", "message": s
 	not space.status in lib.failed_statuses
 }
 
-results[space.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
@@ -37,4 +37,4 @@ results[space.arn] := r if {
 	}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("space", "sagemaker", "space/", ["ListSpaces"])
+results contains r if some r in lib.scope_error_results("space", "sagemaker", "space/", ["ListSpaces"])

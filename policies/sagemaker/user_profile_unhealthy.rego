@@ -14,7 +14,7 @@ metadata := {
 	],
 }
 
-results[profile.arn] := {"resource_arn": profile.arn, "status": "PASS", "message": profile.status} if {
+results contains {"resource_arn": profile.arn, "status": "PASS", "message": profile.status} if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
@@ -22,7 +22,7 @@ results[profile.arn] := {"resource_arn": profile.arn, "status": "PASS", "message
 	not profile.status in lib.failed_statuses
 }
 
-results[profile.arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some domain in region.domains
@@ -36,5 +36,5 @@ results[profile.arn] := r if {
 	}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])
+results contains r if some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])
 

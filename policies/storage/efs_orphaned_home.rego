@@ -58,7 +58,7 @@ class_costs(fs) := [cost |
 
 domain_operations := ["ListDomains"]
 
-results[r.resource_arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some fs in region.efs_file_systems
@@ -76,7 +76,7 @@ results[r.resource_arn] := r if {
 	}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("efs_file_system", "elasticfilesystem", "file-system/", ["DescribeFileSystems"])
+results contains r if some r in lib.scope_error_results("efs_file_system", "elasticfilesystem", "file-system/", ["DescribeFileSystems"])
 
 # The domain the snapshot says owns the file system (from the tag, or the live domain whose
 # home it is).

@@ -17,7 +17,7 @@ metadata := {
 
 domain_operations := ["ListDomains"]
 
-results[r.resource_arn] := r if {
+results contains r if {
 	some account in input.accounts
 	some region in account.regions
 	some group in region.network.security_groups
@@ -37,7 +37,7 @@ results[r.resource_arn] := r if {
 	}
 }
 
-results[r.resource_arn] := r if some r in lib.scope_error_results("security_group", "ec2", "security-group/", ["DescribeSecurityGroups"])
+results contains r if some r in lib.scope_error_results("security_group", "ec2", "security-group/", ["DescribeSecurityGroups"])
 
 exists(region, id) if {
 	some d in region.domains

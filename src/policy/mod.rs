@@ -285,6 +285,8 @@ impl PolicySet {
         }
 
         let mut outcomes = self.run_checks(&engine, &prepared_input, config);
+        drop(engine);
+        drop(prepared_input);
         outcomes.sort_by_key(|(i, _, _)| *i);
 
         let mut evaluation = Evaluation {
@@ -700,6 +702,17 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
             "`results` must be a set of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}} (or an object of them by resource ARN): {e}"
         )
     })?;
+    // A finding is one per check and resource (its id is a function of both): two results
+    // for one resource would be two findings with one id. The object form cannot produce
+    // them (regorus refuses conflicting values for one key); the set form can.
+    let mut arns = std::collections::HashSet::with_capacity(raw.len());
+    if let Some(twice) = raw.iter().find(|r| !arns.insert(r.resource_arn.as_str())) {
+        return Err(format!(
+            "`results` holds two different results for {}: a check gives one result per resource",
+            twice.resource_arn
+        ));
+    }
+    drop(arns);
     Ok(raw
         .into_iter()
         .map(|r| {

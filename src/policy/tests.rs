@@ -379,6 +379,27 @@ fn undefined_results_are_an_error_an_empty_set_is_not() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Two different results for one resource in a set-form `results` are an error of that
+/// check (they would be two findings with one id), as the object form's conflict is.
+#[test]
+fn two_results_for_one_resource_are_an_error() {
+    let twice = "package user.twice\nmetadata := {\"id\": \"twice\", \"title\": \"t\", \"severity\": \"low\", \"resource_type\": \"domain\", \"remediation\": \"r\"}\nresults contains {\"resource_arn\": \"arn:aws:sagemaker:us-east-1:111122223333:domain/d-1\", \"status\": s, \"message\": s} if some s in [\"PASS\", \"FAIL\"]\n";
+    let dir = temp_policies(&[("twice.rego", twice)]);
+    let set = PolicySet::load_dirs_only(std::slice::from_ref(&dir)).unwrap();
+    let evaluation = set.evaluate(&serde_json::json!({}), &default_config());
+    assert!(evaluation.results.is_empty(), "{:?}", evaluation.results);
+    assert_eq!(evaluation.errors.len(), 1);
+    assert_eq!(evaluation.errors[0].check_id, "twice");
+    assert!(
+        evaluation.errors[0].message.contains(
+            "two different results for arn:aws:sagemaker:us-east-1:111122223333:domain/d-1"
+        ),
+        "{}",
+        evaluation.errors[0].message
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Every built-in check names the AWS documentation its rule rests on.
 #[test]
 fn every_builtin_check_has_references() {
