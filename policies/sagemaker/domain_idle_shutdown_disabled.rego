@@ -68,6 +68,9 @@ profile_verdict(profile) := ["ERROR", sprintf("DescribeUserProfile failed for %s
 	not profile.described
 } else := ["FAIL", sprintf("user profile %s disables idle shutdown for %s", [profile.name, concat(", ", [g.app_type | some g in disabled])]), {"disabled": disabled}] if {
 	settings := object.get(profile, "user_settings", null)
+	# Most profiles have no settings of their own: nothing of theirs can disable idle
+	# shutdown (idle() would give null for both), and they leave here cheaply.
+	is_object(settings)
 	own := [["UserSettings", "JupyterLab", idle(settings, "jupyter_lab_idle")], ["UserSettings", "CodeEditor", idle(settings, "code_editor_idle")]]
 	disabled := [g | some g in gaps(own); g.lifecycle_management == "DISABLED"]
 	count(disabled) > 0
