@@ -101,8 +101,8 @@ pub struct Finding {
     /// Stable across scans: derived from check id and resource ARN.
     pub id: String,
     pub check_id: String,
-    /// The check's title, remediation and controls are shared by all its findings (one
-    /// allocation per check, not per finding: 100,000 findings would copy 60 MB).
+    /// The check's title, remediation and controls are shared by all its findings: one
+    /// allocation per check, not one copy per finding.
     pub title: Arc<str>,
     pub severity: Severity,
     pub status: Status,
