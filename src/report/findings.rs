@@ -13,6 +13,7 @@ use crate::policy::{CheckResult, Evaluation, EvaluationError, PolicySet, ResultS
 use crate::report::compliance::{Compliance, ControlRef};
 use crate::report::history::History;
 use crate::snapshot::{CollectionError, ControlPlaneEvent, Snapshot};
+use crate::vocab::Evidence;
 
 pub const REPORT_SCHEMA_VERSION: &str = "1";
 
@@ -112,7 +113,7 @@ pub struct Finding {
     pub region: String,
     pub domain_id: Option<String>,
     pub message: String,
-    pub evidence: serde_json::Value,
+    pub evidence: Evidence,
     pub remediation: Arc<str>,
     /// Controls of compliance frameworks this check corresponds to.
     pub compliance: Arc<[ControlRef]>,
@@ -464,7 +465,7 @@ fn unreachable_account_findings(
                     "account {account} could not be scanned, so its resources are unknown: {}",
                     why.join("; ")
                 ),
-                evidence: serde_json::json!({ "collection_errors": errors }),
+                evidence: serde_json::json!({ "collection_errors": errors }).into(),
                 remediation: text.remediation.clone(),
                 compliance: text.compliance.clone(),
                 check_id,

@@ -23,7 +23,7 @@ pub fn finding(check_id: &str, resource_type: &str, arn: &str, status: Status) -
         region: "us-east-1".into(),
         domain_id: None,
         message: String::new(),
-        evidence: serde_json::Value::Null,
+        evidence: crate::vocab::Evidence::empty(),
         remediation: "".into(),
         compliance: Vec::new().into(),
         waiver: None,

@@ -4,9 +4,11 @@
 //! speak it.
 
 mod arn;
+mod evidence;
 mod glob;
 
 pub use arn::{Arn, global_region_of, partition_of_region};
+pub use evidence::Evidence;
 pub use glob::glob_match;
 
 use serde::{Deserialize, Serialize};

@@ -230,7 +230,7 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
         "domain_vpconly_missing_endpoints",
         &format!("domain/{}", seeded.leaky_domain),
     );
-    let reasons: BTreeSet<(String, String)> = leaky.evidence["subnets"]
+    let reasons: BTreeSet<(String, String)> = leaky.evidence.value()["subnets"]
         .as_array()
         .unwrap()
         .iter()
@@ -269,7 +269,7 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
     let egress = finding(report, "domain_vpconly_internet_egress", &nat);
     assert_eq!(egress.status, Status::Fail);
     assert_eq!(
-        egress.evidence["internet_egress"][0]["target"],
+        egress.evidence.value()["internet_egress"][0]["target"],
         seeded.nat_gateway.as_str()
     );
     // The bounded administrator passes and says why; the denied PassRole too.
@@ -280,7 +280,7 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
     );
     assert_eq!(bounded.status, Status::Pass);
     assert_eq!(
-        bounded.evidence["limited_by"],
+        bounded.evidence.value()["limited_by"],
         serde_json::json!({"reason": "outside_permissions_boundary", "permissions_boundary": seeded.boundary_policy})
     );
     let denied = finding(
@@ -289,7 +289,10 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
         "role/service-role/sm-passrole-denied",
     );
     assert_eq!(denied.status, Status::Pass);
-    assert_eq!(denied.evidence["limited_by"]["reason"], "explicit_deny");
+    assert_eq!(
+        denied.evidence.value()["limited_by"]["reason"],
+        "explicit_deny"
+    );
     // A role reachable only through Canvas is judged, with the setting that binds it.
     let canvas = finding(
         report,
@@ -298,7 +301,7 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
     );
     assert_eq!(canvas.status, Status::Fail);
     assert_eq!(
-        canvas.evidence["bindings"][0]["setting"],
+        canvas.evidence.value()["bindings"][0]["setting"],
         "CanvasAppSettings.GenerativeAiSettings.AmazonBedrockRoleArn"
     );
     // The leaked key: kind and line, never the key.
@@ -308,7 +311,7 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
         "studio-lifecycle-config/install-tools",
     );
     assert_eq!(
-        secret.evidence["secrets"],
+        secret.evidence.value()["secrets"],
         serde_json::json!([{"script": "content", "line": 3, "kind": "aws_access_key_id"}])
     );
     assert!(
@@ -322,7 +325,10 @@ fn v2_evidence(report: &Report, seeded: &Seeded) {
         "domain_security_group_open_ingress",
         &format!("domain/{}", seeded.leaky_domain),
     );
-    assert_eq!(open.evidence["reach"], "anything_routed_into_the_vpc");
+    assert_eq!(
+        open.evidence.value()["reach"],
+        "anything_routed_into_the_vpc"
+    );
     assert!(
         open.message.contains("anything routed into its VPC")
             && !open.message.contains("open to the internet"),
