@@ -11,6 +11,7 @@ use crate::cmd;
 use crate::cmd::scan::{Output, ScanOptions};
 use crate::cmd::teardown::TeardownOptions;
 use crate::config::Shard;
+use crate::report::Status;
 use crate::telemetry;
 use crate::vocab::{ReportFormat, Severity};
 
@@ -151,6 +152,17 @@ pub struct ScanArgs {
     /// Write the output to this file (atomically) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// List only the findings of these statuses (comma-separated or repeated: `fail,error`);
+    /// the summary still counts every finding, and `--fail-on` judges every FAIL. Default:
+    /// the config's `[output] statuses`, else all.
+    #[arg(
+        long = "status",
+        value_name = "STATUS",
+        value_delimiter = ',',
+        ignore_case = true,
+        value_parser = status_parser()
+    )]
+    pub statuses: Vec<Status>,
     /// Scan only the accounts of shard K of N (like 2/3): N replicas with K = 1..N split the
     /// accounts between them. Overrides `shard` of the config.
     #[arg(long, value_name = "K/N", conflicts_with = "from_snapshot")]
@@ -163,6 +175,12 @@ fn output_parser() -> impl TypedValueParser<Value = Output> {
     names.insert(0, "inventory");
     clap::builder::PossibleValuesParser::new(names)
         .map(|name: String| ReportFormat::parse(&name).map_or(Output::Inventory, Output::Report))
+}
+
+/// `--status`: a finding [`Status`] by name, case-insensitive.
+fn status_parser() -> impl TypedValueParser<Value = Status> {
+    clap::builder::PossibleValuesParser::new(["fail", "error", "muted", "pass"])
+        .map(|name: String| Status::parse(&name).unwrap_or(Status::Fail))
 }
 
 /// `--fail-on`: a [`Severity`] by name.
@@ -194,6 +212,7 @@ impl From<ScanArgs> for ScanOptions {
             fail_on: a.fail_on,
             output_file: a.output,
             shard: a.shard,
+            statuses: a.statuses,
         }
     }
 }

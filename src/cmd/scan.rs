@@ -9,6 +9,7 @@ use chrono::Utc;
 use crate::collect::EventsSince;
 use crate::config::{Config, Regions, Shard};
 use crate::pipeline::{self, Judge};
+use crate::report::Status;
 use crate::report::inventory;
 use crate::snapshot::Snapshot;
 use crate::vocab::{ReportFormat, Severity};
@@ -41,6 +42,8 @@ pub struct ScanOptions {
     pub output_file: Option<PathBuf>,
     /// Overrides the config's shard.
     pub shard: Option<Shard>,
+    /// The statuses the report lists; empty: the config's `[output] statuses`.
+    pub statuses: Vec<Status>,
 }
 
 pub async fn run(args: ScanOptions) -> Result<ExitCode> {
@@ -98,6 +101,15 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
     // snapshot goes before the report is rendered (peak memory of a large account).
     let inventory = (output == Output::Inventory).then(|| inventory::json(&snapshot));
     drop(snapshot);
+    // Judged on every finding, before the report lists only some of them.
+    let fails = args
+        .fail_on
+        .is_some_and(|threshold| report.fails_at_or_above(threshold));
+    report.keep_statuses(if args.statuses.is_empty() {
+        &config.output.statuses
+    } else {
+        &args.statuses
+    });
     let fill = |w: &mut dyn Write| match (&inventory, output) {
         (Some(text), _) => w.write_all(text.as_bytes()),
         (None, Output::Report(format)) => crate::report::write(&report, format, to_terminal, w),
@@ -117,8 +129,9 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
         }
     }
 
-    match args.fail_on {
-        Some(threshold) if report.fails_at_or_above(threshold) => Ok(ExitCode::from(3)),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    Ok(if fails {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -598,7 +598,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
             judge_and_record(&snapshot, &loaded, &store, &abandoned)
         })
     };
-    let (report, new_events) = match work.await {
+    let (mut report, new_events) = match work.await {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return failed(&daemon, started, Some(&snapshot), e),
         Err(e) => return failed(&daemon, started, Some(&snapshot), e.to_string()),
@@ -607,6 +607,8 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     metrics.scan_completed(seconds, &snapshot, &report);
     metrics.studio_logins(&new_events, &report.tally);
     log_completed(&snapshot, &report, seconds);
+    // `/api/findings` serves (and the daemon keeps) what the report files list.
+    let _ = report.keep_statuses(&loaded.config.output.statuses);
     daemon.exporter.publish(report);
 }
 
@@ -667,8 +669,11 @@ fn judge_and_record(
     }
     let dir = &config.output.directory;
     check("writing its report")?;
-    let path = crate::report::files::write(dir, config.output.format, &report, abandoned)
-        .map_err(|e| format!("{}: cannot write the report: {e}", dir.display()))?;
+    // The file lists the configured statuses; the metrics (after this) count every finding.
+    let left_out = report.keep_statuses(&config.output.statuses);
+    let written = crate::report::files::write(dir, config.output.format, &report, abandoned);
+    report.restore(left_out);
+    let path = written.map_err(|e| format!("{}: cannot write the report: {e}", dir.display()))?;
     tracing::debug!(path = %path.display(), "report written");
     check("pruning old reports")?;
     match crate::report::files::prune(dir, &pruned, cutoff) {

@@ -1,4 +1,5 @@
-//! `[output]`: where and how `serve` writes its reports, and how long they are kept.
+//! `[output]`: where and how `serve` writes its reports, how long they are kept, and which
+//! statuses reports list (also `scan`'s default for `--status`).
 
 use std::path::PathBuf;
 
@@ -6,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{ConfigError, ReportFormat, Validator};
+use crate::report::Status;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputConfig {
@@ -14,6 +16,9 @@ pub struct OutputConfig {
     pub format: ReportFormat,
     /// How long reports and history are kept.
     pub retention_days: u32,
+    /// The statuses of the findings reports list (files and `/api/findings`); every status
+    /// by default. Summaries, metrics and the history always count every finding.
+    pub statuses: Vec<Status>,
 }
 
 impl Default for OutputConfig {
@@ -22,6 +27,7 @@ impl Default for OutputConfig {
             directory: PathBuf::from("reports"),
             format: ReportFormat::Json,
             retention_days: 30,
+            statuses: Status::ALL.to_vec(),
         }
     }
 }
@@ -32,6 +38,7 @@ pub(super) struct RawOutput {
     pub(super) directory: Option<Spanned<String>>,
     pub(super) format: Option<Spanned<String>>,
     pub(super) retention_days: Option<Spanned<i64>>,
+    pub(super) statuses: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 impl Validator<'_> {
@@ -57,6 +64,33 @@ impl Validator<'_> {
                         );
                     }
                 };
+            }
+            if let Some(statuses) = &o.statuses {
+                if statuses.get_ref().is_empty() {
+                    return v.invalid(
+                        "output.statuses",
+                        statuses.span(),
+                        "must list at least one of PASS, FAIL, MUTED, ERROR".into(),
+                    );
+                }
+                let mut keep = Vec::new();
+                for name in statuses.get_ref() {
+                    match Status::parse(name.get_ref()) {
+                        Some(s) if !keep.contains(&s) => keep.push(s),
+                        Some(_) => {}
+                        None => {
+                            return v.invalid(
+                                "output.statuses",
+                                name.span(),
+                                format!(
+                                    "{:?} is not one of PASS, FAIL, MUTED, ERROR",
+                                    name.get_ref()
+                                ),
+                            );
+                        }
+                    }
+                }
+                output.statuses = keep;
             }
             output.retention_days = v.int_in(
                 "output.retention_days",

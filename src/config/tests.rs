@@ -1,4 +1,5 @@
 use super::*;
+use crate::report::Status;
 
 fn err(text: &str) -> String {
     Config::parse("test.toml", text).unwrap_err().to_string()
@@ -34,6 +35,7 @@ jitter_seconds = 10
 directory = "/var/lib/sagemaker-auditor"
 format = "ocsf"
 retention_days = 7
+statuses = ["fail", "ERROR", "FAIL"]
 
 [checks.app_long_running]
 max_hours = 6
@@ -56,12 +58,14 @@ price_per_gb_month = 0.16
     assert_eq!(c.jitter, Duration::from_secs(10));
     assert_eq!(c.output.format, ReportFormat::Ocsf);
     assert_eq!(c.output.retention_days, 7);
+    assert_eq!(c.output.statuses, [Status::Fail, Status::Error]);
+    assert_eq!(Config::default().output.statuses, Status::ALL);
     // The tables as written, each value with its line; the checks' declarations judge them
     // (see the tests of `thresholds` below and of the pipeline).
     let value = |id: &str, key: &str| c.check_tables[id].values[key].clone();
     assert_eq!(
         value("app_long_running", "max_hours"),
-        (serde_json::json!(6), 16)
+        (serde_json::json!(6), 17)
     );
     assert_eq!(
         value("execution_role_shared_by_users", "max_user_profiles").0,
@@ -72,7 +76,7 @@ price_per_gb_month = 0.16
         serde_json::json!(["sagemaker.api", "s3"])
     );
     assert_eq!(value("efs_orphaned_home", "price_per_gb_month").0, 0.16);
-    assert_eq!(c.check_tables["app_long_running"].line, 15);
+    assert_eq!(c.check_tables["app_long_running"].line, 16);
 }
 
 /// Declarations like the built-in checks' (`metadata.thresholds`).
@@ -260,6 +264,18 @@ fn bad_region_schedule_url_and_format_are_rejected() {
     assert!(e.starts_with("test.toml:1: `schedule`:"), "{e}");
     assert!(err("endpoint_url = \"localhost:5000\"\n").starts_with("test.toml:1: `endpoint_url`"));
     assert!(err("[output]\nformat = \"xml\"\n").starts_with("test.toml:2: `output.format`"));
+    let e = err("[output]\nstatuses = [\"FAIL\",\n  \"PASSED\"]\n");
+    assert!(
+        e.starts_with(
+            "test.toml:3: `output.statuses`: \"PASSED\" is not one of PASS, FAIL, MUTED, ERROR"
+        ),
+        "{e}"
+    );
+    let e = err("[output]\nstatuses = []\n");
+    assert!(
+        e.starts_with("test.toml:2: `output.statuses`: must list at least one"),
+        "{e}"
+    );
 }
 
 #[test]

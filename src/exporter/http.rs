@@ -133,13 +133,7 @@ async fn findings(
     let statuses = match parse_list(
         "status",
         query.status.as_deref(),
-        |s| match s {
-            "pass" => Some(Status::Pass),
-            "fail" => Some(Status::Fail),
-            "muted" => Some(Status::Muted),
-            "error" => Some(Status::Error),
-            _ => None,
-        },
+        Status::parse,
         "pass, fail, muted, error",
     ) {
         Ok(s) => s,

@@ -23,6 +23,11 @@ pub struct Report {
     pub schema_version: String,
     pub scan: ScanInfo,
     pub summary: Summary,
+    /// Set when the findings were filtered by status (`--status`, `[output] statuses`):
+    /// which statuses `findings` holds and how many findings were left out. `summary` always
+    /// counts every finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub findings_filter: Option<FindingsFilter>,
     pub findings: Vec<Finding>,
     /// Every configured waiver, with whether it is still in force and how many findings it
     /// muted. Expired waivers mute nothing and are listed here so they get renewed or removed.
@@ -65,6 +70,15 @@ pub struct ScanInfo {
     pub cloudtrail_unread: Vec<crate::snapshot::UnreadEvents>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsFilter {
+    /// The statuses `findings` holds, in report order (FAIL, ERROR, MUTED, PASS).
+    pub statuses: Vec<Status>,
+    /// Findings of the other statuses, counted in `summary` but not listed.
+    pub omitted: usize,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Summary {
@@ -86,6 +100,15 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 4] = [Self::Fail, Self::Error, Self::Muted, Self::Pass];
+
+    /// A status by name, case-insensitive (`fail`, `FAIL`).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Fail => "FAIL",
@@ -216,14 +239,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
         })
         .collect();
     findings.extend(unreachable_account_findings(snapshot, policies, &shared));
-    findings.sort_by(|a, b| {
-        (b.severity, a.status, &a.check_id, &a.resource_arn).cmp(&(
-            a.severity,
-            b.status,
-            &b.check_id,
-            &b.resource_arn,
-        ))
-    });
+    findings.sort_by(report_order);
     // A check emitting one resource twice would make ids collide; keep the first.
     findings.dedup_by(|a, b| a.id == b.id);
 
@@ -231,6 +247,7 @@ pub fn build(input: ReportInput<'_>) -> Report {
         schema_version: REPORT_SCHEMA_VERSION.into(),
         scan: scan_info(snapshot),
         summary: summarise(&findings),
+        findings_filter: None,
         findings,
         waivers: waivers
             .iter()
@@ -479,12 +496,63 @@ fn unreachable_account_findings(
     out
 }
 
+/// The order of a report's findings: most severe first, then FAIL, ERROR, MUTED, PASS, then
+/// by check and resource.
+fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    (b.severity, a.status, &a.check_id, &a.resource_arn).cmp(&(
+        a.severity,
+        b.status,
+        &b.check_id,
+        &b.resource_arn,
+    ))
+}
+
 impl Report {
     /// True when a FAIL (not muted) at or above `threshold` exists.
     pub fn fails_at_or_above(&self, threshold: Severity) -> bool {
         self.findings
             .iter()
             .any(|f| f.status == Status::Fail && f.severity >= threshold)
+    }
+
+    /// Keeps only the findings whose status is in `statuses` (all of them when it holds
+    /// every status), recording the filter and how many it left out; the summary is
+    /// unchanged. Returns the findings left out ([`Report::restore`] puts them back).
+    /// For rendering: metrics, history and `--fail-on` read the report before this.
+    pub fn keep_statuses(&mut self, statuses: &[Status]) -> Vec<Finding> {
+        if Status::ALL.iter().all(|s| statuses.contains(s)) {
+            return Vec::new();
+        }
+        let (kept, left_out): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| statuses.contains(&f.status));
+        self.findings = kept;
+        let omitted = left_out.len() + self.findings_filter.as_ref().map_or(0, |f| f.omitted);
+        self.findings_filter = Some(FindingsFilter {
+            statuses: Status::ALL
+                .into_iter()
+                .filter(|s| {
+                    statuses.contains(s)
+                        && self
+                            .findings_filter
+                            .as_ref()
+                            .is_none_or(|f| f.statuses.contains(s))
+                })
+                .collect(),
+            omitted,
+        });
+        left_out
+    }
+
+    /// Undoes [`Report::keep_statuses`] with the findings it returned: every finding, in
+    /// report order, and no filter.
+    pub fn restore(&mut self, left_out: Vec<Finding>) {
+        if left_out.is_empty() && self.findings_filter.is_none() {
+            return;
+        }
+        self.findings.extend(left_out);
+        self.findings.sort_by(report_order);
+        self.findings_filter = None;
     }
 
     pub fn to_json(&self) -> String {
@@ -532,6 +600,7 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::test_fixtures::{finding, report};
 
     /// Users' history, waivers and Security Hub updates key on this id: it must never change
     /// for the same check and resource.
@@ -546,5 +615,56 @@ mod tests {
         assert_ne!(finding_id("app_failed", arn), finding_id("app_idle", arn));
         // The separator keeps ("ab", "c") and ("a", "bc") apart.
         assert_ne!(finding_id("ab", "c"), finding_id("a", "bc"));
+    }
+
+    #[test]
+    fn keeping_statuses_records_what_was_left_out_and_restore_undoes_it() {
+        let mut findings = vec![
+            finding("a", "app", "arn:1", Status::Pass),
+            finding("a", "app", "arn:2", Status::Fail),
+            finding("b", "app", "arn:3", Status::Error),
+            finding("b", "app", "arn:4", Status::Muted),
+            finding("c", "app", "arn:5", Status::Pass),
+        ];
+        findings.sort_by(report_order);
+        let mut r = report(DateTime::UNIX_EPOCH, findings.clone());
+        r.summary = summarise(&r.findings);
+        let original = r.clone();
+
+        // Every status: nothing changes, nothing is recorded.
+        assert!(r.keep_statuses(&Status::ALL).is_empty());
+        assert_eq!(r, original);
+
+        let left_out = r.keep_statuses(&[Status::Error, Status::Fail]);
+        assert_eq!(
+            r.findings.iter().map(|f| f.status).collect::<Vec<_>>(),
+            [Status::Fail, Status::Error]
+        );
+        assert_eq!(left_out.len(), 3);
+        assert_eq!(
+            r.findings_filter,
+            Some(FindingsFilter {
+                statuses: vec![Status::Fail, Status::Error],
+                omitted: 3
+            })
+        );
+        assert_eq!(r.summary, original.summary);
+
+        // Filtering again narrows the filter and adds up what was left out.
+        let mut narrower = r.clone();
+        let more = narrower.keep_statuses(&[Status::Error, Status::Pass]);
+        assert_eq!(more.len(), 1);
+        assert_eq!(
+            narrower.findings_filter,
+            Some(FindingsFilter {
+                statuses: vec![Status::Error],
+                omitted: 4
+            })
+        );
+
+        r.restore(left_out);
+        assert_eq!(r, original);
+        let json = r.to_json();
+        assert!(!json.contains("findings_filter"), "{json}");
     }
 }

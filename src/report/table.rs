@@ -73,14 +73,28 @@ fn header(out: &mut String, report: &Report, paint: Paint) {
         })
         .collect();
     let _ = writeln!(out, "FAIL by severity: {}", by_severity.join(", "));
+    if let Some(filter) = &report.findings_filter {
+        let names: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "listing {} only: {} finding(s) left out",
+            names.join(", "),
+            filter.omitted
+        );
+    }
 }
 
-/// Every finding that is not a PASS, with its waiver and who last changed its resource.
+/// Every finding that is not a PASS (PASS too when a status filter asked for them), with its
+/// waiver and who last changed its resource.
 fn findings(out: &mut String, report: &Report, paint: Paint) {
+    let pass_asked = report
+        .findings_filter
+        .as_ref()
+        .is_some_and(|f| f.statuses.contains(&Status::Pass));
     let shown: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.status != Status::Pass)
+        .filter(|f| f.status != Status::Pass || pass_asked)
         .collect();
     if shown.is_empty() {
         return;

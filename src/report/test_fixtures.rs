@@ -49,6 +49,7 @@ pub fn report(at: DateTime<Utc>, findings: Vec<Finding>) -> Report {
             cloudtrail_unread: vec![],
         },
         summary: Summary::default(),
+        findings_filter: None,
         findings,
         waivers: vec![],
         evaluation_errors: vec![],

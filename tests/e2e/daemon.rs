@@ -646,6 +646,69 @@ async fn the_reference_account_under_the_daemon() {
     }
 }
 
+/// `[output] statuses`: the report files and `/api/findings` list only those statuses (and
+/// say how many they left out); the summary and the metrics count every finding.
+#[tokio::test(flavor = "multi_thread")]
+async fn output_statuses_filter_the_files_and_the_api_but_not_the_metrics() {
+    let (account, _domain) = fixtures::small_account("000000000021").await;
+    let dir = util::temp_dir("daemon-statuses");
+    let port = util::free_port();
+    let text = config_text(port, "0 0 0 1 1 *").replace(
+        "retention_days = 7\n",
+        "retention_days = 7\nstatuses = [\"ERROR\", \"fail\"]\n",
+    );
+    std::fs::write(dir.join("config.toml"), text).unwrap();
+    let process = spawn_serve(&dir, &account, "daemon.log");
+    let daemon = Daemon { process, port, dir };
+    util::wait_ready(port);
+
+    let report = daemon.findings("");
+    let listed = report["findings"].as_array().unwrap();
+    let summary = &report["summary"];
+    assert!(summary["pass"].as_u64().unwrap() > 0, "{summary}");
+    assert_eq!(
+        listed.len() as u64,
+        summary["fail"].as_u64().unwrap() + summary["error"].as_u64().unwrap()
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|f| f["status"] == "FAIL" || f["status"] == "ERROR")
+    );
+    assert_eq!(
+        report["findings_filter"],
+        serde_json::json!({
+            "statuses": ["FAIL", "ERROR"],
+            "omitted": summary["pass"].as_u64().unwrap() + summary["muted"].as_u64().unwrap()
+        })
+    );
+    // The file on disk is what the API serves.
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(daemon.dir.join("reports/latest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(file["findings"], report["findings"]);
+    assert_eq!(file["findings_filter"], report["findings_filter"]);
+    assert!(
+        daemon.findings("?status=pass")["findings"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // The metrics count the PASS findings the report left out.
+    let (_, metrics) = daemon.get("/metrics");
+    let passes: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("sagemaker_audit_findings{") && l.contains(r#"status="pass""#))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(
+        passes as u64,
+        summary["pass"].as_u64().unwrap(),
+        "{metrics}"
+    );
+}
+
 /// A broken config stops `serve` before it binds or scans: exit 2 naming file and line.
 #[test]
 fn serve_refuses_to_start_on_a_broken_config() {

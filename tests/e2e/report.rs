@@ -451,3 +451,101 @@ fn a_broken_user_policy_stops_the_scan_with_its_file_and_line_and_keeps_the_outp
         "{err}"
     );
 }
+
+/// `--status` (and `[output] statuses`) list only some statuses: the summary still counts
+/// every finding, the report says what it left out, and `--fail-on` judges every FAIL.
+#[test]
+fn a_status_filter_lists_some_findings_and_counts_them_all() {
+    let full = json_report(&[]);
+    let all = full["findings"].as_array().unwrap();
+    let count = |status: &str| all.iter().filter(|f| f["status"] == status).count();
+    assert!(
+        count("PASS") > 0 && count("FAIL") > 0,
+        "the example has both"
+    );
+    assert!(full.get("findings_filter").is_none());
+
+    let failing = json_report(&["--status", "fail,ERROR"]);
+    let listed = failing["findings"].as_array().unwrap();
+    assert_eq!(listed.len(), count("FAIL") + count("ERROR"));
+    assert!(
+        listed
+            .iter()
+            .all(|f| f["status"] == "FAIL" || f["status"] == "ERROR")
+    );
+    assert_eq!(failing["summary"], full["summary"]);
+    assert_eq!(
+        failing["findings_filter"],
+        serde_json::json!({"statuses": ["FAIL", "ERROR"], "omitted": all.len() - listed.len()})
+    );
+    // The kept findings are the full report's, in its order.
+    let kept: Vec<&Value> = all
+        .iter()
+        .filter(|f| f["status"] == "FAIL" || f["status"] == "ERROR")
+        .collect();
+    assert_eq!(listed.iter().collect::<Vec<_>>(), kept);
+
+    // Only PASS rows listed, and still exit 3: the example has a critical FAIL.
+    let (code, out, err) = scan(&[
+        "--format",
+        "json",
+        "--status",
+        "pass",
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    let passing: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(passing["findings"].as_array().unwrap().len(), count("PASS"));
+
+    // Every status named: the report is the full one, byte for byte.
+    let (_, every, _) = scan(&["--format", "json", "--status", "pass,fail,muted,error"]);
+    let (_, plain, _) = scan(&["--format", "json"]);
+    assert_eq!(every, plain);
+
+    // The config's `[output] statuses` is the default; `--status` overrides it.
+    let dir = temp_dir("report-statuses");
+    let config = write(&dir, "config.toml", "[output]\nstatuses = [\"FAIL\"]\n");
+    let config = config.to_str().unwrap();
+    let from_config = json_report(&["--config", config]);
+    assert_eq!(
+        from_config["findings"].as_array().unwrap().len(),
+        count("FAIL")
+    );
+    let overridden = json_report(&["--config", config, "--status", "pass"]);
+    assert_eq!(
+        overridden["findings"].as_array().unwrap().len(),
+        count("PASS")
+    );
+    // The table lists the statuses asked for (PASS rows too, when asked) and says so.
+    let rows = |table: &str, status: &str| {
+        table
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(status))
+            .count()
+    };
+    let (_, table, _) = scan(&["--format", "table"]);
+    assert_eq!(rows(&table, "FAIL"), count("FAIL"), "{table}");
+    assert_eq!(rows(&table, "PASS"), 0, "{table}");
+    let (_, table, _) = scan(&["--format", "table", "--status", "error,pass"]);
+    assert_eq!(
+        (
+            rows(&table, "FAIL"),
+            rows(&table, "ERROR"),
+            rows(&table, "PASS")
+        ),
+        (0, count("ERROR"), count("PASS")),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "listing ERROR, PASS only: {} finding(s) left out",
+            count("FAIL") + count("MUTED")
+        )),
+        "{table}"
+    );
+
+    let (code, _, err) = scan(&["--status", "passed"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("passed") && err.contains("fail"), "{err}");
+}
