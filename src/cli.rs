@@ -102,6 +102,37 @@ pub enum Command {
     TeardownPlan(TeardownArgs),
     /// Print the JSON Schema of the snapshot (the input policies are written against).
     Schema,
+    /// What changed between two findings reports (`scan --format json`), or between two
+    /// snapshots (`scan --save-snapshot`: their resources, and the findings the policies
+    /// give each): new, resolved and changed findings.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The earlier report or snapshot.
+    pub old: PathBuf,
+    /// The later one (of the same kind).
+    pub new: PathBuf,
+    /// `markdown` suits a CI job summary or a pull-request comment.
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Table)]
+    pub format: DiffFormatArg,
+    /// Exit with 3 when a new FAIL at or above this severity appears.
+    #[arg(long, value_name = "SEVERITY", value_parser = severity_parser())]
+    pub fail_on: Option<Severity>,
+    /// Snapshots only: the config whose thresholds, waivers and policy_dirs judge them.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Snapshots only: another directory of policies (repeatable).
+    #[arg(long = "policy-dir", value_name = "DIR")]
+    pub policy_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormatArg {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]
@@ -264,5 +295,17 @@ pub async fn run(cli: Cli) -> crate::Result<ExitCode> {
         }) => cmd::policy_list(config.as_deref(), &policy_dirs),
         Command::Policy(PolicyCommand::Test { dirs }) => cmd::policy_test(&dirs),
         Command::Schema => cmd::schema(),
+        Command::Diff(a) => cmd::diff::run(cmd::diff::DiffOptions {
+            old: a.old,
+            new: a.new,
+            format: match a.format {
+                DiffFormatArg::Table => cmd::diff::DiffFormat::Table,
+                DiffFormatArg::Json => cmd::diff::DiffFormat::Json,
+                DiffFormatArg::Markdown => cmd::diff::DiffFormat::Markdown,
+            },
+            fail_on: a.fail_on,
+            config: a.config,
+            policy_dirs: a.policy_dirs,
+        }),
     }
 }

@@ -1,6 +1,7 @@
 //! The commands: each takes plain options (the command line's parsing stays in `cli`),
 //! runs the [`crate::pipeline`] or a part of it, and prints or serves the result.
 
+pub mod diff;
 pub mod scan;
 pub mod serve;
 pub mod teardown;

@@ -12,6 +12,7 @@ mod corpus;
 mod crash;
 mod daemon;
 mod deploy;
+mod diff;
 mod endpoint;
 mod faults;
 mod fidelity;
