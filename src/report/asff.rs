@@ -10,6 +10,11 @@ use crate::vocab::Severity;
 const TITLE_MAX: usize = 256;
 const DESCRIPTION_MAX: usize = 1024;
 const RECOMMENDATION_MAX: usize = 512;
+/// ProductFields values: up to 2,048 characters each (a waiver's reason can be longer).
+/// <https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_AwsSecurityFinding.html>
+const PRODUCT_FIELD_MAX: usize = 2048;
+/// Every finding is a best-practice configuration check.
+const TYPES: &[&str] = &["Software and Configuration Checks/AWS Security Best Practices"];
 
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -31,6 +36,28 @@ fn resource_type(finding: &Finding) -> &'static str {
     }
 }
 
+/// The partition of a finding: its resource ARN's, or, for the account-wide ARN of an account
+/// that could not be read (`arn:*:…`), its region's.
+fn arn_partition<'a>(finding: &'a Finding, region: &str) -> &'a str {
+    match crate::vocab::Arn::parse(&finding.resource_arn).map(|a| a.partition) {
+        Some(p) if !p.is_empty() && p != "*" => p,
+        _ => crate::vocab::partition_of_region(region),
+    }
+}
+
+/// `Resources[].Partition` takes Security Hub's names, which spell the ISO partitions
+/// differently from ARNs (`aws-us-iso`, not `aws-iso`): the `Partition` enum of the
+/// Security Hub model (botocore `securityhub/2018-10-26`).
+fn hub_partition(arn_partition: &str) -> &'static str {
+    match arn_partition {
+        "aws-cn" => "aws-cn",
+        "aws-us-gov" => "aws-us-gov",
+        "aws-iso" => "aws-us-iso",
+        "aws-iso-b" => "aws-us-iso-b",
+        _ => "aws",
+    }
+}
+
 /// Global resources (IAM) are reported in the first region the scan covered.
 fn home_region<'a>(report: &'a Report, finding: &'a Finding) -> &'a str {
     if finding.region != crate::vocab::GLOBAL {
@@ -48,9 +75,8 @@ pub fn render(report: &Report) -> String {
         .findings
         .iter()
         .map(|f| {
-            let partition = crate::vocab::Arn::parse(&f.resource_arn)
-                .map_or("aws", |a| a.partition);
             let region = home_region(report, f);
+            let partition = arn_partition(f, region);
             let severity = match f.severity {
                 Severity::Info => "INFORMATIONAL",
                 Severity::Low => "LOW",
@@ -67,7 +93,7 @@ pub fn render(report: &Report) -> String {
             let mut resource = json!({
                 "Type": resource_type(f),
                 "Id": f.resource_arn,
-                "Partition": partition,
+                "Partition": hub_partition(partition),
                 "Region": region,
             });
             if resource_type(f) == "Other" {
@@ -102,6 +128,13 @@ pub fn render(report: &Report) -> String {
                     json!(w.expires.to_string()),
                 );
             }
+            for value in product_fields.values_mut() {
+                if let Some(text) = value.as_str()
+                    && text.chars().count() > PRODUCT_FIELD_MAX
+                {
+                    *value = json!(truncate(text, PRODUCT_FIELD_MAX));
+                }
+            }
             json!({
                 "SchemaVersion": "2018-10-08",
                 "Id": format!("sagemaker-auditor/{}/{}", f.check_id, f.id),
@@ -114,10 +147,15 @@ pub fn render(report: &Report) -> String {
                 "GeneratorId": format!("sagemaker-auditor/{}", f.check_id),
                 "AwsAccountId": f.account_id,
                 "Region": region,
-                "Types": ["Software and Configuration Checks/AWS Security Best Practices"],
+                "Types": TYPES,
                 "CreatedAt": f.first_seen.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "UpdatedAt": f.last_seen.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 "Severity": {"Label": severity},
+                // Severity and Types as the provider states them: BatchImportFindings updates
+                // of an existing finding change these, not the top-level ones (customers own
+                // those through BatchUpdateFindings).
+                // https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_FindingProviderFields.html
+                "FindingProviderFields": {"Severity": {"Label": severity}, "Types": TYPES},
                 "Title": truncate(&f.title, TITLE_MAX),
                 "Description": truncate(&f.message, DESCRIPTION_MAX),
                 "Remediation": {"Recommendation": {"Text": truncate(&f.remediation, RECOMMENDATION_MAX)}},

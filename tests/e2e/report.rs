@@ -549,3 +549,116 @@ fn a_status_filter_lists_some_findings_and_counts_them_all() {
     assert_eq!(code, 2);
     assert!(err.contains("passed") && err.contains("fail"), "{err}");
 }
+
+/// Every ASFF finding is valid BatchImportFindings input by Security Hub's own API model
+/// (botocore's, through tests/tools/asff-validate, which adds the model's enums, patterns and
+/// maximums and the documented text limits): the example, plus a member account that could
+/// not be read, a waiver reason longer than a ProductFields value may be, and an ISO region.
+#[test]
+fn asff_is_valid_batch_import_findings_input() {
+    let dir = temp_dir("report-asff-model");
+    let text = std::fs::read_to_string(example()).unwrap();
+    let mut snapshot: Value = serde_json::from_str(&text).unwrap();
+    snapshot["collection_errors"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "account_id": "210987654321", "region": "global", "service": "sts",
+            "operation": "AssumeRole", "error": "access_denied", "error_code": "AccessDenied",
+            "message": "not authorized to perform sts:AssumeRole", "resource": null
+        }));
+    let member = write(
+        &dir,
+        "member.json",
+        &serde_json::to_string(&snapshot).unwrap(),
+    );
+    let reason = "break-glass role, ticket SEC-42. ".repeat(100);
+    let config = write(
+        &dir,
+        "config.toml",
+        &format!(
+            "[[waivers]]\ncheck = \"execution_role_admin_privileges\"\nresource = \"arn:aws:iam::*:role/service-role/sm-admin\"\nreason = \"{reason}\"\nexpires = 2999-12-31\n"
+        ),
+    );
+    let iso = write(
+        &dir,
+        "iso.json",
+        &text
+            .replace("arn:aws:", "arn:aws-iso:")
+            .replace("us-east-1", "us-iso-east-1"),
+    );
+    let asff = |snapshot: &Path, extra: &[&str]| -> Value {
+        let out = dir.join("out.asff.json");
+        let mut args = vec![
+            "scan",
+            "--from-snapshot",
+            snapshot.to_str().unwrap(),
+            "--format",
+            "asff",
+            "--output",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = run_bin(&args, &[]);
+        assert!(code == 0 || code == 3, "{err}");
+        let check = std::process::Command::new(crate::util::python())
+            .arg(repo_root().join("tests/tools/asff-validate"))
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{} is not valid BatchImportFindings input:\n{}{}",
+            snapshot.display(),
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+    };
+
+    let doc = asff(&member, &["--config", config.to_str().unwrap()]);
+    let findings = doc["Findings"].as_array().unwrap();
+    let unreachable: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["AwsAccountId"] == "210987654321")
+        .collect();
+    assert!(!unreachable.is_empty());
+    for f in &unreachable {
+        assert_eq!(f["Resources"][0]["Partition"], "aws", "{f}");
+        assert!(
+            f["ProductArn"]
+                .as_str()
+                .unwrap()
+                .starts_with("arn:aws:securityhub:us-east-1:210987654321:"),
+            "{f}"
+        );
+        assert_eq!(f["Compliance"]["Status"], "NOT_AVAILABLE");
+    }
+    let muted = findings
+        .iter()
+        .find(|f| f["Workflow"]["Status"] == "SUPPRESSED")
+        .unwrap();
+    let kept = muted["ProductFields"]["sagemaker-auditor/WaiverReason"]
+        .as_str()
+        .unwrap();
+    assert_eq!(kept.chars().count(), 2048);
+    assert!(kept.ends_with('…') && reason.starts_with(kept.trim_end_matches('…')));
+    for f in findings {
+        assert_eq!(
+            f["FindingProviderFields"]["Severity"]["Label"],
+            f["Severity"]["Label"]
+        );
+        assert_eq!(f["FindingProviderFields"]["Types"], f["Types"]);
+    }
+
+    let doc = asff(&iso, &[]);
+    let f = &doc["Findings"][0];
+    assert_eq!(f["Resources"][0]["Partition"], "aws-us-iso", "{f}");
+    assert!(
+        f["ProductArn"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws-iso:securityhub:us-iso-east-1:"),
+        "{f}"
+    );
+}
