@@ -1,5 +1,8 @@
-//! OCSF 1.1 Compliance Finding (class 2003), the shape Amazon Security Lake ingests: one
-//! event per finding, as a JSON array.
+//! OCSF 1.1.0 Compliance Finding events (class 2003) with the `cloud` profile, one per
+//! finding, as a JSON array: valid against the OCSF 1.1.0 schema (the tests check every event
+//! with tests/tools/ocsf-validate against the vendored schema source). A JSON array is not
+//! what Amazon Security Lake ingests: a custom source takes OCSF in Parquet, one class per
+//! source, under `ext/<source>/region=…/accountId=…/eventDay=…`.
 
 use serde_json::{Value, json};
 
@@ -20,13 +23,34 @@ pub fn render(report: &Report) -> String {
                 Severity::High => (4, "High"),
                 Severity::Critical => (5, "Critical"),
             };
-            // Compliance status: 0 Unknown, 1 Pass, 3 Fail. A muted FAIL still fails the
-            // control; the finding itself is Suppressed.
+            // Compliance status (1.1.0 has 1 Pass, 2 Warning: "did not yield a result due to
+            // missing information", 3 Fail). A muted FAIL still fails the control; the
+            // finding itself is Suppressed. An ERROR could not be judged: Warning.
             let (compliance_status_id, compliance_status) = match f.status {
                 Status::Pass => (1, "Pass"),
                 Status::Fail | Status::Muted => (3, "Fail"),
-                Status::Error => (0, "Unknown"),
+                Status::Error => (2, "Warning"),
             };
+            // IAM is global: the event's cloud region is the scan's first region, as in
+            // ASFF, and the resource has none.
+            let global = f.region == crate::vocab::GLOBAL;
+            let region = if global {
+                report
+                    .scan
+                    .regions
+                    .first()
+                    .map_or("us-east-1", String::as_str)
+            } else {
+                f.region.as_str()
+            };
+            let mut resource = json!({
+                "uid": f.resource_arn,
+                "type": f.resource_type,
+                "data": f.evidence,
+            });
+            if !global {
+                resource["region"] = json!(f.region);
+            }
             let (status_id, status) = match f.status {
                 Status::Muted => (3, "Suppressed"),
                 _ => (1, "New"),
@@ -49,6 +73,7 @@ pub fn render(report: &Report) -> String {
                 "message": f.message,
                 "metadata": {
                     "version": OCSF_VERSION,
+                    "profiles": ["cloud"],
                     "uid": f.id,
                     "event_code": f.check_id,
                     "product": {
@@ -75,15 +100,11 @@ pub fn render(report: &Report) -> String {
                 },
                 "cloud": {
                     "provider": "AWS",
-                    "region": f.region,
+                    "region": region,
                     "account": {"uid": f.account_id, "type": "AWS Account", "type_id": 10},
                 },
-                "resources": [{
-                    "uid": f.resource_arn,
-                    "type": f.resource_type,
-                    "region": f.region,
-                    "data": f.evidence,
-                }],
+                // 1.1.0's Compliance Finding has one `resource` (`resources` came in 1.3.0).
+                "resource": resource,
                 "remediation": {"desc": f.remediation},
                 "unmapped": {
                     "domain_id": f.domain_id,

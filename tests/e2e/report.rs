@@ -152,14 +152,43 @@ fn ocsf_output_is_compliance_findings() {
         assert!(e["time"].as_i64().unwrap() > 1_600_000_000_000);
         assert!((1..=5).contains(&e["severity_id"].as_i64().unwrap()));
         assert!(e["finding_info"]["uid"].is_string());
+        // OCSF 1.1.0's Compliance Finding has one `resource` (`resources` is 1.3.0's), and
+        // `cloud` belongs to the cloud profile, which the event must name.
         assert!(
-            e["resources"][0]["uid"]
+            e["resource"]["uid"]
                 .as_str()
                 .unwrap()
                 .starts_with("arn:aws:")
         );
+        assert!(e.get("resources").is_none());
+        assert_eq!(e["metadata"]["profiles"], serde_json::json!(["cloud"]));
         assert_eq!(e["cloud"]["provider"], "AWS");
+        assert_ne!(e["cloud"]["region"], "global", "{e}");
+        if e["compliance"]["status_detail"] == "ERROR" {
+            assert_eq!(e["compliance"]["status_id"], 2, "{e}");
+        }
     }
+    // Every event is valid against the OCSF 1.1.0 schema source (vendored in
+    // tests/ocsf-schema-1.1.0), compiled and checked by tests/tools/ocsf-validate.
+    let dir = temp_dir("report-ocsf-schema");
+    let events_file = write(&dir, "events.json", &out);
+    let check = std::process::Command::new(crate::util::python())
+        .arg(repo_root().join("tests/tools/ocsf-validate"))
+        .arg(repo_root().join("tests/ocsf-schema-1.1.0"))
+        .arg(&events_file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "OCSF events invalid for 1.1.0:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let errors = events
+        .iter()
+        .filter(|e| e["compliance"]["status_detail"] == "ERROR")
+        .count();
+    assert!(errors > 0, "the example has ERROR results");
     let admin = events
         .iter()
         .find(|e| {
