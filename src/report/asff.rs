@@ -58,24 +58,12 @@ fn hub_partition(arn_partition: &str) -> &'static str {
     }
 }
 
-/// Global resources (IAM) are reported in the first region the scan covered.
-fn home_region<'a>(report: &'a Report, finding: &'a Finding) -> &'a str {
-    if finding.region != crate::vocab::GLOBAL {
-        return &finding.region;
-    }
-    report
-        .scan
-        .regions
-        .first()
-        .map_or("us-east-1", String::as_str)
-}
-
 pub fn render(report: &Report) -> String {
     let findings: Vec<Value> = report
         .findings
         .iter()
         .map(|f| {
-            let region = home_region(report, f);
+            let region = crate::report::home_region(report, f);
             let partition = arn_partition(f, region);
             let severity = match f.severity {
                 Severity::Info => "INFORMATIONAL",

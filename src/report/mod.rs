@@ -18,6 +18,20 @@ pub use findings::{Finding, Outcome, Report, Status};
 
 /// The one writer of a findings report, in any format; `color` styles the table for a
 /// terminal. JSON, the largest, is serialised straight to `w`.
+/// The region a finding is reported in where a format needs a real one (ASFF's `Region`,
+/// OCSF's `cloud.region`): its own, or for global resources (IAM, whose findings say
+/// `global`) the first region the scan covered.
+pub(crate) fn home_region<'a>(report: &'a Report, finding: &'a Finding) -> &'a str {
+    if finding.region != crate::vocab::GLOBAL {
+        return &finding.region;
+    }
+    report
+        .scan
+        .regions
+        .first()
+        .map_or("us-east-1", String::as_str)
+}
+
 pub fn write(
     report: &Report,
     format: crate::vocab::ReportFormat,

@@ -34,15 +34,7 @@ pub fn render(report: &Report) -> String {
             // IAM is global: the event's cloud region is the scan's first region, as in
             // ASFF, and the resource has none.
             let global = f.region == crate::vocab::GLOBAL;
-            let region = if global {
-                report
-                    .scan
-                    .regions
-                    .first()
-                    .map_or("us-east-1", String::as_str)
-            } else {
-                f.region.as_str()
-            };
+            let region = crate::report::home_region(report, f);
             let mut resource = json!({
                 "uid": f.resource_arn,
                 "type": f.resource_type,
