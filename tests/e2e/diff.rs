@@ -41,20 +41,20 @@ fn snapshots(dir: &Path) -> (PathBuf, PathBuf) {
     (old, new)
 }
 
-fn report(dir: &Path, snapshot: &Path, name: &str) -> PathBuf {
+/// `scan --from-snapshot SNAPSHOT --format json` (with `extra`) into DIR/NAME.
+fn report(dir: &Path, snapshot: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let out = dir.join(name);
-    let (code, _, err) = run_bin(
-        &[
-            "scan",
-            "--from-snapshot",
-            snapshot.to_str().unwrap(),
-            "--format",
-            "json",
-            "--output",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let mut args = vec![
+        "scan",
+        "--from-snapshot",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = run_bin(&args, &[]);
     assert!(code == 0 || code == 3, "{err}");
     out
 }
@@ -83,8 +83,8 @@ fn arns(list: &Value) -> Vec<&str> {
 fn two_reports_new_resolved_and_fail_on() {
     let dir = temp_dir("diff-reports");
     let (old_snapshot, new_snapshot) = snapshots(&dir);
-    let old = report(&dir, &old_snapshot, "old.json");
-    let new = report(&dir, &new_snapshot, "new.json");
+    let old = report(&dir, &old_snapshot, "old.json", &[]);
+    let new = report(&dir, &new_snapshot, "new.json", &[]);
 
     let d = json(&old, &new);
     assert_eq!(d["compared"], "report");
@@ -119,20 +119,7 @@ fn two_reports_new_resolved_and_fail_on() {
     );
 
     // A filtered report says that absence may be filtering.
-    let filtered = dir.join("filtered.json");
-    let (code, _, err) = run_bin(
-        &[
-            "scan",
-            "--from-snapshot",
-            new_snapshot.to_str().unwrap(),
-            "--status",
-            "fail",
-            "--output",
-            filtered.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert!(code == 0 || code == 3, "{err}");
+    let filtered = report(&dir, &new_snapshot, "filtered.json", &["--status", "fail"]);
     let (_, table, _) = diff(&old, &filtered, &[]);
     assert!(
         table.contains("note: NEW lists only FAIL findings"),
@@ -211,7 +198,7 @@ fn two_snapshots_resources_and_findings_in_rendered_markdown() {
     assert_eq!(tables[0][1][1], "PASS → FAIL");
 
     // Not two of a kind: refused with exit 2 naming both files.
-    let old_report = report(&dir, &old, "old.json");
+    let old_report = report(&dir, &old, "old.json", &[]);
     let (code, _, err) = diff(&old_report, &new, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("must both be"), "{err}");
