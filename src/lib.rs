@@ -13,6 +13,7 @@ pub mod cli;
 pub(crate) mod cmd;
 pub mod collect;
 pub mod config;
+pub mod export;
 pub mod exporter;
 pub(crate) mod fsutil;
 pub mod pipeline;

@@ -91,6 +91,12 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
         pipeline::attribute(&mut report, &snapshot, &snapshot.events, &snapshot.events);
     }
     pipeline::log_completed(&snapshot, &report, started.elapsed().as_secs_f64());
+    // Security Hub takes the complete report (PASS findings end what was fixed); a failed
+    // export is logged and changes neither the report nor the exit code.
+    if let Some(hub) = &config.export.security_hub {
+        crate::export::security_hub::export(&config, hub, &judge.policies, &report, Vec::new())
+            .await;
+    }
     let to_terminal = std::io::stdout().is_terminal() && args.output_file.is_none();
     let output = args.output.unwrap_or(Output::Report(if to_terminal {
         ReportFormat::Table

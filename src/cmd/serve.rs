@@ -152,6 +152,9 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
     restore_gauges(&store, &exporter);
     exporter.metrics.config_loaded(true);
     exporter.metrics.known_checks(known_checks(&loaded));
+    if loaded.config.export.security_hub.is_some() {
+        exporter.metrics.export_enabled("security_hub");
+    }
     let web = WebState::new(&loaded.web);
     let (tls, users) = (
         loaded.web.tls.is_some(),
@@ -278,6 +281,9 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
     logs.set_level(&loaded.config.serve.log_level);
     let checks = loaded.judge.policies.checks().len();
     daemon.exporter.metrics.known_checks(known_checks(&loaded));
+    if loaded.config.export.security_hub.is_some() {
+        daemon.exporter.metrics.export_enabled("security_hub");
+    }
     *daemon.loaded.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
     if schedule_changed && let Err(e) = scheduler.restart().await {
         tracing::error!(error = %e, "cannot apply the new schedule; the old one stays");
@@ -607,9 +613,55 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     metrics.scan_completed(seconds, &snapshot, &report);
     metrics.studio_logins(&new_events, &report.tally);
     log_completed(&snapshot, &report, seconds);
+    if let Some(hub) = &loaded.config.export.security_hub {
+        export_to_security_hub(&daemon, &loaded, hub, &report).await;
+    }
     // `/api/findings` serves (and the daemon keeps) what the report files list.
     let _ = report.keep_statuses(&loaded.config.output.statuses);
     daemon.exporter.publish(report);
+}
+
+/// The scan's findings into Security Hub, with the archives earlier exports failed to
+/// deliver; what is still undelivered is kept in the history for the next scan.
+async fn export_to_security_hub(
+    daemon: &Daemon,
+    loaded: &Loaded,
+    hub: &crate::config::SecurityHubExport,
+    report: &Report,
+) {
+    use crate::export::security_hub;
+    let pending = {
+        let store = daemon.store.lock().unwrap_or_else(PoisonError::into_inner);
+        store.hub_pending().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot read the undelivered Security Hub archives; sending this scan's only");
+            Vec::new()
+        })
+    };
+    let outcome =
+        security_hub::export(&loaded.config, hub, &loaded.judge.policies, report, pending).await;
+    let undelivered = security_hub::undelivered_archives(&outcome);
+    let kept = {
+        let mut store = daemon.store.lock().unwrap_or_else(PoisonError::into_inner);
+        match store.set_hub_pending(&undelivered, report.scan.finished_at) {
+            Ok(given_up) => {
+                if given_up > 0 {
+                    tracing::warn!(
+                        given_up,
+                        "Security Hub archives undelivered for 90 days are given up (Security Hub has deleted those findings)"
+                    );
+                }
+                undelivered.len() - given_up
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot keep the undelivered Security Hub archives; they are not retried");
+                0
+            }
+        }
+    };
+    daemon
+        .exporter
+        .metrics
+        .export_completed("security_hub", &outcome, kept);
 }
 
 fn judge_and_record(

@@ -91,6 +91,17 @@ pub struct AssumedRole {
 }
 
 impl AssumedRole {
+    /// The role of `target` in `partition`, assumed at first use (by the identity cache of the
+    /// clients it is given to), not now: the exports reach accounts the scan already reached.
+    pub fn lazy(sts: aws_sdk_sts::Client, partition: &str, target: &AccountTarget) -> Arc<Self> {
+        Arc::new(Self {
+            sts,
+            role_arn: crate::vocab::Arn::iam_role(partition, &target.id, &target.role_name),
+            external_id: target.external_id.clone(),
+            current: Mutex::new(None),
+        })
+    }
+
     async fn fetch(
         &self,
     ) -> Result<

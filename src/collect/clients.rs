@@ -187,6 +187,10 @@ impl AwsClients {
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         client!(self, aws_sdk_cloudtrail, Region::new(region.to_string()))
     }
+
+    pub fn securityhub(&self, region: &str) -> aws_sdk_securityhub::Client {
+        client!(self, aws_sdk_securityhub, Region::new(region.to_string()))
+    }
 }
 
 /// A shared provider as an owned one ([`SharedCredentialsProvider`] wants ownership; the

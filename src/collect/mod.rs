@@ -25,7 +25,9 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
+pub use accounts::AssumedRole;
 pub use clients::{ApiCallCounter, AwsClients, ClientSettings};
+pub(crate) use error::classify as classify_error;
 pub use iam::ManagedPolicyCache;
 
 use crate::config::AccountsConfig;

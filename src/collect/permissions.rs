@@ -28,6 +28,15 @@ pub fn hub_actions() -> BTreeSet<&'static str> {
     super::accounts::HUB_ACTIONS.iter().copied().collect()
 }
 
+/// What `[export.security_hub]` calls in each scanned account, with the account's own
+/// credentials (`deploy/iam/scanner-security-hub.json`).
+pub fn security_hub_export_actions() -> BTreeSet<&'static str> {
+    crate::export::security_hub::ACTIONS
+        .iter()
+        .copied()
+        .collect()
+}
+
 /// The IAM action of an operation as the call counter names it (`efs`/`DescribeFileSystems`
 /// → `elasticfilesystem:DescribeFileSystems`).
 pub fn action_of(service: &str, operation: &str) -> String {

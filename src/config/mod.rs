@@ -5,6 +5,7 @@
 mod accounts;
 pub mod checks;
 mod cloudtrail;
+mod export;
 mod output;
 mod raw;
 mod regions;
@@ -19,6 +20,7 @@ use toml::Spanned;
 pub use crate::vocab::ReportFormat;
 pub use accounts::{AccountTarget, AccountsConfig, OrganizationConfig, Shard, is_account_id};
 pub use cloudtrail::CloudTrailConfig;
+pub use export::{ExportConfig, SecurityHubExport};
 pub use output::OutputConfig;
 use raw::RawConfig;
 pub use regions::{Regions, is_region_name};
@@ -37,6 +39,8 @@ pub struct Config {
     /// Which accounts, reached how.
     pub accounts: AccountsConfig,
     pub cloudtrail: CloudTrailConfig,
+    /// `[export.*]`: Security Hub.
+    pub export: ExportConfig,
     pub endpoint_url: Option<String>,
     /// AWS calls in flight at once.
     pub concurrency: usize,
@@ -62,6 +66,7 @@ impl Default for Config {
             regions: Regions::default(),
             accounts: AccountsConfig::default(),
             cloudtrail: CloudTrailConfig::default(),
+            export: ExportConfig::default(),
             endpoint_url: None,
             concurrency: 8,
             max_attempts: 10,
@@ -268,9 +273,11 @@ impl Config {
     fn from_raw(origin: &str, text: &str, raw: RawConfig) -> Result<Self, ConfigError> {
         let v = Validator { path: origin, text };
         let defaults = Self::default();
+        let regions = v.regions(raw.regions.as_ref())?;
         Ok(Self {
             source: None,
-            regions: v.regions(raw.regions.as_ref())?,
+            export: v.export(raw.export.as_ref(), &regions)?,
+            regions,
             endpoint_url: v.endpoint_url(raw.endpoint_url.as_ref())?,
             concurrency: v.int_in(
                 "concurrency",

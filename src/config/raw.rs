@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::accounts::{RawAccount, RawOrganization};
 use super::cloudtrail::RawCloudTrail;
+use super::export::RawExport;
 use super::output::RawOutput;
 use super::serve::RawServe;
 use super::waivers::RawWaiver;
@@ -35,4 +36,5 @@ pub(super) struct RawConfig {
     pub accounts: Option<Vec<Spanned<RawAccount>>>,
     pub organization: Option<Spanned<RawOrganization>>,
     pub cloudtrail: Option<RawCloudTrail>,
+    pub export: Option<RawExport>,
 }

@@ -403,3 +403,46 @@ fn bad_accounts_name_their_key_and_line() {
     let e = err("[[accounts]]\nid = \"111111111111\"\n");
     assert!(e.contains("role_name"), "{e}");
 }
+
+#[test]
+fn export_security_hub_is_read_and_checked() {
+    let parse = |text: &str| Config::parse("test.toml", text).unwrap().export;
+    // Absent, or switched off: no export.
+    assert_eq!(parse("").security_hub, None);
+    assert_eq!(
+        parse("[export.security_hub]\nenabled = false\n").security_hub,
+        None
+    );
+    // Writing the section turns it on; each finding into its own region's hub by default.
+    assert_eq!(
+        parse("[export.security_hub]\n").security_hub,
+        Some(SecurityHubExport { region: None })
+    );
+    assert_eq!(
+        parse("regions = [\"eu-west-1\", \"us-east-1\"]\n[export.security_hub]\nenabled = true\nregion = \"eu-west-1\"\n")
+            .security_hub,
+        Some(SecurityHubExport {
+            region: Some("eu-west-1".into())
+        })
+    );
+    let e = err("[export.security_hub]\nregion = \"europe\"\n");
+    assert!(
+        e.starts_with("test.toml:2: `export.security_hub.region`: \"europe\" is not a region name"),
+        "{e}"
+    );
+    let e = err("regions = [\"cn-north-1\"]\n\n[export.security_hub]\nregion = \"us-east-1\"\n");
+    assert!(
+        e.starts_with("test.toml:4: `export.security_hub.region`:") && e.contains("partition aws,"),
+        "{e}"
+    );
+    let e = err("[export.security_hub]\nbucket = \"x\"\n");
+    assert!(
+        e.starts_with("test.toml:2:") && e.contains("unknown field `bucket`"),
+        "{e}"
+    );
+    let e = err("[export.s3]\nbucket = \"x\"\n");
+    assert!(
+        e.starts_with("test.toml:1:") && e.contains("unknown field `s3`"),
+        "{e}"
+    );
+}

@@ -37,6 +37,13 @@ pub const SCAN_IN_PROGRESS: &str = "scan_in_progress";
 pub const CONFIG_RELOADS_TOTAL: &str = "config_reloads_total";
 pub const FINDINGS_OPENED_TOTAL: &str = "findings_opened_total";
 pub const FINDINGS_RESOLVED_TOTAL: &str = "findings_resolved_total";
+/// Findings sent to an export (`destination` `security_hub`) by `result`: `imported`
+/// (archived ones included), `archived`, `failed`.
+pub const EXPORTED_FINDINGS_TOTAL: &str = "exported_findings_total";
+/// Findings the last export of a destination failed to deliver (0 when all went through).
+pub const EXPORT_FAILED_FINDINGS: &str = "export_failed_findings";
+/// Security Hub archives (resolved findings) not yet delivered, retried at every scan.
+pub const EXPORT_PENDING_ARCHIVES: &str = "export_pending_archives";
 pub const EVALUATION_ERRORS: &str = "evaluation_errors";
 pub const STUDIO_LOGINS_TOTAL: &str = "studio_logins_total";
 pub const CLOUDTRAIL_UNREAD_SECONDS: &str = "cloudtrail_unread_seconds";
@@ -66,6 +73,9 @@ pub fn names() -> Vec<String> {
         FINDINGS_OPENED_TOTAL,
         FINDINGS_RESOLVED_TOTAL,
         STUDIO_LOGINS_TOTAL,
+        EXPORTED_FINDINGS_TOTAL,
+        EXPORT_FAILED_FINDINGS,
+        EXPORT_PENDING_ARCHIVES,
     ]
     .iter()
     .map(|n| format!("{PREFIX}_{n}"))
@@ -96,6 +106,9 @@ pub struct Metrics {
     findings_opened: IntCounterVec,
     findings_resolved: IntCounterVec,
     studio_logins: IntCounterVec,
+    exported: IntCounterVec,
+    export_failed: IntGaugeVec,
+    export_pending: IntGaugeVec,
     /// Label sets of the gauges as last published, to remove the ones that disappear.
     published: Mutex<Published>,
 }
@@ -247,6 +260,21 @@ impl Metrics {
                 "Studio sign-ins (CloudTrail CreatePresignedDomainUrl) by domain, counted once each as the daemon first sees them.",
                 &["account_id", "region", "domain_id"],
             ),
+            exported: counter_vec(
+                EXPORTED_FINDINGS_TOTAL,
+                "Findings sent to an export destination (security_hub), by result: imported (archived ones included), archived, failed.",
+                &["destination", "result"],
+            ),
+            export_failed: gauge_vec(
+                EXPORT_FAILED_FINDINGS,
+                "Findings the last export to a destination failed to deliver (0: all delivered).",
+                &["destination"],
+            ),
+            export_pending: gauge_vec(
+                EXPORT_PENDING_ARCHIVES,
+                "Resolved findings whose archiving in Security Hub is not yet delivered; retried at every scan.",
+                &["destination"],
+            ),
             published: Mutex::new(Published::default()),
             registry,
         }
@@ -273,6 +301,39 @@ impl Metrics {
         TextEncoder::new()
             .encode_to_string(&self.registry.gather())
             .unwrap_or_default()
+    }
+
+    /// An export destination is configured: its series exist from the start, at 0, so that
+    /// `increase()` sees the first failure.
+    pub fn export_enabled(&self, destination: &str) {
+        for result in ["imported", "archived", "failed"] {
+            self.exported.with_label_values(&[destination, result]);
+        }
+        self.export_failed.with_label_values(&[destination]);
+        self.export_pending.with_label_values(&[destination]);
+    }
+
+    /// What one export to `destination` did; `pending` archives remain undelivered.
+    pub fn export_completed(
+        &self,
+        destination: &str,
+        outcome: &crate::export::security_hub::Outcome,
+        pending: usize,
+    ) {
+        let count = |result: &str, n: usize| {
+            self.exported
+                .with_label_values(&[destination, result])
+                .inc_by(n as u64)
+        };
+        count("imported", outcome.imported);
+        count("archived", outcome.archived);
+        count("failed", outcome.failed.len());
+        self.export_failed
+            .with_label_values(&[destination])
+            .set(outcome.failed.len() as i64);
+        self.export_pending
+            .with_label_values(&[destination])
+            .set(pending as i64);
     }
 
     pub fn scan_started(&self) {

@@ -18,7 +18,7 @@ use crate::snapshot::{ControlPlaneEvent, EventSpan};
 use crate::vocab::Severity;
 
 /// Bumped with every schema change; `open` migrates older files forward.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans (
@@ -84,7 +84,18 @@ CREATE TABLE IF NOT EXISTS published_gauges (
     scan_id TEXT NOT NULL,
     gauges TEXT NOT NULL
 );
+-- Version 6: the Security Hub archives (ASFF JSON) an export could not deliver: sent again
+-- at the next scan, so that a resolved finding never stays active in Security Hub.
+CREATE TABLE IF NOT EXISTS hub_pending (
+    id TEXT PRIMARY KEY,
+    finding TEXT NOT NULL,
+    since TEXT NOT NULL
+);
 ";
+
+/// How long an undelivered Security Hub archive is retried: Security Hub itself deletes an
+/// active finding 90 days after its last update.
+pub const HUB_PENDING_DAYS: i64 = 90;
 
 /// The most a gap between two scans counts for retention (see [`Store::prune`]).
 pub const MAX_GAP: chrono::TimeDelta = chrono::TimeDelta::days(1);
@@ -380,6 +391,75 @@ impl Store {
         tx.commit().map_err(err)?;
         report.history = Some(history);
         Ok(recorded)
+    }
+
+    /// The Security Hub archives earlier exports failed to deliver. A row that no longer
+    /// parses (written by another version) is dropped with a warning.
+    pub fn hub_pending(&self) -> Result<Vec<crate::report::asff::AsffFinding>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, finding FROM hub_pending ORDER BY id")
+            .map_err(self.err())?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(self.err())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, text) = row.map_err(self.err())?;
+            match serde_json::from_str(&text) {
+                Ok(finding) => out.push(finding),
+                Err(e) => {
+                    tracing::warn!(id, error = %e, "an undelivered Security Hub archive is unreadable; dropped")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the undelivered archives with `pending` (what this export failed to
+    /// deliver), keeping when each first failed; those failing for longer than
+    /// [`HUB_PENDING_DAYS`] are given up (Security Hub has deleted the finding by then).
+    pub fn set_hub_pending(
+        &mut self,
+        pending: &[crate::report::asff::AsffFinding],
+        now: DateTime<Utc>,
+    ) -> Result<usize, StateError> {
+        let path = self.path.display().to_string();
+        let err = |source| StateError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(err)?;
+        let since: HashMap<String, String> = {
+            let mut stmt = tx
+                .prepare("SELECT id, since FROM hub_pending")
+                .map_err(err)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(err)?;
+            rows.collect::<Result<_, _>>().map_err(err)?
+        };
+        tx.execute("DELETE FROM hub_pending", []).map_err(err)?;
+        let cutoff = now - chrono::TimeDelta::days(HUB_PENDING_DAYS);
+        let mut given_up = 0;
+        for finding in pending {
+            let first = since
+                .get(&finding.id)
+                .cloned()
+                .unwrap_or_else(|| now.to_rfc3339_opts(SecondsFormat::Millis, true));
+            if parse_time(&first) < cutoff {
+                given_up += 1;
+                continue;
+            }
+            let text = serde_json::to_string(finding).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO hub_pending (id, finding, since) VALUES (?1, ?2, ?3)",
+                params![finding.id, text, first],
+            )
+            .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(given_up)
     }
 
     /// The gauges of the last scan recorded with them (see [`Store::record_scan`]), as JSON.

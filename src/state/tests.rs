@@ -745,3 +745,39 @@ fn findings_out_of_scope_past_the_retention_are_closed_as_such_not_resolved() {
     assert_eq!(row.resolution.as_deref(), Some("resolved"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn undelivered_hub_archives_are_kept_until_delivered_or_90_days_old() {
+    use crate::report::asff;
+    let (mut s, _dir) = store();
+    let now = Utc::now();
+    let archive = |check: &str| {
+        let row = crate::report::history::ResolvedFinding {
+            id: format!("{check}-id"),
+            check_id: check.into(),
+            severity: Severity::High,
+            resource_type: "domain".into(),
+            resource_arn: "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1".into(),
+            account_id: "123456789012".into(),
+            region: "us-east-1".into(),
+            first_seen: now,
+            last_seen: now,
+            resolved_at: now,
+        };
+        asff::resolved(&row, "title", "scan", "us-east-1")
+    };
+    assert!(s.hub_pending().unwrap().is_empty());
+    let (a, b) = (archive("a"), archive("b"));
+    assert_eq!(s.set_hub_pending(&[a.clone(), b.clone()], now).unwrap(), 0);
+    assert_eq!(s.hub_pending().unwrap(), vec![a.clone(), b.clone()]);
+    // The next export delivered `a`: only `b` stays, with when it first failed.
+    assert_eq!(s.set_hub_pending(std::slice::from_ref(&b), now).unwrap(), 0);
+    assert_eq!(s.hub_pending().unwrap(), vec![b.clone()]);
+    // Still failing 91 days after it first failed: given up.
+    let later = now + chrono::TimeDelta::days(91);
+    assert_eq!(
+        s.set_hub_pending(std::slice::from_ref(&b), later).unwrap(),
+        1
+    );
+    assert!(s.hub_pending().unwrap().is_empty());
+}

@@ -65,6 +65,12 @@ fn readonly_policy_grants_exactly_what_the_collectors_call() {
     );
     // The scanner's own identity, to reach the member accounts.
     assert_grants_exactly("deploy/iam/scanner-hub.json", permissions::hub_actions());
+    // [export.security_hub]: in every scanned account (Security Hub takes an account's
+    // findings only from that account).
+    assert_grants_exactly(
+        "deploy/iam/scanner-security-hub.json",
+        permissions::security_hub_export_actions(),
+    );
 }
 
 #[test]

@@ -203,6 +203,18 @@ fn member_role_template_matches_the_policies() {
         read("deploy/iam/scanner-readonly.json"),
         "the template's policy differs from deploy/iam/scanner-readonly.json"
     );
+    // The optional Security Hub policy, only with SecurityHubExport = true.
+    assert_eq!(
+        role["Policies"][1]["Fn::If"][0], "ExportsToSecurityHub",
+        "{:#}",
+        role["Policies"]
+    );
+    assert_eq!(
+        role["Policies"][1]["Fn::If"][1]["PolicyDocument"],
+        read("deploy/iam/scanner-security-hub.json"),
+        "the template's Security Hub policy differs from deploy/iam/scanner-security-hub.json"
+    );
+    assert_eq!(role["Policies"][1]["Fn::If"][2]["Ref"], "AWS::NoValue");
     let name = template["Parameters"]["RoleName"]["Default"]
         .as_str()
         .unwrap();

@@ -24,5 +24,6 @@ mod proxy;
 mod reference;
 mod report;
 mod scan;
+mod security_hub;
 mod teardown;
 mod util;

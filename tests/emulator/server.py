@@ -37,6 +37,20 @@ Added or corrected, as AWS behaves:
   model (the reference for field names and enums): a request outside it answers
   ValidationException, a response outside it 500, each naming the misfit.
 
+- Security Hub `BatchImportFindings` as AWS judges it (moto takes anything): refused with
+  `InvalidAccessException` unless Security Hub is enabled in the account and region
+  (`EnableSecurityHub`); a finding is rejected (`FailedFindings`) unless its `AwsAccountId` is
+  the caller's account and its `ProductArn` the caller's default product in the called region
+  ("the identifier of the account that you are calling BatchImportFindings from needs to be
+  the same as the AwsAccountId attribute for the finding",
+  https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchImportFindings.html); an
+  update keeps what the customer owns (`Note`, `UserDefinedFields`, `VerificationState`,
+  `Workflow`: "BatchImportFindings cannot be used to update" them) and the top-level
+  `Severity`/`Types` follow `FindingProviderFields`. Requests and responses are checked
+  against botocore's model like SageMaker's. Test knob: a finding whose resource id contains
+  `emulator-reject-import` is rejected with `InvalidInput`, as AWS rejects a finding it
+  cannot take while taking the rest of the batch.
+
 States AWS reaches on its own (a failed app, a month of running) are set by tags with the
 `emulator:` prefix on the create call; they are consumed, not stored as tags:
 `emulator:status`, `emulator:failure-reason`, `emulator:creation-time` (ISO 8601),
@@ -1033,6 +1047,64 @@ def _checked(service, original):
 
 SageMakerResponse.call_action = _checked("sagemaker", SageMakerResponse.call_action)
 CloudTrailResponse.call_action = _checked("cloudtrail", CloudTrailResponse.call_action)
+
+
+# --- Security Hub BatchImportFindings ---------------------------------------------------------
+
+from moto.securityhub.models import Finding as _HubFinding
+from moto.securityhub.responses import SecurityHubResponse
+
+# Customer-owned: a provider's BatchImportFindings update leaves them as they are.
+_HUB_CUSTOMER_FIELDS = ("Note", "UserDefinedFields", "VerificationState", "Workflow")
+
+
+def batch_import_findings(self):
+    backend = self.securityhub_backend
+    account, region = self.current_account, self.region
+    if not backend.enabled:
+        return 401, {"status": 401, "x-amzn-errortype": "InvalidAccessException"}, json.dumps({
+            "__type": "InvalidAccessException",
+            "Code": "InvalidAccessException",
+            "Message": f"Account {account} is not subscribed to AWS Security Hub",
+        })
+    body = json.loads(self.body or "{}")
+    partition = get_partition(region)
+    product = f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+    failed = []
+    success = 0
+    by_id = {f.id: f for f in backend.findings}
+    for data in body.get("Findings", []):
+        fid = data.get("Id", "")
+        problem = None
+        if data.get("AwsAccountId") != account:
+            problem = ("AccessDeniedException",
+                       f"AwsAccountId {data.get('AwsAccountId')} is not the calling account {account}")
+        elif data.get("ProductArn") != product:
+            problem = ("InvalidInput", f"ProductArn {data.get('ProductArn')} is not {product}")
+        elif any("emulator-reject-import" in r.get("Id", "") for r in data.get("Resources", [])):
+            problem = ("InvalidInput", "rejected by the emulator's test knob")
+        if problem:
+            failed.append({"Id": fid, "ErrorCode": problem[0], "ErrorMessage": problem[1]})
+            continue
+        provider = data.get("FindingProviderFields", {})
+        for key in ("Severity", "Types"):
+            if key in provider:
+                data[key] = provider[key]
+        existing = by_id.get(fid)
+        if existing is None:
+            finding = _HubFinding(fid, data)
+            backend.findings.append(finding)
+            by_id[fid] = finding
+        else:
+            kept = {k: existing.data[k] for k in _HUB_CUSTOMER_FIELDS if k in existing.data}
+            existing.data.update(data)
+            existing.data.update(kept)
+        success += 1
+    return json.dumps({"FailedCount": len(failed), "FailedFindings": failed, "SuccessCount": success})
+
+
+SecurityHubResponse.batch_import_findings = batch_import_findings
+SecurityHubResponse.call_action = _checked("securityhub", SecurityHubResponse.call_action)
 
 
 # --- STS AssumeRole --------------------------------------------------------------------------
