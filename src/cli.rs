@@ -77,7 +77,8 @@ pub enum Command {
         /// Another directory of policies (repeatable), besides the config's `policy_dirs`.
         #[arg(long = "policy-dir", value_name = "DIR")]
         policy_dirs: Vec<PathBuf>,
-        /// Scan only the accounts of shard K of N (like 2/3); overrides `shard` of the config.
+        /// Scan only the accounts of shard K of N (like 2/3), or of a 0-based index I of N
+        /// (`index=I/N`: a StatefulSet's pod index); overrides `shard` of the config.
         #[arg(long, value_name = "K/N")]
         shard: Option<Shard>,
         /// TLS and basic auth of the endpoints: a web config file as Prometheus exporters
@@ -195,7 +196,8 @@ pub struct ScanArgs {
     )]
     pub statuses: Vec<Status>,
     /// Scan only the accounts of shard K of N (like 2/3): N replicas with K = 1..N split the
-    /// accounts between them. Overrides `shard` of the config.
+    /// accounts between them; `index=I/N` takes a 0-based I (a StatefulSet's pod index).
+    /// Overrides `shard` of the config.
     #[arg(long, value_name = "K/N", conflicts_with = "from_snapshot")]
     pub shard: Option<Shard>,
 }

@@ -22,8 +22,23 @@ pub fn validate(config: &std::path::Path, policy_dirs: &[PathBuf]) -> Result<Exi
     if let Some(web) = &config.serve.web_config_file {
         crate::exporter::web::WebConfig::load(web)?;
     }
+    let mut exports = Vec::new();
+    if let Some(hub) = &config.export.security_hub {
+        exports.push(match &hub.region {
+            Some(region) => format!("security_hub into {region}"),
+            None => "security_hub".to_string(),
+        });
+    }
+    if let Some(s3) = &config.export.s3 {
+        exports.push(format!("s3://{}/{}", s3.bucket, s3.prefix));
+    }
+    let exports = if exports.is_empty() {
+        "none".to_string()
+    } else {
+        exports.join(", ")
+    };
     println!(
-        "{}: valid ({}, schedule {:?}, {} checks, {} waiver(s))",
+        "{}: valid ({}, schedule {:?}, {} checks, {} waiver(s), exports: {exports})",
         config
             .source
             .as_deref()

@@ -135,6 +135,11 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
         }
     }
 
+    // Written after the local output, which never depends on it; a failure is logged.
+    if let Some(s3) = &config.export.s3 {
+        crate::export::s3::export(&config, s3, &report, Vec::new()).await;
+    }
+
     Ok(if fails {
         ExitCode::from(3)
     } else {

@@ -152,8 +152,12 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
     restore_gauges(&store, &exporter);
     exporter.metrics.config_loaded(true);
     exporter.metrics.known_checks(known_checks(&loaded));
+    exporter.metrics.shard(loaded.config.accounts.shard);
     if loaded.config.export.security_hub.is_some() {
         exporter.metrics.export_enabled("security_hub");
+    }
+    if loaded.config.export.s3.is_some() {
+        exporter.metrics.s3_export_enabled();
     }
     let web = WebState::new(&loaded.web);
     let (tls, users) = (
@@ -281,8 +285,12 @@ async fn reload(daemon: &Daemon, sources: &Sources, logs: &LogControl, scheduler
     logs.set_level(&loaded.config.serve.log_level);
     let checks = loaded.judge.policies.checks().len();
     daemon.exporter.metrics.known_checks(known_checks(&loaded));
+    daemon.exporter.metrics.shard(loaded.config.accounts.shard);
     if loaded.config.export.security_hub.is_some() {
         daemon.exporter.metrics.export_enabled("security_hub");
+    }
+    if loaded.config.export.s3.is_some() {
+        daemon.exporter.metrics.s3_export_enabled();
     }
     *daemon.loaded.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(loaded);
     if schedule_changed && let Err(e) = scheduler.restart().await {
@@ -618,6 +626,9 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     }
     // `/api/findings` serves (and the daemon keeps) what the report files list.
     let _ = report.keep_statuses(&loaded.config.output.statuses);
+    if let Some(s3) = &loaded.config.export.s3 {
+        export_to_s3(&daemon, &loaded, s3, &report).await;
+    }
     daemon.exporter.publish(report);
 }
 
@@ -662,6 +673,31 @@ async fn export_to_security_hub(
         .exporter
         .metrics
         .export_completed("security_hub", &outcome, kept);
+}
+
+/// The report's objects into S3, after those earlier scans could not write (the spool
+/// beside the history); what is still not written is spooled for the next scan.
+async fn export_to_s3(
+    daemon: &Daemon,
+    loaded: &Loaded,
+    s3: &crate::config::S3Export,
+    report: &Report,
+) {
+    use crate::export::s3::{self as s3_export, Spool};
+    let spool = Spool::new(&state_directory(&loaded.config.serve.state_file).join("s3-pending"));
+    let outcome = s3_export::export(&loaded.config, s3, report, spool.load()).await;
+    let left: Vec<_> = outcome.failed.iter().map(|f| f.object.clone()).collect();
+    let pending = match spool.replace(&left) {
+        Ok(()) => left.len(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot spool the S3 objects not written; they are not retried");
+            0
+        }
+    };
+    daemon
+        .exporter
+        .metrics
+        .s3_export_completed(outcome.written, outcome.failed.len(), pending);
 }
 
 fn judge_and_record(

@@ -188,6 +188,10 @@ impl AwsClients {
         client!(self, aws_sdk_cloudtrail, Region::new(region.to_string()))
     }
 
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        client!(self, aws_sdk_s3, Region::new(region.to_string()))
+    }
+
     pub fn securityhub(&self, region: &str) -> aws_sdk_securityhub::Client {
         client!(self, aws_sdk_securityhub, Region::new(region.to_string()))
     }

@@ -37,6 +37,12 @@ pub fn security_hub_export_actions() -> BTreeSet<&'static str> {
         .collect()
 }
 
+/// What `[export.s3]` calls with the scanner's own credentials
+/// (`deploy/iam/scanner-s3-export.json`; `kms:GenerateDataKey` only with `kms_key_id`).
+pub fn s3_export_actions() -> BTreeSet<&'static str> {
+    crate::export::s3::ACTIONS.iter().copied().collect()
+}
+
 /// The IAM action of an operation as the call counter names it (`efs`/`DescribeFileSystems`
 /// → `elasticfilesystem:DescribeFileSystems`).
 pub fn action_of(service: &str, operation: &str) -> String {

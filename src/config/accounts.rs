@@ -80,11 +80,26 @@ impl Shard {
 impl FromStr for Shard {
     type Err = String;
 
+    /// `K/N` (1 ≤ K ≤ N), or `index=I/N` with a 0-based I (0 ≤ I < N: a StatefulSet's pod
+    /// index, `apps.kubernetes.io/pod-index`, through the downward API), which is shard I+1.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("{s:?} is not a shard K/N with 1 <= K <= N (like \"2/3\")");
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
-        let index: u32 = k.trim().parse().map_err(|_| bad())?;
+        let bad = || {
+            format!(
+                "{s:?} is not a shard K/N with 1 <= K <= N (like \"2/3\") or index=I/N with 0 <= I < N (like \"index=1/3\", a StatefulSet pod index)"
+            )
+        };
+        let (zero_based, rest) = match s.trim().strip_prefix("index=") {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (k, n) = rest.split_once('/').ok_or_else(bad)?;
+        let k: u32 = k.trim().parse().map_err(|_| bad())?;
         let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        let index = if zero_based {
+            k.checked_add(1).ok_or_else(bad)?
+        } else {
+            k
+        };
         if index == 0 || count == 0 || index > count {
             return Err(bad());
         }
@@ -240,6 +255,25 @@ impl Validator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pod_index_names_the_shard_after_it() {
+        let shard = |s: &str| s.parse::<Shard>();
+        assert_eq!(shard("index=0/3"), Ok(Shard { index: 1, count: 3 }));
+        assert_eq!(shard("index=2/3"), Ok(Shard { index: 3, count: 3 }));
+        assert_eq!(shard("2/3"), Ok(Shard { index: 2, count: 3 }));
+        for bad in [
+            "index=3/3",
+            "index=-1/3",
+            "index=/3",
+            "0/3",
+            "index=4294967295/3",
+            "index=1",
+        ] {
+            let e = shard(bad).unwrap_err();
+            assert!(e.contains("index=I/N with 0 <= I < N"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn shards_split_accounts_exactly_once() {

@@ -1,5 +1,6 @@
 //! `[export.*]`: where findings go besides the report files. `[export.security_hub]`: each
 //! scanned account's findings imported into its own Security Hub (BatchImportFindings).
+//! `[export.s3]`: each scan's findings as objects in an S3 bucket, partitioned for Athena.
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -10,6 +11,38 @@ use super::{ConfigError, Regions, Validator};
 pub struct ExportConfig {
     /// `[export.security_hub]` with `enabled` true (the default once the section is written).
     pub security_hub: Option<SecurityHubExport>,
+    /// `[export.s3]` with `enabled` true (the default once the section is written).
+    pub s3: Option<S3Export>,
+}
+
+/// What `[export.s3]` writes, one object per account, region and format each scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum S3Format {
+    /// OCSF 1.1.0 Compliance Finding events, one JSON object per line (`.ocsf.jsonl`).
+    Ocsf,
+    /// The report's findings, one JSON object per line (`.findings.jsonl`).
+    Json,
+}
+
+impl S3Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Ocsf => "ocsf.jsonl",
+            Self::Json => "findings.jsonl",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct S3Export {
+    pub bucket: String,
+    /// Key prefix without leading or trailing `/` (empty: the bucket's root).
+    pub prefix: String,
+    /// SSE-KMS with this key (id, ARN or `alias/…`); `None`: the bucket's default encryption.
+    pub kms_key_id: Option<String>,
+    /// The bucket's region; `None`: the default chain's region, else the first scanned one.
+    pub region: Option<String>,
+    pub formats: Vec<S3Format>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,6 +57,31 @@ pub struct SecurityHubExport {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExport {
     pub(super) security_hub: Option<Spanned<RawSecurityHub>>,
+    pub(super) s3: Option<Spanned<RawS3>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawS3 {
+    pub(super) enabled: Option<bool>,
+    pub(super) bucket: Option<Spanned<String>>,
+    pub(super) prefix: Option<Spanned<String>>,
+    pub(super) kms_key_id: Option<Spanned<String>>,
+    pub(super) region: Option<Spanned<String>>,
+    pub(super) formats: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// S3's bucket naming rules (general purpose buckets): 3–63 characters of lowercase letters,
+/// digits, dots and hyphens, beginning and ending with a letter or digit, no `..`.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
+fn is_bucket_name(name: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name.chars().all(ok_char)
+        && edge(name.chars().next())
+        && edge(name.chars().last())
+        && !name.contains("..")
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -41,7 +99,10 @@ impl Validator<'_> {
         raw: Option<&RawExport>,
         scanned: &Regions,
     ) -> Result<ExportConfig, ConfigError> {
-        let mut export = ExportConfig::default();
+        let mut export = ExportConfig {
+            s3: self.s3(raw.and_then(|r| r.s3.as_ref()))?,
+            ..Default::default()
+        };
         let Some(hub) = raw.and_then(|r| r.security_hub.as_ref()) else {
             return Ok(export);
         };
@@ -76,5 +137,107 @@ impl Validator<'_> {
         }
         export.security_hub = Some(out);
         Ok(export)
+    }
+
+    fn s3(&self, raw: Option<&Spanned<RawS3>>) -> Result<Option<S3Export>, ConfigError> {
+        let Some(spanned) = raw else {
+            return Ok(None);
+        };
+        let raw = spanned.get_ref();
+        if !raw.enabled.unwrap_or(true) {
+            return Ok(None);
+        }
+        let Some(bucket) = &raw.bucket else {
+            return self.invalid(
+                "export.s3.bucket",
+                spanned.span(),
+                "is required (the bucket the findings are written to)".into(),
+            );
+        };
+        if !is_bucket_name(bucket.get_ref()) {
+            return self.invalid(
+                "export.s3.bucket",
+                bucket.span(),
+                format!(
+                    "{:?} is not an S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)",
+                    bucket.get_ref()
+                ),
+            );
+        }
+        let mut prefix = String::new();
+        if let Some(p) = &raw.prefix {
+            let text = p.get_ref().trim_matches('/');
+            if text
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == "..")
+                && !text.is_empty()
+            {
+                return self.invalid(
+                    "export.s3.prefix",
+                    p.span(),
+                    format!("{:?} has an empty, `.` or `..` path segment", p.get_ref()),
+                );
+            }
+            prefix = text.to_string();
+        }
+        let kms_key_id = match &raw.kms_key_id {
+            Some(k) if k.get_ref().trim().is_empty() => {
+                return self.invalid(
+                    "export.s3.kms_key_id",
+                    k.span(),
+                    "must not be empty (omit it for the bucket's default encryption)".into(),
+                );
+            }
+            Some(k) => Some(k.get_ref().clone()),
+            None => None,
+        };
+        let region = match &raw.region {
+            Some(r) if !super::is_region_name(r.get_ref()) => {
+                return self.invalid(
+                    "export.s3.region",
+                    r.span(),
+                    format!(
+                        "{:?} is not a region name (like \"eu-west-1\")",
+                        r.get_ref()
+                    ),
+                );
+            }
+            Some(r) => Some(r.get_ref().clone()),
+            None => None,
+        };
+        let mut formats = vec![S3Format::Ocsf];
+        if let Some(list) = &raw.formats {
+            if list.get_ref().is_empty() {
+                return self.invalid(
+                    "export.s3.formats",
+                    list.span(),
+                    "must name at least one of ocsf, json".into(),
+                );
+            }
+            formats.clear();
+            for name in list.get_ref() {
+                let format = match name.get_ref().to_ascii_lowercase().as_str() {
+                    "ocsf" => S3Format::Ocsf,
+                    "json" => S3Format::Json,
+                    other => {
+                        return self.invalid(
+                            "export.s3.formats",
+                            name.span(),
+                            format!("{other:?} is not one of ocsf, json"),
+                        );
+                    }
+                };
+                if !formats.contains(&format) {
+                    formats.push(format);
+                }
+            }
+        }
+        Ok(Some(S3Export {
+            bucket: bucket.get_ref().clone(),
+            prefix,
+            kms_key_id,
+            region,
+            formats,
+        }))
     }
 }

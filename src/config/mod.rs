@@ -20,7 +20,7 @@ use toml::Spanned;
 pub use crate::vocab::ReportFormat;
 pub use accounts::{AccountTarget, AccountsConfig, OrganizationConfig, Shard, is_account_id};
 pub use cloudtrail::CloudTrailConfig;
-pub use export::{ExportConfig, SecurityHubExport};
+pub use export::{ExportConfig, S3Export, S3Format, SecurityHubExport};
 pub use output::OutputConfig;
 use raw::RawConfig;
 pub use regions::{Regions, is_region_name};
@@ -39,7 +39,7 @@ pub struct Config {
     /// Which accounts, reached how.
     pub accounts: AccountsConfig,
     pub cloudtrail: CloudTrailConfig,
-    /// `[export.*]`: Security Hub.
+    /// `[export.*]`: Security Hub, S3.
     pub export: ExportConfig,
     pub endpoint_url: Option<String>,
     /// AWS calls in flight at once.

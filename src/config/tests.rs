@@ -440,9 +440,100 @@ fn export_security_hub_is_read_and_checked() {
         e.starts_with("test.toml:2:") && e.contains("unknown field `bucket`"),
         "{e}"
     );
-    let e = err("[export.s3]\nbucket = \"x\"\n");
+    let e = err("[export.lake]\nbucket = \"x\"\n");
     assert!(
-        e.starts_with("test.toml:1:") && e.contains("unknown field `s3`"),
+        e.starts_with("test.toml:1:") && e.contains("unknown field `lake`"),
         "{e}"
     );
+}
+
+#[test]
+fn export_s3_is_read_and_checked() {
+    let parse = |text: &str| Config::parse("test.toml", text).unwrap().export.s3;
+    assert_eq!(parse(""), None);
+    assert_eq!(parse("[export.s3]\nenabled = false\n"), None);
+    assert_eq!(
+        parse("[export.s3]\nbucket = \"lake\"\n"),
+        Some(S3Export {
+            bucket: "lake".into(),
+            prefix: String::new(),
+            kms_key_id: None,
+            region: None,
+            formats: vec![S3Format::Ocsf],
+        })
+    );
+    assert_eq!(
+        parse(
+            "[export.s3]\nbucket = \"my.lake-1\"\nprefix = \"/a/b/\"\nkms_key_id = \"alias/audit\"\nregion = \"eu-west-1\"\nformats = [\"json\", \"OCSF\", \"json\"]\n"
+        ),
+        Some(S3Export {
+            bucket: "my.lake-1".into(),
+            prefix: "a/b".into(),
+            kms_key_id: Some("alias/audit".into()),
+            region: Some("eu-west-1".into()),
+            formats: vec![S3Format::Json, S3Format::Ocsf],
+        })
+    );
+    for (text, line, key, problem) in [
+        (
+            "[export.s3]\nprefix = \"x\"\n",
+            1,
+            "export.s3.bucket",
+            "is required",
+        ),
+        (
+            "[export.s3]\nbucket = \"My_Lake\"\n",
+            2,
+            "export.s3.bucket",
+            "is not an S3 bucket name",
+        ),
+        (
+            "[export.s3]\nbucket = \"ab\"\n",
+            2,
+            "export.s3.bucket",
+            "is not an S3 bucket name",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nprefix = \"a//b\"\n",
+            3,
+            "export.s3.prefix",
+            "empty",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nprefix = \"a/../b\"\n",
+            3,
+            "export.s3.prefix",
+            "`..`",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nkms_key_id = \" \"\n",
+            3,
+            "export.s3.kms_key_id",
+            "must not be empty",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nregion = \"moon\"\n",
+            3,
+            "export.s3.region",
+            "is not a region name",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nformats = []\n",
+            3,
+            "export.s3.formats",
+            "at least one",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nformats = [\"parquet\"]\n",
+            3,
+            "export.s3.formats",
+            "\"parquet\" is not one of ocsf, json",
+        ),
+    ] {
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!("test.toml:{line}: `{key}`:")) && e.contains(problem),
+            "{text:?}: {e}"
+        );
+    }
 }

@@ -44,6 +44,15 @@ pub const EXPORTED_FINDINGS_TOTAL: &str = "exported_findings_total";
 pub const EXPORT_FAILED_FINDINGS: &str = "export_failed_findings";
 /// Security Hub archives (resolved findings) not yet delivered, retried at every scan.
 pub const EXPORT_PENDING_ARCHIVES: &str = "export_pending_archives";
+/// Objects written to an export (`destination` `s3`) by `result`: `written`, `failed`.
+/// The shard this replica scans (`shard="K/N"`, always 1); absent when unsharded.
+pub const SHARD_INFO: &str = "shard_info";
+/// How many shards the accounts are split into (N of `K/N`); absent when unsharded. With
+/// `shard_info`, the alert rules see a shard that reports no more.
+pub const SHARDS: &str = "shards";
+pub const EXPORTED_OBJECTS_TOTAL: &str = "exported_objects_total";
+/// Objects not yet written (the daemon's spool), retried at every scan.
+pub const EXPORT_PENDING_OBJECTS: &str = "export_pending_objects";
 pub const EVALUATION_ERRORS: &str = "evaluation_errors";
 pub const STUDIO_LOGINS_TOTAL: &str = "studio_logins_total";
 pub const CLOUDTRAIL_UNREAD_SECONDS: &str = "cloudtrail_unread_seconds";
@@ -76,6 +85,10 @@ pub fn names() -> Vec<String> {
         EXPORTED_FINDINGS_TOTAL,
         EXPORT_FAILED_FINDINGS,
         EXPORT_PENDING_ARCHIVES,
+        EXPORTED_OBJECTS_TOTAL,
+        EXPORT_PENDING_OBJECTS,
+        SHARD_INFO,
+        SHARDS,
     ]
     .iter()
     .map(|n| format!("{PREFIX}_{n}"))
@@ -109,6 +122,10 @@ pub struct Metrics {
     exported: IntCounterVec,
     export_failed: IntGaugeVec,
     export_pending: IntGaugeVec,
+    exported_objects: IntCounterVec,
+    export_pending_objects: IntGaugeVec,
+    shard_info: IntGaugeVec,
+    shards: IntGaugeVec,
     /// Label sets of the gauges as last published, to remove the ones that disappear.
     published: Mutex<Published>,
 }
@@ -275,6 +292,26 @@ impl Metrics {
                 "Resolved findings whose archiving in Security Hub is not yet delivered; retried at every scan.",
                 &["destination"],
             ),
+            exported_objects: counter_vec(
+                EXPORTED_OBJECTS_TOTAL,
+                "Objects written to an export destination (s3), by result: written, failed.",
+                &["destination", "result"],
+            ),
+            export_pending_objects: gauge_vec(
+                EXPORT_PENDING_OBJECTS,
+                "Objects not yet written to an export destination (s3); retried at every scan.",
+                &["destination"],
+            ),
+            shard_info: gauge_vec(
+                SHARD_INFO,
+                "The shard of the accounts this replica scans (shard=\"K/N\", always 1); absent when it scans them all.",
+                &["shard"],
+            ),
+            shards: gauge_vec(
+                SHARDS,
+                "How many shards the accounts are split into (N of --shard K/N); absent when unsharded.",
+                &[],
+            ),
             published: Mutex::new(Published::default()),
             registry,
         }
@@ -311,6 +348,41 @@ impl Metrics {
         }
         self.export_failed.with_label_values(&[destination]);
         self.export_pending.with_label_values(&[destination]);
+    }
+
+    /// The shard the config (or `--shard`) gives this replica.
+    pub fn shard(&self, shard: Option<crate::config::Shard>) {
+        self.shard_info.reset();
+        self.shards.reset();
+        if let Some(shard) = shard {
+            self.shard_info
+                .with_label_values(&[&shard.to_string()])
+                .set(1);
+            self.shards
+                .with_label_values::<&str>(&[])
+                .set(i64::from(shard.count));
+        }
+    }
+
+    /// The S3 export is configured: its series exist from the start, at 0.
+    pub fn s3_export_enabled(&self) {
+        for result in ["written", "failed"] {
+            self.exported_objects.with_label_values(&["s3", result]);
+        }
+        self.export_pending_objects.with_label_values(&["s3"]);
+    }
+
+    /// What one S3 export did; `pending` objects remain in the spool.
+    pub fn s3_export_completed(&self, written: usize, failed: usize, pending: usize) {
+        self.exported_objects
+            .with_label_values(&["s3", "written"])
+            .inc_by(written as u64);
+        self.exported_objects
+            .with_label_values(&["s3", "failed"])
+            .inc_by(failed as u64);
+        self.export_pending_objects
+            .with_label_values(&["s3"])
+            .set(pending as i64);
     }
 
     /// What one export to `destination` did; `pending` archives remain undelivered.
@@ -830,5 +902,27 @@ mod tests {
                 "{name} is missing from names()"
             );
         }
+    }
+
+    #[test]
+    fn the_shard_is_exported_and_follows_a_reload() {
+        let m = Metrics::new();
+        let shard = |k, n| Some(crate::config::Shard { index: k, count: n });
+        m.shard(shard(2, 3));
+        let text = m.render();
+        assert!(
+            text.contains("sagemaker_audit_shard_info{shard=\"2/3\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("sagemaker_audit_shards 3\n"), "{text}");
+        m.shard(shard(1, 2));
+        let text = m.render();
+        assert!(!text.contains("shard=\"2/3\""), "{text}");
+        assert!(text.contains("sagemaker_audit_shard_info{shard=\"1/2\"} 1\n"));
+        assert!(text.contains("sagemaker_audit_shards 2\n"));
+        m.shard(None);
+        let text = m.render();
+        assert!(!text.contains("sagemaker_audit_shard_info{"), "{text}");
+        assert!(!text.contains("sagemaker_audit_shards "), "{text}");
     }
 }

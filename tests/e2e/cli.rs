@@ -35,6 +35,30 @@ fn validate_accepts_the_example_config_and_names_file_and_line_of_errors() {
         "{err}"
     );
 
+    // The export sections: read and checked, named in the summary, errors with their line.
+    std::fs::write(
+        &bad,
+        "[export.security_hub]\nregion = \"eu-west-1\"\n\n[export.s3]\nbucket = \"lake\"\nprefix = \"audits\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run_bin(&["validate", "--config", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("exports: security_hub into eu-west-1, s3://lake/audits"),
+        "{out}"
+    );
+    std::fs::write(
+        &bad,
+        "[export.s3]\nbucket = \"lake\"\nformats = [\"csv\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = run_bin(&["validate", "--config", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!("{}:3: `export.s3.formats`", bad.display())),
+        "{err}"
+    );
+
     let (code, _, err) = run_bin(
         &[
             "validate",

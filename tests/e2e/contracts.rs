@@ -71,6 +71,11 @@ fn readonly_policy_grants_exactly_what_the_collectors_call() {
         "deploy/iam/scanner-security-hub.json",
         permissions::security_hub_export_actions(),
     );
+    // [export.s3]: the scanner's own identity, on the bucket and the key.
+    assert_grants_exactly(
+        "deploy/iam/scanner-s3-export.json",
+        permissions::s3_export_actions(),
+    );
 }
 
 #[test]

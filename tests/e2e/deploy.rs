@@ -30,7 +30,7 @@ fn alert_rules_pass_promtool_and_their_unit_tests() {
         &["check", "rules", "deploy/prometheus/alerts.yaml"],
     );
     assert!(ok, "{out}");
-    assert!(out.contains("SUCCESS: 12 rules found"), "{out}");
+    assert!(out.contains("SUCCESS: 14 rules found"), "{out}");
     let (ok, out) = run(
         &promtool,
         &["test", "rules", "deploy/prometheus/alerts_test.yaml"],
@@ -73,7 +73,7 @@ fn every_alert_has_a_runbook_section_and_a_unit_test() {
             );
         }
     }
-    assert_eq!(alerts, 12);
+    assert_eq!(alerts, 14);
     assert_eq!(sections.len(), alerts, "RUNBOOK.md sections: {sections:?}");
 }
 
@@ -171,6 +171,133 @@ fn kubernetes_manifests_are_complete() {
             deployment.contains(needed),
             "deployment.yaml lacks {needed}"
         );
+    }
+}
+
+/// `kubectl kustomize` of a kustomization directory, as one JSON value per object.
+fn kustomize(dir: &str) -> Vec<serde_json::Value> {
+    let (ok, out) = run(&util::system_tool("kubectl"), &["kustomize", dir]);
+    assert!(ok, "kubectl kustomize {dir}: {out}");
+    out.split("\n---\n")
+        .map(|doc| yaml_serde::from_str(doc).unwrap_or_else(|e| panic!("{dir}: {e}\n{doc}")))
+        .collect()
+}
+
+fn kubernetes_validate(file: &std::path::Path) -> (bool, String) {
+    let validator = util::python().with_file_name("kubernetes-validate");
+    // 1.28: the first release that labels StatefulSet pods with their index.
+    run(
+        &validator,
+        &["-k", "1.28.0", "--strict", file.to_str().unwrap()],
+    )
+}
+
+/// Both variants render with kubectl kustomize and every object is valid for the Kubernetes
+/// schemas (kubernetes-validate, strict: no unknown fields); the StatefulSet variant replaces
+/// the Deployment and its volume, derives each replica's shard from its pod index with N the
+/// replica count, and gives each replica its own volume.
+#[test]
+fn kubernetes_variants_render_and_validate_against_the_schemas() {
+    let dir = util::temp_dir("deploy-kubernetes");
+    for variant in ["deploy/kubernetes", "deploy/kubernetes-statefulset"] {
+        let objects = kustomize(variant);
+        let file = dir.join(format!("{}.yaml", variant.replace('/', "_")));
+        let text: Vec<String> = objects
+            .iter()
+            .map(|o| yaml_serde::to_string(o).unwrap())
+            .collect();
+        std::fs::write(&file, text.join("---\n")).unwrap();
+        let (ok, out) = kubernetes_validate(&file);
+        assert!(ok, "{variant}: {out}");
+        // Every object was checked, but the ServiceMonitor (a CRD: no schema in Kubernetes').
+        for o in &objects {
+            let kind = o["kind"].as_str().unwrap();
+            let name = o["metadata"]["name"].as_str().unwrap();
+            if kind == "ServiceMonitor" {
+                continue;
+            }
+            let line = format!("passed for resource {}/{name}", kind.to_lowercase());
+            assert!(out.contains(&line), "{variant}: no `{line}` in {out}");
+        }
+        let kinds: BTreeSet<&str> = objects
+            .iter()
+            .map(|o| o["kind"].as_str().unwrap())
+            .collect();
+        if variant.ends_with("statefulset") {
+            assert!(
+                !kinds.contains("Deployment") && !kinds.contains("PersistentVolumeClaim"),
+                "{kinds:?}"
+            );
+            let set = objects.iter().find(|o| o["kind"] == "StatefulSet").unwrap();
+            let replicas = set["spec"]["replicas"].as_u64().unwrap();
+            assert!(replicas > 1);
+            let pod = &set["spec"]["template"]["spec"];
+            let container = &pod["containers"][0];
+            let args: Vec<&str> = container["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            assert_eq!(
+                args[args.len() - 2..],
+                ["--shard", &format!("index=$(POD_INDEX)/{replicas}")],
+                "{args:?}"
+            );
+            let env = container["env"].as_array().unwrap();
+            let index = env.iter().find(|e| e["name"] == "POD_INDEX").unwrap();
+            assert_eq!(
+                index["valueFrom"]["fieldRef"]["fieldPath"],
+                "metadata.labels['apps.kubernetes.io/pod-index']"
+            );
+            // Each replica its own volume, mounted where the config keeps state.
+            assert_eq!(
+                set["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+                "state"
+            );
+            assert!(
+                container["volumeMounts"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["name"] == "state")
+            );
+            assert!(
+                pod["volumes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|v| v["name"] != "state")
+            );
+            // The governing Service exists and is headless.
+            let governing = set["spec"]["serviceName"].as_str().unwrap();
+            let service = objects
+                .iter()
+                .find(|o| o["kind"] == "Service" && o["metadata"]["name"] == governing)
+                .unwrap();
+            assert_eq!(service["spec"]["clusterIP"], "None");
+            // The generated config's hashed name reaches the StatefulSet.
+            let config = objects.iter().find(|o| o["kind"] == "ConfigMap").unwrap();
+            let volume = pod["volumes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == "config")
+                .unwrap();
+            assert_eq!(volume["configMap"]["name"], config["metadata"]["name"]);
+            // The validator does reject what Kubernetes would: an unknown field.
+            let mut broken = set.clone();
+            broken["spec"]["replica"] = serde_json::json!(3);
+            let bad = dir.join("broken.yaml");
+            std::fs::write(&bad, yaml_serde::to_string(&broken).unwrap()).unwrap();
+            let (ok, out) = kubernetes_validate(&bad);
+            assert!(!ok, "an unknown field passed: {out}");
+        } else {
+            assert!(
+                kinds.contains("Deployment") && !kinds.contains("StatefulSet"),
+                "{kinds:?}"
+            );
+        }
     }
 }
 

@@ -23,6 +23,7 @@ mod pressure;
 mod proxy;
 mod reference;
 mod report;
+mod s3_export;
 mod scan;
 mod security_hub;
 mod teardown;

@@ -51,6 +51,11 @@ Added or corrected, as AWS behaves:
   `emulator-reject-import` is rejected with `InvalidInput`, as AWS rejects a finding it
   cannot take while taking the rest of the batch.
 
+- S3 object requests a bucket policy denies answer AWS's `AccessDenied` error document (moto
+  enforces the deny with an empty 403, which no SDK can tell from other 403s); `PutObject`
+  with SSE-KMS and a key that does not exist in the account and region answers 400
+  `KMS.NotFoundException` instead of storing the object (moto stores it).
+
 States AWS reaches on its own (a failed app, a month of running) are set by tags with the
 `emulator:` prefix on the create call; they are consumed, not stored as tags:
 `emulator:status`, `emulator:failure-reason`, `emulator:creation-time` (ISO 8601),
@@ -1105,6 +1110,54 @@ def batch_import_findings(self):
 
 SecurityHubResponse.batch_import_findings = batch_import_findings
 SecurityHubResponse.call_action = _checked("securityhub", SecurityHubResponse.call_action)
+
+
+# --- S3: AccessDenied of bucket policies, SSE-KMS keys that do not exist ----------------------
+
+from moto.kms.models import kms_backends
+from moto.s3.responses import S3Response
+
+_original_s3_put_object = S3Response.put_object
+
+
+def _s3_error(status, code, message):
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>' + code + "</Code><Message>"
+            + message + "</Message><RequestId>emulator</RequestId></Error>")
+    return status, {"status": status, "Content-Type": "application/xml"}, body
+
+
+def s3_put_object(self):
+    try:
+        bucket = self.backend.get_bucket(self.bucket_name)
+    except Exception:
+        return _original_s3_put_object(self)
+    kms_key = self.headers.get("x-amz-server-side-encryption-aws-kms-key-id")
+    if self.headers.get("x-amz-server-side-encryption") == "aws:kms" and kms_key:
+        kms = kms_backends[self.current_account][self.region]
+        try:
+            known = kms.any_id_to_key_id(kms_key) in kms.keys
+        except Exception:
+            known = False
+        if not known:
+            return _s3_error(400, "KMS.NotFoundException", f"Key '{kms_key}' does not exist")
+    return _original_s3_put_object(self)
+
+
+S3Response.put_object = s3_put_object
+
+_original_key_response = S3Response._key_response
+
+
+def _key_response(self, request, full_url):
+    # moto enforces a bucket policy's deny on object requests but answers an empty 403; AWS
+    # answers the AccessDenied error document, whose code SDKs read.
+    response = _original_key_response(self, request, full_url)
+    if isinstance(response, tuple) and len(response) == 3 and response[0] == 403 and not response[2]:
+        return _s3_error(403, "AccessDenied", "Access Denied")
+    return response
+
+
+S3Response._key_response = _key_response
 
 
 # --- STS AssumeRole --------------------------------------------------------------------------
