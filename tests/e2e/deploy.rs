@@ -301,6 +301,94 @@ fn kubernetes_variants_render_and_validate_against_the_schemas() {
     }
 }
 
+/// Checkov over all of `deploy/` (Dockerfile, Kubernetes manifests and both kustomizations,
+/// the CloudFormation template with its IAM policies): no failed check and no file it could
+/// not parse; every check it skips is waived inline with a reason, and only the waivers we
+/// mean (the image digest, the Docker HEALTHCHECK).
+#[test]
+fn checkov_passes_over_deploy_with_only_reasoned_waivers() {
+    let checkov = util::repo_root().join(".venv-checkov/bin/checkov");
+    assert!(
+        checkov.exists(),
+        "Checkov's virtualenv is missing: run `scripts/test` (it creates .venv-checkov from tests/checkov/requirements.txt)"
+    );
+    let out = Command::new(&checkov)
+        .args(["-d", "deploy", "--compact", "--skip-download", "-o", "json"])
+        .current_dir(util::repo_root())
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let reports: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "checkov output: {e}\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let reports = reports.as_array().cloned().unwrap_or_else(|| vec![reports]);
+    let mut frameworks = BTreeSet::new();
+    let mut skipped = BTreeSet::new();
+    let mut kustomized = BTreeSet::new();
+    for r in &reports {
+        let framework = r["check_type"].as_str().unwrap().to_string();
+        assert_eq!(
+            r["summary"]["failed"], 0,
+            "{framework}: {:#}",
+            r["results"]["failed_checks"]
+        );
+        assert_eq!(
+            r["summary"]["parsing_errors"], 0,
+            "{framework}: {:#}",
+            r["results"]["parsing_errors"]
+        );
+        for c in r["results"]["skipped_checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let reason = c["check_result"]["suppress_comment"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(
+                reason.len() > 20,
+                "{framework}: {} waived without a reason",
+                c["check_id"]
+            );
+            skipped.insert(c["check_id"].as_str().unwrap().to_string());
+        }
+        if framework == "kustomize" {
+            for c in r["results"]["passed_checks"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                kustomized.insert(c["resource"].as_str().unwrap().to_string());
+            }
+        }
+        frameworks.insert(framework);
+    }
+    for framework in ["kubernetes", "kustomize", "dockerfile", "cloudformation"] {
+        assert!(
+            frameworks.contains(framework),
+            "Checkov did not scan {framework}: {frameworks:?}"
+        );
+    }
+    assert_eq!(
+        skipped,
+        BTreeSet::from(["CKV_K8S_43".to_string(), "CKV_DOCKER_2".to_string()])
+    );
+    // Both kustomizations rendered (a render that fails is not a parsing error to Checkov).
+    for workload in [
+        "Deployment.sagemaker-auditor",
+        "StatefulSet.sagemaker-auditor",
+    ] {
+        assert!(
+            kustomized.iter().any(|r| r.contains(workload)),
+            "no {workload} among {kustomized:?}"
+        );
+    }
+}
+
 /// The member-account role (CloudFormation, StackSet-ready): valid for cfn-lint, granting
 /// exactly the member policy, and named as the scanner's own policy expects.
 #[test]
