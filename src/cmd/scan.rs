@@ -106,6 +106,9 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
     // The inventory is the snapshot's; every other output is the report's alone, so the
     // snapshot goes before the report is rendered (peak memory of a large account).
     let inventory = (output == Output::Inventory).then(|| inventory::json(&snapshot));
+    // The HTML page's domain view: names and states of the graph, not the snapshot.
+    let graph = (output == Output::Report(ReportFormat::Html))
+        .then(|| crate::report::graph::Graph::of(&snapshot));
     drop(snapshot);
     // Judged on every finding, before the report lists only some of them.
     let fails = args
@@ -118,7 +121,9 @@ pub async fn run(args: ScanOptions) -> Result<ExitCode> {
     });
     let fill = |w: &mut dyn Write| match (&inventory, output) {
         (Some(text), _) => w.write_all(text.as_bytes()),
-        (None, Output::Report(format)) => crate::report::write(&report, format, to_terminal, w),
+        (None, Output::Report(format)) => {
+            crate::report::write(&report, format, to_terminal, graph.as_ref(), w)
+        }
         (None, Output::Inventory) => Ok(()),
     };
     match &args.output_file {

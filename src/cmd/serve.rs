@@ -180,7 +180,7 @@ pub async fn run(sources: Sources, loaded: Loaded, logs: LogControl) -> Result<E
 
     let http = {
         let mut stop = stop_rx.clone();
-        let app = crate::exporter::http::router(exporter.clone()).layer(
+        let app = crate::exporter::http::router(exporter.clone(), &serve.route_prefix).layer(
             axum::middleware::from_fn_with_state(web.clone(), crate::exporter::web::require_user),
         );
         let shutdown = async move { stopped(&mut stop).await };
@@ -612,7 +612,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
             judge_and_record(&snapshot, &loaded, &store, &abandoned)
         })
     };
-    let (mut report, new_events) = match work.await {
+    let (mut report, new_events, view) = match work.await {
         Ok(Ok(done)) => done,
         Ok(Err(e)) => return failed(&daemon, started, Some(&snapshot), e),
         Err(e) => return failed(&daemon, started, Some(&snapshot), e.to_string()),
@@ -629,7 +629,7 @@ async fn scan_once(daemon: Arc<Daemon>, loaded: Arc<Loaded>) {
     if let Some(s3) = &loaded.config.export.s3 {
         export_to_s3(&daemon, &loaded, s3, &report).await;
     }
-    daemon.exporter.publish(report);
+    daemon.exporter.publish_with(report, Some(view));
 }
 
 /// The scan's findings into Security Hub, with the archives earlier exports failed to
@@ -705,7 +705,7 @@ fn judge_and_record(
     loaded: &Loaded,
     store: &Mutex<Store>,
     abandoned: &AtomicBool,
-) -> Result<(Report, Vec<ControlPlaneEvent>), String> {
+) -> Result<(Report, Vec<ControlPlaneEvent>, crate::exporter::View), String> {
     let config = &loaded.config;
     let mut report = loaded
         .judge
@@ -722,6 +722,7 @@ fn judge_and_record(
     let cutoff = report.scan.finished_at - retention;
     let new_events;
     let pruned;
+    let timeline;
     {
         let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
         // Findings of accounts and regions out of the scan for longer than the retention
@@ -741,6 +742,12 @@ fn judge_and_record(
                 Default::default()
             }
         };
+        timeline = store
+            .timeline(TIMELINE_SCANS, TIMELINE_ROWS)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot read the history for the web page; its history panel is empty");
+                Default::default()
+            });
     }
     if let Some(moved) = pruned.clock_moved {
         tracing::warn!(
@@ -759,7 +766,9 @@ fn judge_and_record(
     check("writing its report")?;
     // The file lists the configured statuses; the metrics (after this) count every finding.
     let left_out = report.keep_statuses(&config.output.statuses);
-    let written = crate::report::files::write(dir, config.output.format, &report, abandoned);
+    let graph = crate::report::graph::Graph::of(snapshot);
+    let written =
+        crate::report::files::write(dir, config.output.format, &report, Some(&graph), abandoned);
     report.restore(left_out);
     let path = written.map_err(|e| format!("{}: cannot write the report: {e}", dir.display()))?;
     tracing::debug!(path = %path.display(), "report written");
@@ -769,8 +778,17 @@ fn judge_and_record(
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, dir = %dir.display(), "report pruning failed"),
     }
-    Ok((report, new_events))
+    Ok((
+        report,
+        new_events,
+        crate::exporter::View { graph, timeline },
+    ))
 }
+
+/// The scans the web page's history chart shows, and the most findings it lists as opened
+/// and as closed by them.
+const TIMELINE_SCANS: usize = 60;
+const TIMELINE_ROWS: usize = 200;
 
 fn failed(daemon: &Daemon, started: Instant, snapshot: Option<&Snapshot>, reason: String) {
     let seconds = started.elapsed().as_secs_f64();

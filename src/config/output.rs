@@ -60,7 +60,7 @@ impl Validator<'_> {
                         return v.invalid(
                             "output.format",
                             format.span(),
-                            format!("{name:?} is not one of json, ocsf, asff, table"),
+                            format!("{name:?} is not one of json, ocsf, asff, table, html"),
                         );
                     }
                 };

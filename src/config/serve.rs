@@ -25,6 +25,10 @@ pub struct ServeConfig {
     pub web_config_file: Option<PathBuf>,
     /// HTTP connections open at once (TLS handshakes included); more are closed on accept.
     pub max_connections: usize,
+    /// The path of `external_url` (the URL users reach the daemon at, behind a proxy),
+    /// without a trailing slash; empty when none. The endpoints are served under it as well
+    /// as at the root, and the web page's links resolve under it.
+    pub route_prefix: String,
 }
 
 impl Default for ServeConfig {
@@ -37,6 +41,7 @@ impl Default for ServeConfig {
             shutdown_timeout: Duration::from_secs(30),
             web_config_file: None,
             max_connections: 64,
+            route_prefix: String::new(),
         }
     }
 }
@@ -52,6 +57,7 @@ pub(super) struct RawServe {
     pub(super) shutdown_timeout_seconds: Option<Spanned<i64>>,
     pub(super) web_config_file: Option<Spanned<String>>,
     pub(super) max_connections: Option<Spanned<i64>>,
+    pub(super) external_url: Option<Spanned<String>>,
 }
 
 impl Validator<'_> {
@@ -122,6 +128,12 @@ impl Validator<'_> {
             4..=10_000,
             serve.max_connections,
         )?;
+        if let Some(url) = &raw.external_url {
+            serve.route_prefix = match crate::exporter::http::external_prefix(url.get_ref()) {
+                Ok(prefix) => prefix,
+                Err(problem) => return self.invalid("serve.external_url", url.span(), problem),
+            };
+        }
         Ok(serve)
     }
 }

@@ -1,11 +1,13 @@
-//! `/metrics`, `/healthz`, `/readyz` and `/api/findings`.
+//! `/` (the HTML page of the latest report), `/metrics`, `/healthz`, `/readyz` and
+//! `/api/findings`; each also under `[serve] external_url`'s path, when it has one.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
@@ -13,13 +15,139 @@ use crate::exporter::Exporter;
 use crate::report::Status;
 use crate::vocab::Severity;
 
-pub fn router(exporter: Arc<Exporter>) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/api/findings", get(findings))
-        .with_state(exporter)
+/// The endpoints, at the root and, when `prefix` (the path of `[serve] external_url`, without
+/// a trailing slash) is not empty, under it too: a proxy may pass the prefix on or strip it.
+pub fn router(exporter: Arc<Exporter>, prefix: &str) -> Router {
+    let prefix: Arc<str> = prefix.into();
+    let mut router = Router::new();
+    let mut at_paths = vec![""];
+    if !prefix.is_empty() {
+        at_paths.push(&*prefix);
+    }
+    for at in at_paths {
+        router = router
+            .route(&format!("{at}/"), get(page))
+            .route(&format!("{at}/metrics"), get(metrics))
+            .route(&format!("{at}/healthz"), get(healthz))
+            .route(&format!("{at}/readyz"), get(readyz))
+            .route(&format!("{at}/api/findings"), get(findings));
+    }
+    if !prefix.is_empty() {
+        // The bare prefix leads to the page under it, so that its relative links resolve.
+        // (Not `/`: a proxy that strips the prefix sends `/`, and a redirect would loop.)
+        let to = format!("{prefix}/");
+        router = router.route(&prefix, get(move || async move { Redirect::to(&to) }));
+    }
+    router.with_state(Routes { exporter, prefix })
+}
+
+#[derive(Clone)]
+struct Routes {
+    exporter: Arc<Exporter>,
+    /// `[serve] external_url`'s path; empty when none.
+    prefix: Arc<str>,
+}
+
+impl axum::extract::FromRef<Routes> for Arc<Exporter> {
+    fn from_ref(routes: &Routes) -> Self {
+        routes.exporter.clone()
+    }
+}
+
+/// The path of an external URL (`https://example.com/auditor/` → `/auditor`, `/` → ``), or
+/// why it is none: an absolute http(s) URL or a path, whose path is plain (letters, digits,
+/// `-._~` and `/`: it goes into the page's `<base>`).
+pub fn external_prefix(url: &str) -> Result<String, String> {
+    let path = if let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    {
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        if host.is_empty() {
+            return Err(format!("{url:?} has no host"));
+        }
+        path
+    } else if url.starts_with('/') {
+        url
+    } else {
+        return Err(format!(
+            "{url:?} is neither an http(s) URL nor a path starting with /"
+        ));
+    };
+    clean_prefix(path).ok_or_else(|| {
+        format!(
+            "the path of {url:?} may hold only letters, digits, '-', '.', '_', '~' and '/' (no query, fragment or '..')"
+        )
+    })
+}
+
+/// A path prefix without its trailing slashes, if it is plain: absolute, made of letters,
+/// digits and `-._~/`, no `..` and no `//` (which a browser reads as another host).
+fn clean_prefix(path: &str) -> Option<String> {
+    let plain = path.starts_with('/')
+        && path.len() <= 256
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~/".contains(&b))
+        && !path.contains("//")
+        && !path.split('/').any(|seg| seg == "..");
+    plain.then(|| path.trim_end_matches('/').to_string())
+}
+
+/// The page of the latest report, with the history panel. Same authentication as every
+/// endpoint; a Content-Security-Policy that allows only the page's own inline style and
+/// script; no caching (it lists every weak spot of the accounts).
+async fn page(State(routes): State<Routes>, headers: axum::http::HeaderMap) -> Response {
+    let csp = format!(
+        "{}; frame-ancestors 'none'",
+        crate::report::html::content_security_policy()
+    );
+    let base = if !routes.prefix.is_empty() {
+        Some(routes.prefix.to_string())
+    } else {
+        headers
+            .get("x-forwarded-prefix")
+            .and_then(|v| v.to_str().ok())
+            .and_then(clean_prefix)
+    };
+    let headers = || {
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::CONTENT_SECURITY_POLICY, csp.clone()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+            (header::REFERRER_POLICY, "no-referrer".into()),
+            (header::CACHE_CONTROL, "no-store".into()),
+            (header::VARY, "x-forwarded-prefix".into()),
+        ]
+    };
+    let Some(latest) = routes.exporter.latest() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            headers(),
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>SageMaker audit</title></head><body><h1>SageMaker audit</h1><p>No scan has completed yet; this page shows the latest report once one has.</p></body></html>\n",
+        )
+            .into_response();
+    };
+    // Rendered once per report, off the async threads (a large account's page takes a while).
+    let rendered = tokio::task::spawn_blocking(move || {
+        let page = latest.page();
+        (page.html.clone(), page.base_at)
+    })
+    .await;
+    let Ok((html, at)) = rendered else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "rendering failed\n").into_response();
+    };
+    let base = base
+        .map(|p| format!("<base href=\"{}/\">\n", crate::report::html::esc(&p)))
+        .unwrap_or_default();
+    let parts = [html.slice(..at), Bytes::from(base), html.slice(at..)];
+    let length = parts.iter().map(Bytes::len).sum::<usize>();
+    let stream = futures::stream::iter(parts.map(Ok::<_, std::convert::Infallible>));
+    let mut response = (StatusCode::OK, headers(), Body::from_stream(stream)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, length.into());
+    response
 }
 
 async fn metrics(State(exporter): State<Arc<Exporter>>) -> Response {
@@ -229,7 +357,7 @@ mod tests {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, router(exporter)).await.unwrap();
+            axum::serve(listener, router(exporter, "")).await.unwrap();
         });
         let many: String = (0..5000)
             .map(|i| format!("check_{i}"))

@@ -26,6 +26,23 @@ pub struct Latest {
     /// findings array is; `None` when the text could not be cut so (then filtered reads
     /// serialise a filtered copy).
     layout: Option<Layout>,
+    /// What the daemon's page shows beside the report: the domain graph and the history.
+    view: Option<View>,
+    /// The page, rendered at its first request and shared by the later ones.
+    page: std::sync::OnceLock<RenderedPage>,
+}
+
+/// What `GET /` shows beyond the report.
+pub struct View {
+    pub graph: crate::report::graph::Graph,
+    pub timeline: crate::state::Timeline,
+}
+
+/// The daemon's page of one report: the HTML, and where in it the `<base>` of a path prefix
+/// goes (see [`crate::report::html::BASE_SLOT`]).
+pub struct RenderedPage {
+    pub html: Bytes,
+    pub base_at: usize,
 }
 
 struct Layout {
@@ -48,6 +65,8 @@ impl Latest {
                 json: Bytes::from(report.to_json()),
                 report,
                 layout: None,
+                view: None,
+                page: Default::default(),
             };
         };
         let open = i + EMPTY_FINDINGS.len() - 2;
@@ -86,7 +105,38 @@ impl Latest {
                 findings: ranges,
                 array,
             }),
+            view: None,
+            page: Default::default(),
         }
+    }
+
+    /// The daemon's page of this report, rendered once (a blocking call: it may take a
+    /// while for a large account).
+    pub fn page(&self) -> &RenderedPage {
+        self.page.get_or_init(|| {
+            let text = crate::report::html::render(
+                &self.report,
+                crate::report::html::Page {
+                    graph: self.view.as_ref().map(|v| &v.graph),
+                    timeline: self.view.as_ref().map(|v| &v.timeline),
+                    daemon: true,
+                },
+            );
+            let slot = crate::report::html::BASE_SLOT;
+            let mut text = text;
+            // The slot is in every daemon page's head; the text is cut around it.
+            let base_at = match text.find(slot) {
+                Some(at) => {
+                    text.replace_range(at..at + slot.len(), "");
+                    at
+                }
+                None => 0,
+            };
+            RenderedPage {
+                html: Bytes::from(text),
+                base_at,
+            }
+        })
     }
 
     /// The report's JSON with only the findings `keep` accepts (the summary and everything
@@ -139,7 +189,14 @@ pub struct Exporter {
 
 impl Exporter {
     pub fn publish(&self, report: Report) {
-        let latest = Arc::new(Latest::new(report));
+        self.publish_with(report, None);
+    }
+
+    /// Publishes a report with what the daemon's page shows beside it.
+    pub fn publish_with(&self, report: Report, view: Option<View>) {
+        let mut latest = Latest::new(report);
+        latest.view = view;
+        let latest = Arc::new(latest);
         *self.latest.write().unwrap_or_else(PoisonError::into_inner) = Some(latest);
     }
 

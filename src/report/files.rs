@@ -21,6 +21,7 @@ pub fn write(
     dir: &Path,
     format: ReportFormat,
     report: &Report,
+    graph: Option<&crate::report::graph::Graph>,
     abandoned: &std::sync::atomic::AtomicBool,
 ) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
@@ -33,7 +34,9 @@ pub fn write(
     }
     let latest = dir.join(format!("latest.{ext}"));
     // Written to the file, then copied: never held twice.
-    crate::fsutil::write_atomic_with(&stamped, |w| crate::report::write(report, format, false, w))?;
+    crate::fsutil::write_atomic_with(&stamped, |w| {
+        crate::report::write(report, format, false, graph, w)
+    })?;
     if abandoned.load(std::sync::atomic::Ordering::Acquire) {
         return Err(std::io::Error::other("abandoned at shutdown before latest"));
     }
@@ -200,13 +203,13 @@ mod tests {
             report.scan.id = format!("scan-{hour}");
             report.scan.finished_at = at;
             store.record(&mut report).unwrap();
-            write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
+            write(&dir, ReportFormat::Json, &report, None, &Default::default()).unwrap();
         }
         let jumped = start + chrono::TimeDelta::days(365);
         report.scan.id = "after-the-jump".into();
         report.scan.finished_at = jumped;
         store.record(&mut report).unwrap();
-        write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
+        write(&dir, ReportFormat::Json, &report, None, &Default::default()).unwrap();
         let retention = chrono::TimeDelta::days(7);
         let pruned = store.prune(jumped, retention).unwrap();
         assert_eq!(pruned.scans, 0);
@@ -261,9 +264,9 @@ mod tests {
         let at = "2026-11-28T12:00:00.5Z".parse().unwrap();
         let mut report = crate::report::test_fixtures::report(at, Vec::new());
         report.scan.finished_at = at;
-        let first = write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
+        let first = write(&dir, ReportFormat::Json, &report, None, &Default::default()).unwrap();
         report.scan.id = "second".into();
-        let second = write(&dir, ReportFormat::Json, &report, &Default::default()).unwrap();
+        let second = write(&dir, ReportFormat::Json, &report, None, &Default::default()).unwrap();
         assert_ne!(first, second);
         assert_eq!(
             second.file_name().unwrap(),

@@ -18,7 +18,7 @@ use crate::snapshot::{ControlPlaneEvent, EventSpan};
 use crate::vocab::Severity;
 
 /// Bumped with every schema change; `open` migrates older files forward.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans (
@@ -32,7 +32,10 @@ CREATE TABLE IF NOT EXISTS scans (
     error INTEGER NOT NULL,
     collection_errors INTEGER NOT NULL,
     new_findings INTEGER NOT NULL,
-    resolved_findings INTEGER NOT NULL
+    resolved_findings INTEGER NOT NULL,
+    -- Version 7: FAIL findings per severity (JSON object, every severity); NULL for scans
+    -- recorded before.
+    fail_by_severity TEXT
 );
 CREATE TABLE IF NOT EXISTS findings (
     id TEXT PRIMARY KEY,
@@ -178,6 +181,41 @@ pub enum StateError {
     Abandoned { path: String },
 }
 
+/// The history panel of the daemon's page (see [`Store::timeline`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// Oldest first.
+    pub scans: Vec<ScanPoint>,
+    /// Findings first seen failing (or muted) at one of these scans, newest first.
+    pub opened: Vec<FindingChange>,
+    /// Findings closed at one of these scans (`resolution` says how), newest first.
+    pub closed: Vec<FindingChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanPoint {
+    pub finished_at: DateTime<Utc>,
+    pub outcome: String,
+    pub fail: usize,
+    /// `None` for scans recorded before schema version 7.
+    pub fail_by_severity: Option<std::collections::BTreeMap<Severity, usize>>,
+    pub new_findings: usize,
+    pub resolved_findings: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingChange {
+    /// When it was opened (first seen) or closed.
+    pub at: DateTime<Utc>,
+    pub severity: Severity,
+    pub check_id: String,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+    /// `resolved` or `out_of_scope` for a closed finding; `None` while open.
+    pub resolution: Option<String>,
+}
+
 /// One finding's history row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FindingHistory {
@@ -290,6 +328,18 @@ impl Store {
                  UPDATE findings SET resolution = 'resolved' WHERE resolved_at IS NOT NULL;",
             )
             .map_err(sql)?;
+        }
+        let has_severities: bool = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('scans') WHERE name = 'fail_by_severity'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(sql)?
+            > 0;
+        if !has_severities {
+            conn.execute_batch("ALTER TABLE scans ADD COLUMN fail_by_severity TEXT;")
+                .map_err(sql)?;
         }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(sql)?;
@@ -601,6 +651,69 @@ impl Store {
             .map_err(self.err())
     }
 
+    /// The daemon page's history panel: the last `scans` scans, oldest first, and the
+    /// findings they opened and closed (at most `rows` of each, newest first).
+    pub fn timeline(&self, scans: usize, rows: usize) -> Result<Timeline, StateError> {
+        let err = self.err();
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT finished_at, outcome, fail, fail_by_severity, new_findings, resolved_findings
+                 FROM scans ORDER BY rowid DESC LIMIT ?1",
+            )
+            .map_err(&err)?;
+        let mut points: Vec<ScanPoint> = stmt
+            .query_map([scans as i64], |r| {
+                Ok(ScanPoint {
+                    finished_at: parse_time(&r.get::<_, String>(0)?),
+                    outcome: r.get(1)?,
+                    fail: r.get::<_, i64>(2)?.max(0) as usize,
+                    fail_by_severity: r
+                        .get::<_, Option<String>>(3)?
+                        .and_then(|t| serde_json::from_str(&t).ok()),
+                    new_findings: r.get::<_, i64>(4)?.max(0) as usize,
+                    resolved_findings: r.get::<_, i64>(5)?.max(0) as usize,
+                })
+            })
+            .map_err(&err)?
+            .collect::<Result<_, _>>()
+            .map_err(&err)?;
+        points.reverse();
+        let Some(since) = points.first().map(|p| time_text(p.finished_at)) else {
+            return Ok(Timeline::default());
+        };
+        let changes = |time_column: &str| -> Result<Vec<FindingChange>, StateError> {
+            let mut stmt = self
+                .conn
+                .prepare(&format!(
+                    "SELECT {time_column}, severity, check_id, resource_arn, account_id, region, resolution
+                     FROM findings WHERE {time_column} >= ?1 ORDER BY {time_column} DESC, id LIMIT ?2"
+                ))
+                .map_err(&err)?;
+            stmt.query_map(params![since, rows as i64], |r| {
+                Ok(FindingChange {
+                    at: parse_time(&r.get::<_, String>(0)?),
+                    severity: Severity::parse(&r.get::<_, String>(1)?).unwrap_or(Severity::Info),
+                    check_id: r.get(2)?,
+                    resource_arn: r.get(3)?,
+                    account_id: r.get(4)?,
+                    region: r.get(5)?,
+                    resolution: r.get(6)?,
+                })
+            })
+            .map_err(&err)?
+            .collect::<Result<_, _>>()
+            .map_err(&err)
+        };
+        let opened = changes("first_seen")?;
+        let closed = changes("resolved_at")?;
+        Ok(Timeline {
+            scans: points,
+            opened,
+            closed,
+        })
+    }
+
     /// Number of scans recorded.
     pub fn scan_count(&self) -> Result<u64, StateError> {
         self.conn
@@ -770,8 +883,8 @@ fn save_scan(
 ) -> rusqlite::Result<()> {
     let s = &report.summary;
     tx.execute(
-        "INSERT OR REPLACE INTO scans (id, started_at, finished_at, outcome, pass, fail, muted, error, collection_errors, new_findings, resolved_findings)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT OR REPLACE INTO scans (id, started_at, finished_at, outcome, pass, fail, muted, error, collection_errors, new_findings, resolved_findings, fail_by_severity)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             report.scan.id,
             time_text(report.scan.started_at),
@@ -784,6 +897,7 @@ fn save_scan(
             report.scan.collection_errors.len() as i64,
             history.new.len() as i64,
             history.resolved.len() as i64,
+            serde_json::to_string(&s.fail_by_severity).ok(),
         ],
     )?;
     Ok(())

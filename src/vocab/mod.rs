@@ -209,10 +209,13 @@ pub enum ReportFormat {
     Asff,
     /// A readable summary of the findings.
     Table,
+    /// One self-contained HTML page: summary, charts, the findings table, the domains.
+    Html,
 }
 
 impl ReportFormat {
-    pub const ALL: [ReportFormat; 4] = [Self::Json, Self::Ocsf, Self::Asff, Self::Table];
+    pub const ALL: [ReportFormat; 5] =
+        [Self::Json, Self::Ocsf, Self::Asff, Self::Table, Self::Html];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -220,6 +223,7 @@ impl ReportFormat {
             Self::Ocsf => "ocsf",
             Self::Asff => "asff",
             Self::Table => "table",
+            Self::Html => "html",
         }
     }
 
@@ -234,6 +238,7 @@ impl ReportFormat {
             Self::Ocsf => "ocsf.json",
             Self::Asff => "asff.json",
             Self::Table => "txt",
+            Self::Html => "html",
         }
     }
 }

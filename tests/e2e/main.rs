@@ -6,6 +6,7 @@
 
 mod accounts;
 mod attribution;
+mod browser;
 mod cli;
 mod contracts;
 mod corpus;
