@@ -394,6 +394,11 @@ fn bad_accounts_name_their_key_and_line() {
         ),
         ("account_concurrency = 0\n", 1, "account_concurrency"),
         ("[serve]\nmax_connections = 2\n", 2, "serve.max_connections"),
+        (
+            "[serve]\nlisten = \"127.0.0.1:9464\"\nexternal_url = \"https://h/a?b\"\n",
+            3,
+            "serve.external_url",
+        ),
     ] {
         let e = err(text);
         assert!(e.starts_with(&format!("test.toml:{line}:")), "{text}: {e}");

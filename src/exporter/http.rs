@@ -63,8 +63,11 @@ pub fn external_prefix(url: &str) -> Result<String, String> {
         .or_else(|| url.strip_prefix("http://"))
     {
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        if host.is_empty() {
-            return Err(format!("{url:?} has no host"));
+        if host.is_empty() || host.contains(['?', '#']) {
+            return Err(format!("{url:?} has no host, or a query or fragment"));
+        }
+        if path.is_empty() {
+            return Ok(String::new());
         }
         path
     } else if url.starts_with('/') {
@@ -324,6 +327,134 @@ mod tests {
         let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
         let status = std::str::from_utf8(&out[9..12]).unwrap().parse().unwrap();
         (status, out[head_end + 4..].to_vec())
+    }
+
+    /// One raw HTTP/1.0 exchange: the whole answer, head and body.
+    async fn exchange(addr: std::net::SocketAddr, head: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("{head}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    async fn start(exporter: Arc<Exporter>, prefix: &str) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = router(exporter, prefix);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
+
+    #[test]
+    fn external_urls_give_plain_prefixes_or_a_reason() {
+        for (url, prefix) in [
+            ("https://audit.example.com/auditor/", "/auditor"),
+            ("http://10.0.0.1:9464", ""),
+            ("/", ""),
+            ("/a/b-c_d.e~f", "/a/b-c_d.e~f"),
+        ] {
+            assert_eq!(external_prefix(url).as_deref(), Ok(prefix), "{url}");
+        }
+        for url in [
+            "ftp://example.com/x",
+            "auditor",
+            "https://",
+            "https://h/a?b=1",
+            "https://h/a#x",
+            "https://h?x=1",
+            "https://h/../x",
+            "https://h//evil.example",
+            "/a\"><script>",
+        ] {
+            assert!(external_prefix(url).is_err(), "{url}");
+        }
+    }
+
+    /// `/`: 503 before a scan, then the page with its security headers; a `<base>` from
+    /// `X-Forwarded-Prefix` only when it is a plain path; under a configured prefix the
+    /// endpoints answer at both places and the bare prefix redirects.
+    #[tokio::test]
+    async fn the_page_is_served_with_its_policy_and_prefix() {
+        let exporter = Arc::new(Exporter::default());
+        let addr = start(exporter.clone(), "").await;
+        let answer = exchange(addr, "GET / HTTP/1.0").await;
+        assert!(answer.starts_with("HTTP/1.0 503"), "{answer}");
+        assert!(answer.contains("content-security-policy: default-src 'none'"));
+        exporter.publish(report("2026-11-28T12:00:00Z".parse().unwrap(), vec![]));
+        let answer = exchange(addr, "GET / HTTP/1.0").await;
+        assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        for header in [
+            "content-type: text/html; charset=utf-8",
+            "cache-control: no-store",
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+        ] {
+            assert!(head.contains(header), "{header}: {head}");
+        }
+        let csp = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-security-policy: "))
+            .unwrap();
+        assert_eq!(
+            csp,
+            format!(
+                "{}; frame-ancestors 'none'",
+                crate::report::html::content_security_policy()
+            )
+        );
+        assert!(head.contains(&format!("content-length: {}", body.len())));
+        assert!(body.starts_with("<!DOCTYPE html>") && !body.contains("<base"));
+        assert!(!body.contains(crate::report::html::BASE_SLOT));
+
+        let answer = exchange(addr, "GET / HTTP/1.0\r\nX-Forwarded-Prefix: /team/audit/").await;
+        assert!(answer.contains("<base href=\"/team/audit/\">"), "{answer}");
+        let base_at = answer.find("<base").unwrap();
+        assert!(base_at < answer.find("<title>").unwrap());
+        for hostile in [
+            "//evil.example",
+            "/x\"><script>alert(1)</script>",
+            "https://evil.example/",
+        ] {
+            let answer = exchange(
+                addr,
+                &format!("GET / HTTP/1.0\r\nX-Forwarded-Prefix: {hostile}"),
+            )
+            .await;
+            assert!(answer.starts_with("HTTP/1.0 200"));
+            assert!(!answer.contains("<base"), "{hostile}");
+        }
+
+        let prefixed = start(exporter.clone(), "/auditor").await;
+        let answer = exchange(
+            prefixed,
+            "GET /auditor/ HTTP/1.0\r\nX-Forwarded-Prefix: /other",
+        )
+        .await;
+        assert!(
+            answer.contains("<base href=\"/auditor/\">"),
+            "the configured prefix wins"
+        );
+        let answer = exchange(prefixed, "GET / HTTP/1.0").await;
+        assert!(
+            answer.contains("<base href=\"/auditor/\">"),
+            "a proxy that strips it"
+        );
+        let answer = exchange(prefixed, "GET /auditor HTTP/1.0").await;
+        assert!(answer.starts_with("HTTP/1.0 303"), "{answer}");
+        assert!(answer.contains("location: /auditor/"), "{answer}");
+        for path in [
+            "/auditor/healthz",
+            "/healthz",
+            "/auditor/api/findings",
+            "/auditor/metrics",
+        ] {
+            let answer = exchange(prefixed, &format!("GET {path} HTTP/1.0")).await;
+            assert!(answer.starts_with("HTTP/1.0 200"), "{path}: {answer}");
+        }
     }
 
     /// An 80,000-finding report: four filtered reads and four with thousands of check ids at

@@ -35,7 +35,7 @@ pub struct Latest {
 /// What `GET /` shows beyond the report.
 pub struct View {
     pub graph: crate::report::graph::Graph,
-    pub timeline: crate::state::Timeline,
+    pub timeline: crate::report::history::Timeline,
 }
 
 /// The daemon's page of one report: the HTML, and where in it the `<base>` of a path prefix

@@ -270,6 +270,41 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// The history panel of the daemon's page, as [`crate::state::Store::timeline`] reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// Oldest first.
+    pub scans: Vec<ScanPoint>,
+    /// Findings first seen failing (or muted) at one of these scans, newest first.
+    pub opened: Vec<FindingChange>,
+    /// Findings closed at one of these scans (`resolution` says how), newest first.
+    pub closed: Vec<FindingChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanPoint {
+    pub finished_at: DateTime<Utc>,
+    pub outcome: String,
+    pub fail: usize,
+    /// `None` for scans recorded before schema version 7.
+    pub fail_by_severity: Option<BTreeMap<Severity, usize>>,
+    pub new_findings: usize,
+    pub resolved_findings: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingChange {
+    /// When it was opened (first seen) or closed.
+    pub at: DateTime<Utc>,
+    pub severity: Severity,
+    pub check_id: String,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+    /// `resolved` or `out_of_scope` for a closed finding; `None` while open.
+    pub resolution: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     //! The decisions alone, without a database: the store's tests cover the same rules

@@ -15,8 +15,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::report::graph::{Graph, NodeKind};
+use crate::report::history::Timeline;
 use crate::report::{Finding, Report, Status};
-use crate::state::Timeline;
 use crate::vocab::Severity;
 
 /// What a page shows beyond the report.
@@ -48,6 +48,8 @@ pre{background:var(--soft);border:1px solid var(--line);padding:.5rem;overflow:a
 .cards{display:flex;flex-wrap:wrap;gap:.6rem;margin:.6rem 0}
 .card{border:1px solid var(--line);border-radius:6px;padding:.4rem .8rem;min-width:6.5rem}
 .card b{display:block;font-size:1.4rem}
+.problems h2,.ok h2{margin-top:.4rem}
+.legend{display:flex;gap:.4rem;margin:.2rem 0 .6rem}
 .problems{border:2px solid var(--high);border-radius:6px;padding:.4rem 1rem;background:#fff5f5}
 .ok{border:1px solid var(--pass);border-radius:6px;padding:.4rem 1rem;background:#f0fff4}
 table{border-collapse:collapse;width:100%}
@@ -274,10 +276,11 @@ pub fn render(report: &Report, page: Page<'_>) -> String {
     );
     header(&mut out, report, page);
     problems(&mut out, report);
-    summary(&mut out, report);
+    // The daemon's trend first: what changed is what its readers come for.
     if let Some(timeline) = page.timeline {
         history(&mut out, report, timeline);
     }
+    summary(&mut out, report);
     findings(&mut out, report);
     checks(&mut out, report);
     domains(&mut out, report, page.graph);
@@ -352,8 +355,9 @@ fn problems(out: &mut String, report: &Report) {
         && report.evaluation_errors.is_empty()
         && scan.cloudtrail_unread.is_empty()
         && unread_accounts.is_empty()
+        && report.summary.error == 0
     {
-        out.push_str("<section id=\"sec-problems\" class=\"ok\" aria-labelledby=\"h-problems\"><h2 id=\"h-problems\">Scan problems</h2><p>None: every call succeeded and every check ran.</p></section>\n");
+        out.push_str("<section id=\"sec-problems\" class=\"ok\" aria-labelledby=\"h-problems\"><h2 id=\"h-problems\">Scan problems</h2><p>None: every call succeeded, every check ran and judged every resource.</p></section>\n");
         return;
     }
     out.push_str("<section id=\"sec-problems\" class=\"problems\" role=\"alert\" aria-labelledby=\"h-problems\"><h2 id=\"h-problems\">Scan problems</h2>\n<p>What is below was not read or not judged: findings there may be missing, and none of them is counted as fixed.</p>\n");
@@ -412,6 +416,44 @@ fn problems(out: &mut String, report: &Report) {
             );
         }
         out.push_str("</ul>\n");
+    }
+    if report.summary.error > 0 {
+        const LISTED: usize = 100;
+        let errors: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Error)
+            .collect();
+        let _ = writeln!(
+            out,
+            "<h3>Results the checks could not judge: {} ERROR</h3>",
+            report.summary.error
+        );
+        if !errors.is_empty() {
+            out.push_str("<ul>\n");
+            for f in errors.iter().take(LISTED) {
+                let _ = writeln!(
+                    out,
+                    "<li><a href=\"#f-{}\"><code>{}</code></a> on <span class=\"arn\">{}</span>: {}</li>",
+                    esc(&f.id),
+                    esc(&f.check_id),
+                    esc(&f.resource_arn),
+                    esc(&f.message)
+                );
+            }
+            out.push_str("</ul>\n");
+        }
+        if errors.len() > LISTED {
+            let _ = writeln!(
+                out,
+                "<p>And {} more: filter the findings by status ERROR.</p>",
+                errors.len() - LISTED
+            );
+        } else if errors.len() < report.summary.error {
+            out.push_str(
+                "<p>This report does not list them (its findings are filtered by status).</p>\n",
+            );
+        }
     }
     if !scan.cloudtrail_unread.is_empty() {
         out.push_str("<h3>CloudTrail not read (page budget)</h3>\n<ul>\n");
@@ -499,9 +541,10 @@ fn summary(out: &mut String, report: &Report) {
     out.push_str("</section>\n");
 }
 
-/// A horizontal bar chart, largest first, at most 20 bars (the rest summed in one).
+/// A horizontal bar chart, largest first, at most 40 bars (the rest summed in one).
 fn bar_chart(out: &mut String, id: &str, caption: &str, mut items: Vec<(String, usize)>) {
-    const MAX: usize = 20;
+    // The catalogue's 30 checks fit; an organisation's hundreds of account-regions do not.
+    const MAX: usize = 40;
     items.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     if items.len() > MAX {
         let rest: usize = items[MAX - 1..].iter().map(|i| i.1).sum();
@@ -607,10 +650,17 @@ fn history(out: &mut String, report: &Report, timeline: &Timeline) {
             }
             out.push_str("</g>\n");
         }
-        out.push_str("</svg></figure>\n");
+        out.push_str("</svg></figure>\n<p class=\"legend\" aria-hidden=\"true\">");
+        for s in Severity::ALL {
+            let _ = write!(out, "<span class=\"sev sev-{0}\">{0}</span>", s.as_str());
+        }
+        out.push_str("</p>\n");
     }
     let latest = &report.scan.finished_at;
-    let list = |out: &mut String, heading: &str, id: &str, rows: &[crate::state::FindingChange]| {
+    let list = |out: &mut String,
+                heading: &str,
+                id: &str,
+                rows: &[crate::report::history::FindingChange]| {
         let _ = writeln!(out, "<h3 id=\"{id}\">{heading} ({})</h3>", rows.len());
         if rows.is_empty() {
             out.push_str("<p class=\"none\">None.</p>\n");
@@ -1262,6 +1312,30 @@ mod tests {
             "domain view links the row"
         );
         assert!(html.contains("id=\"d-123456789012-us-east-1-d-1\""));
+    }
+
+    #[test]
+    fn error_results_alone_are_a_scan_problem() {
+        let arn = "arn:aws:sagemaker:us-east-1:123456789012:app/d-1/*";
+        let mut f = finding("app_failed", "app", arn, Status::Error);
+        f.message = "ListApps was denied".into();
+        let mut r = report("2026-11-28T12:00:00Z".parse().unwrap(), vec![f.clone()]);
+        r.summary.error = 1;
+        let html = render(&r, Page::default());
+        assert!(html.contains("class=\"problems\" role=\"alert\""), "{html}");
+        assert!(html.contains("could not judge: 1 ERROR"));
+        assert!(html.contains(&format!(
+            "<a href=\"#f-{}\"><code>app_failed</code></a>",
+            f.id
+        )));
+        // Filtered out of the report, still counted and said.
+        r.findings.clear();
+        let html = render(&r, Page::default());
+        assert!(html.contains("could not judge: 1 ERROR"));
+        assert!(html.contains("does not list them"));
+        r.summary.error = 0;
+        let html = render(&r, Page::default());
+        assert!(html.contains("class=\"ok\""));
     }
 
     #[test]

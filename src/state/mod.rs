@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::report::history::{self, History, OpenFinding};
+use crate::report::history::{self, FindingChange, History, OpenFinding, ScanPoint, Timeline};
 use crate::report::{Outcome, Report, Status};
 use crate::snapshot::{ControlPlaneEvent, EventSpan};
 use crate::vocab::Severity;
@@ -21,6 +21,8 @@ use crate::vocab::Severity;
 const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = "
+-- Version 7 added scans.fail_by_severity: FAIL findings per severity (a JSON object with
+-- every severity); NULL for scans recorded before (`open` adds the column).
 CREATE TABLE IF NOT EXISTS scans (
     id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
@@ -33,8 +35,6 @@ CREATE TABLE IF NOT EXISTS scans (
     collection_errors INTEGER NOT NULL,
     new_findings INTEGER NOT NULL,
     resolved_findings INTEGER NOT NULL,
-    -- Version 7: FAIL findings per severity (JSON object, every severity); NULL for scans
-    -- recorded before.
     fail_by_severity TEXT
 );
 CREATE TABLE IF NOT EXISTS findings (
@@ -179,41 +179,6 @@ pub enum StateError {
     NewerSchema { path: String, found: i64 },
     #[error("{path}: the scan was abandoned; nothing of it was recorded")]
     Abandoned { path: String },
-}
-
-/// The history panel of the daemon's page (see [`Store::timeline`]).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Timeline {
-    /// Oldest first.
-    pub scans: Vec<ScanPoint>,
-    /// Findings first seen failing (or muted) at one of these scans, newest first.
-    pub opened: Vec<FindingChange>,
-    /// Findings closed at one of these scans (`resolution` says how), newest first.
-    pub closed: Vec<FindingChange>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScanPoint {
-    pub finished_at: DateTime<Utc>,
-    pub outcome: String,
-    pub fail: usize,
-    /// `None` for scans recorded before schema version 7.
-    pub fail_by_severity: Option<std::collections::BTreeMap<Severity, usize>>,
-    pub new_findings: usize,
-    pub resolved_findings: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct FindingChange {
-    /// When it was opened (first seen) or closed.
-    pub at: DateTime<Utc>,
-    pub severity: Severity,
-    pub check_id: String,
-    pub resource_arn: String,
-    pub account_id: String,
-    pub region: String,
-    /// `resolved` or `out_of_scope` for a closed finding; `None` while open.
-    pub resolution: Option<String>,
 }
 
 /// One finding's history row.

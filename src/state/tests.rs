@@ -781,3 +781,79 @@ fn undelivered_hub_archives_are_kept_until_delivered_or_90_days_old() {
     );
     assert!(s.hub_pending().unwrap().is_empty());
 }
+
+/// The web page's history: per scan, FAILs by severity (unknown for scans a version 6 file
+/// recorded), and the findings opened and closed within the scans shown.
+#[test]
+fn the_timeline_gives_fails_by_severity_and_what_opened_and_closed() {
+    let (mut s, dir) = store();
+    // A scan as version 6 recorded it: no severities.
+    s.record(&mut report(at(0), vec![idle(Status::Fail)]))
+        .unwrap();
+    let path = s.path.clone();
+    s.conn
+        .execute_batch("ALTER TABLE scans DROP COLUMN fail_by_severity; PRAGMA user_version = 6;")
+        .unwrap();
+    drop(s);
+    let mut s = Store::open(&path).unwrap();
+    let with_summary = |at, findings: Vec<Finding>| {
+        let mut r = report(at, findings);
+        r.summary.fail = r
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .count();
+        r.summary.fail_by_severity = Severity::ALL.iter().map(|s| (*s, 0)).collect();
+        r.summary
+            .fail_by_severity
+            .insert(Severity::High, r.summary.fail);
+        r
+    };
+    s.record(&mut with_summary(
+        at(1),
+        vec![idle(Status::Fail), public(Status::Fail)],
+    ))
+    .unwrap();
+    s.record(&mut with_summary(
+        at(2),
+        vec![idle(Status::Pass), public(Status::Fail)],
+    ))
+    .unwrap();
+
+    let t = s.timeline(60, 200).unwrap();
+    assert_eq!(t.scans.len(), 3);
+    assert_eq!(
+        t.scans.iter().map(|p| p.finished_at).collect::<Vec<_>>(),
+        [at(0), at(1), at(2)]
+    );
+    assert_eq!(t.scans[0].fail_by_severity, None, "recorded by version 6");
+    let by = t.scans[1].fail_by_severity.as_ref().unwrap();
+    assert_eq!((by[&Severity::High], by[&Severity::Critical]), (2, 0));
+    assert_eq!(t.scans[2].resolved_findings, 1);
+    // Opened: the public domain at 1 (the idle app at 0); closed: the app at 2.
+    let opened: Vec<_> = t
+        .opened
+        .iter()
+        .map(|c| (c.check_id.as_str(), c.at))
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            ("domain_public_internet_access", at(1)),
+            ("app_long_running", at(0))
+        ]
+    );
+    let closed: Vec<_> = t
+        .closed
+        .iter()
+        .map(|c| (c.check_id.as_str(), c.at, c.resolution.as_deref()))
+        .collect();
+    assert_eq!(closed, [("app_long_running", at(2), Some("resolved"))]);
+    // Only the last scan: what opened before it is left out, the row limit holds.
+    let t = s.timeline(1, 200).unwrap();
+    assert_eq!(t.scans.len(), 1);
+    assert!(t.opened.is_empty());
+    assert_eq!(t.closed.len(), 1);
+    assert_eq!(s.timeline(60, 1).unwrap().opened.len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
