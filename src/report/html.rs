@@ -96,115 +96,121 @@ const EARLY_SCRIPT: &str = "document.documentElement.className = \"js\";";
 const SCRIPT: &str = r#"
 (function () {
   "use strict";
+  function enhance(table, form) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var shown = document.getElementById("shown");
+    // The filters by the column they read: severity, status, check, account, region, domain.
+    var filters = [["severity", 0], ["status", 1], ["check", 2], ["account", 4], ["region", 5], ["domain", 6]];
+    var cells = null, texts = null;
+    function values() {
+      if (!cells) {
+        cells = rows.map(function (r) {
+          var c = r.cells, v = [];
+          for (var i = 0; i < 7; i++) { v.push(c[i].textContent); }
+          return v;
+        });
+      }
+      return cells;
+    }
+    // A page of the matching rows at a time: laying out 10,000 rows at once takes seconds.
+    var PAGE = 500, page = 0, matched = [];
+    var pager = document.getElementById("pager");
+    function show() {
+      var pages = Math.max(1, Math.ceil(matched.length / PAGE));
+      if (page >= pages) { page = pages - 1; }
+      var from = page * PAGE, to = Math.min(matched.length, from + PAGE);
+      var on = new Set(matched.slice(from, to));
+      for (var i = 0; i < rows.length; i++) {
+        var hide = !on.has(i);
+        if (rows[i].hidden !== hide) { rows[i].hidden = hide; }
+      }
+      shown.setAttribute("data-matched", String(matched.length));
+      shown.textContent = matched.length + " of " + rows.length + " findings match" +
+        (pages > 1 ? "; showing " + (from + 1) + "\u2013" + to : "");
+      pager.hidden = pages < 2;
+      pager.querySelector("[data-page=prev]").disabled = page === 0;
+      pager.querySelector("[data-page=next]").disabled = page >= pages - 1;
+      pager.querySelector("span").textContent = "page " + (page + 1) + " of " + pages;
+    }
+    function apply() {
+      var want = filters.map(function (f) { return [f[1], form.elements[f[0]].value]; })
+        .filter(function (w) { return w[1] !== ""; });
+      var q = form.elements.q.value.trim().toLowerCase();
+      var v = want.length ? values() : null;
+      if (q && !texts) { texts = rows.map(function (r) { return r.textContent.toLowerCase(); }); }
+      matched = [];
+      for (var i = 0; i < rows.length; i++) {
+        var ok = true;
+        for (var j = 0; j < want.length && ok; j++) {
+          if (v[i][want[j][0]] !== want[j][1]) { ok = false; }
+        }
+        if (ok && q && texts[i].indexOf(q) < 0) { ok = false; }
+        if (ok) { matched.push(i); }
+      }
+      page = 0;
+      show();
+    }
+    pager.addEventListener("click", function (e) {
+      var which = e.target.getAttribute && e.target.getAttribute("data-page");
+      if (!which) { return; }
+      page += which === "next" ? 1 : -1;
+      show();
+      table.scrollIntoView();
+    });
+    form.addEventListener("input", apply);
+    form.addEventListener("change", apply);
+    form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
+    form.addEventListener("reset", function () { setTimeout(apply, 0); });
+    var rank = [
+      { critical: 0, high: 1, medium: 2, low: 3, info: 4 },
+      { FAIL: 0, ERROR: 1, MUTED: 2, PASS: 3 }
+    ];
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(table.querySelectorAll("th button[data-column]"), function (b) {
+      b.addEventListener("click", function () {
+        var col = Number(b.getAttribute("data-column"));
+        var th = b.parentNode;
+        var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+        var v = values();
+        var order = rows.map(function (r, i) {
+          var x = v[i][col];
+          return [rank[col] ? rank[col][x] : x, i];
+        });
+        order.sort(function (a, c) { return (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : a[1] - c[1]) * dir; });
+        rows = order.map(function (o) { return rows[o[1]]; });
+        cells = order.map(function (o) { return v[o[1]]; });
+        if (texts) { var t = texts; texts = order.map(function (o) { return t[o[1]]; }); }
+        var frag = document.createDocumentFragment();
+        rows.forEach(function (r) { frag.appendChild(r); });
+        body.appendChild(frag);
+        apply();
+      });
+    });
+    // An opened row gets its check's remediation and controls (written once, further down).
+    body.addEventListener("toggle", function (e) {
+      var d = e.target;
+      if (!d.open || d.querySelector(".fix")) { return; }
+      var check = document.getElementById("c-" + d.getAttribute("data-check"));
+      var fix = check && check.querySelector(".fix");
+      if (fix) { d.insertBefore(fix.cloneNode(true), d.querySelector(".fixlink")); }
+    }, true);
+    form.hidden = false;
+    apply();
+  }
   var table = document.getElementById("findings");
   var form = document.getElementById("filters");
-  if (!table || !form) { return; }
-  var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
-  var shown = document.getElementById("shown");
-  // The filters by the column they read: severity, status, check, account, region, domain.
-  var filters = [["severity", 0], ["status", 1], ["check", 2], ["account", 4], ["region", 5], ["domain", 6]];
-  var cells = null, texts = null;
-  function values() {
-    if (!cells) {
-      cells = rows.map(function (r) {
-        var c = r.cells, v = [];
-        for (var i = 0; i < 7; i++) { v.push(c[i].textContent); }
-        return v;
-      });
-    }
-    return cells;
+  try { if (table && form) { enhance(table, form); } } finally {
+    // The table's body is shown whatever happened above: never hidden by a failed script.
+    document.documentElement.className = "js ready";
   }
-  // A page of the matching rows at a time: laying out 10,000 rows at once takes seconds.
-  var PAGE = 500, page = 0, matched = [];
-  var pager = document.getElementById("pager");
-  function show() {
-    var pages = Math.max(1, Math.ceil(matched.length / PAGE));
-    if (page >= pages) { page = pages - 1; }
-    var from = page * PAGE, to = Math.min(matched.length, from + PAGE);
-    var on = new Set(matched.slice(from, to));
-    for (var i = 0; i < rows.length; i++) {
-      var hide = !on.has(i);
-      if (rows[i].hidden !== hide) { rows[i].hidden = hide; }
-    }
-    shown.setAttribute("data-matched", String(matched.length));
-    shown.textContent = matched.length + " of " + rows.length + " findings match" +
-      (pages > 1 ? "; showing " + (from + 1) + "\u2013" + to : "");
-    pager.hidden = pages < 2;
-    pager.querySelector("[data-page=prev]").disabled = page === 0;
-    pager.querySelector("[data-page=next]").disabled = page >= pages - 1;
-    pager.querySelector("span").textContent = "page " + (page + 1) + " of " + pages;
+  if (table) {
+    // Laid out now, not at the next frame: the time below includes it.
+    void table.offsetHeight;
   }
-  function apply() {
-    var want = filters.map(function (f) { return [f[1], form.elements[f[0]].value]; })
-      .filter(function (w) { return w[1] !== ""; });
-    var q = form.elements.q.value.trim().toLowerCase();
-    var v = want.length ? values() : null;
-    if (q && !texts) { texts = rows.map(function (r) { return r.textContent.toLowerCase(); }); }
-    matched = [];
-    for (var i = 0; i < rows.length; i++) {
-      var ok = true;
-      for (var j = 0; j < want.length && ok; j++) {
-        if (v[i][want[j][0]] !== want[j][1]) { ok = false; }
-      }
-      if (ok && q && texts[i].indexOf(q) < 0) { ok = false; }
-      if (ok) { matched.push(i); }
-    }
-    page = 0;
-    show();
-  }
-  pager.addEventListener("click", function (e) {
-    var which = e.target.getAttribute && e.target.getAttribute("data-page");
-    if (!which) { return; }
-    page += which === "next" ? 1 : -1;
-    show();
-    table.scrollIntoView();
-  });
-  form.addEventListener("input", apply);
-  form.addEventListener("change", apply);
-  form.addEventListener("submit", function (e) { e.preventDefault(); apply(); });
-  form.addEventListener("reset", function () { setTimeout(apply, 0); });
-  var rank = [
-    { critical: 0, high: 1, medium: 2, low: 3, info: 4 },
-    { FAIL: 0, ERROR: 1, MUTED: 2, PASS: 3 }
-  ];
-  var heads = table.tHead.rows[0].cells;
-  Array.prototype.forEach.call(table.querySelectorAll("th button[data-column]"), function (b) {
-    b.addEventListener("click", function () {
-      var col = Number(b.getAttribute("data-column"));
-      var th = b.parentNode;
-      var dir = th.getAttribute("aria-sort") === "ascending" ? -1 : 1;
-      Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
-      th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
-      var v = values();
-      var order = rows.map(function (r, i) {
-        var x = v[i][col];
-        return [rank[col] ? rank[col][x] : x, i];
-      });
-      order.sort(function (a, c) { return (a[0] < c[0] ? -1 : a[0] > c[0] ? 1 : a[1] - c[1]) * dir; });
-      rows = order.map(function (o) { return rows[o[1]]; });
-      cells = order.map(function (o) { return v[o[1]]; });
-      if (texts) { var t = texts; texts = order.map(function (o) { return t[o[1]]; }); }
-      var frag = document.createDocumentFragment();
-      rows.forEach(function (r) { frag.appendChild(r); });
-      body.appendChild(frag);
-      apply();
-    });
-  });
-  // An opened row gets its check's remediation and controls (written once, further down).
-  body.addEventListener("toggle", function (e) {
-    var d = e.target;
-    if (!d.open || d.querySelector(".fix")) { return; }
-    var check = document.getElementById("c-" + d.getAttribute("data-check"));
-    var fix = check && check.querySelector(".fix");
-    if (fix) { d.insertBefore(fix.cloneNode(true), d.querySelector(".fixlink")); }
-  }, true);
-  form.hidden = false;
-  apply();
-  document.documentElement.className = "js ready";
-  // Laid out now, not at the next frame: the time below includes it.
-  void table.offsetHeight;
-  // When the table became filterable, in ms since navigation start (the browser tests read it).
+  // When the table became usable, in ms since navigation start (the browser tests read it).
   document.documentElement.setAttribute("data-ready", String(Math.round(performance.now())));
 })();
 "#;

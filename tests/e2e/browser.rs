@@ -600,7 +600,7 @@ fn ten_thousand_findings_load_and_filter_in_chromium() {
 /// then the latest report with its history panel, links under the prefix, the CSP header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_page_behind_basic_auth_and_a_prefix() {
-    let account = util::account("000000000071").await;
+    let account = util::account("000000000917").await;
     crate::reference::seed(&account).await;
     let dir = util::temp_dir("browser-daemon");
     let port = util::free_port();
