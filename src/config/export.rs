@@ -22,6 +22,10 @@ pub enum S3Format {
     Ocsf,
     /// The report's findings, one JSON object per line (`.findings.jsonl`).
     Json,
+    /// OCSF events in Parquet under an Amazon Security Lake custom source's layout
+    /// (`<prefix>/region=…/accountId=…/eventDay=YYYYMMDD/…parquet`; `prefix` is then the
+    /// source's location, `ext/<source name>` or `ext/<source name>/<version>`).
+    Parquet,
 }
 
 impl S3Format {
@@ -29,6 +33,7 @@ impl S3Format {
         match self {
             Self::Ocsf => "ocsf.jsonl",
             Self::Json => "findings.jsonl",
+            Self::Parquet => "ocsf.parquet",
         }
     }
 }
@@ -211,7 +216,7 @@ impl Validator<'_> {
                 return self.invalid(
                     "export.s3.formats",
                     list.span(),
-                    "must name at least one of ocsf, json".into(),
+                    "must name at least one of ocsf, json, parquet".into(),
                 );
             }
             formats.clear();
@@ -219,11 +224,12 @@ impl Validator<'_> {
                 let format = match name.get_ref().to_ascii_lowercase().as_str() {
                     "ocsf" => S3Format::Ocsf,
                     "json" => S3Format::Json,
+                    "parquet" => S3Format::Parquet,
                     other => {
                         return self.invalid(
                             "export.s3.formats",
                             name.span(),
-                            format!("{other:?} is not one of ocsf, json"),
+                            format!("{other:?} is not one of ocsf, json, parquet"),
                         );
                     }
                 };

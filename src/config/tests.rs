@@ -529,10 +529,10 @@ fn export_s3_is_read_and_checked() {
             "at least one",
         ),
         (
-            "[export.s3]\nbucket = \"lake\"\nformats = [\"parquet\"]\n",
+            "[export.s3]\nbucket = \"lake\"\nformats = [\"orc\"]\n",
             3,
             "export.s3.formats",
-            "\"parquet\" is not one of ocsf, json",
+            "\"orc\" is not one of ocsf, json, parquet",
         ),
     ] {
         let e = err(text);

@@ -60,27 +60,66 @@ pub fn objects(report: &Report, s3: &S3Export) -> Vec<Object> {
     let date = at.format("%Y-%m-%d");
     let stamp = at.format("%Y%m%dT%H%M%S%.3fZ");
     let mut out = Vec::new();
+    let key_of = |rest: String| {
+        if s3.prefix.is_empty() {
+            rest
+        } else {
+            format!("{}/{rest}", s3.prefix)
+        }
+    };
+    if s3.formats.contains(&S3Format::Parquet) {
+        out.extend(security_lake_objects(report, &key_of));
+    }
     for ((account, region), findings) in parts {
-        for format in &s3.formats {
+        for format in s3.formats.iter().filter(|f| **f != S3Format::Parquet) {
             let mut body = Vec::new();
             for f in &findings {
                 let line = match format {
-                    S3Format::Ocsf => serde_json::to_vec(&crate::report::ocsf::event(report, f)),
+                    S3Format::Ocsf | S3Format::Parquet => {
+                        serde_json::to_vec(&crate::report::ocsf::event(report, f))
+                    }
                     S3Format::Json => serde_json::to_vec(&with_scan_id(report, f)),
                 };
                 body.extend(line.unwrap_or_default());
                 body.push(b'\n');
             }
-            let mut key = String::new();
-            if !s3.prefix.is_empty() {
-                key.push_str(&s3.prefix);
-                key.push('/');
-            }
-            key.push_str(&format!(
+            let key = key_of(format!(
                 "account_id={account}/region={region}/date={date}/report-{stamp}.{}",
                 format.extension()
             ));
             out.push(Object { key, body });
+        }
+    }
+    out
+}
+
+/// The Parquet objects of an Amazon Security Lake custom source: OCSF events of one class,
+/// one object per account and region under
+/// `<prefix>/region=<region>/accountId=<id>/eventDay=<YYYYMMDD>/`, `prefix` being the source's
+/// location (`ext/<source name>`). IAM's global findings go to the scan's first region, the
+/// region their events carry (Security Lake partitions are real regions).
+/// <https://docs.aws.amazon.com/security-lake/latest/userguide/custom-sources.html>
+fn security_lake_objects(report: &Report, key_of: &dyn Fn(String) -> String) -> Vec<Object> {
+    let mut parts: BTreeMap<(&str, &str), Vec<&crate::report::Finding>> = BTreeMap::new();
+    for f in &report.findings {
+        parts
+            .entry((f.account_id.as_str(), crate::report::home_region(report, f)))
+            .or_default()
+            .push(f);
+    }
+    let at = report.scan.finished_at;
+    let day = at.format("%Y%m%d");
+    let stamp = at.format("%Y%m%dT%H%M%S%.3fZ");
+    let mut out = Vec::new();
+    for ((account, region), findings) in parts {
+        let key = key_of(format!(
+            "region={region}/accountId={account}/eventDay={day}/report-{stamp}.{}",
+            S3Format::Parquet.extension()
+        ));
+        match crate::report::parquet::ocsf_events(report, &findings) {
+            Ok(body) => out.push(Object { key, body }),
+            // Not expected (the events follow the schema by construction); never a panic.
+            Err(e) => tracing::error!(key, error = %e, "cannot write the Parquet object"),
         }
     }
     out
@@ -273,6 +312,80 @@ mod tests {
             region: None,
             formats,
         }
+    }
+
+    /// Security Lake's layout: one Parquet object per account and region, IAM's global
+    /// findings in the scan's first region (the region their events carry), each object's
+    /// rows the partition's findings sorted by time.
+    #[test]
+    fn parquet_objects_follow_the_security_lake_layout() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let at: DateTime<Utc> = DateTime::UNIX_EPOCH + Duration::milliseconds(1_764_843_000_123);
+        let mut eu = finding(
+            "c",
+            "app",
+            "arn:aws:sagemaker:eu-west-1:123456789012:app/d-1/u/jupyterlab/default",
+            Status::Pass,
+        );
+        eu.region = "eu-west-1".into();
+        let mut iam = finding(
+            "r",
+            "iam_role",
+            "arn:aws:iam::123456789012:role/x",
+            Status::Fail,
+        );
+        iam.region = "global".into();
+        let domain = finding(
+            "c",
+            "domain",
+            "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1",
+            Status::Fail,
+        );
+        let r = report(at, vec![domain, eu, iam]);
+        let mut lake = export(vec![S3Format::Parquet, S3Format::Json]);
+        lake.prefix = "ext/sagemaker-auditor".into();
+        let objects = objects(&r, &lake);
+        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+        let file = "eventDay=20251204/report-20251204T101000.123Z.ocsf.parquet";
+        assert_eq!(
+            keys[..2],
+            [
+                format!("ext/sagemaker-auditor/region=eu-west-1/accountId=123456789012/{file}"),
+                format!("ext/sagemaker-auditor/region=us-east-1/accountId=123456789012/{file}"),
+            ]
+        );
+        // The other formats keep their own layout.
+        assert!(
+            keys[2..]
+                .iter()
+                .all(|k| k.contains("/account_id=123456789012/"))
+        );
+        let rows = |o: &Object| -> Vec<serde_json::Value> {
+            SerializedFileReader::new(bytes::Bytes::from(o.body.clone()))
+                .unwrap()
+                .get_row_iter(None)
+                .unwrap()
+                .map(|r| r.unwrap().to_json_value())
+                .collect()
+        };
+        let us = rows(&objects[1]);
+        let mut uids: Vec<&str> = us
+            .iter()
+            .map(|e| e["resource"]["uid"].as_str().unwrap())
+            .collect();
+        uids.sort();
+        assert_eq!(
+            uids,
+            [
+                "arn:aws:iam::123456789012:role/x",
+                "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1"
+            ]
+        );
+        assert!(
+            us.iter()
+                .all(|e| e["class_uid"] == 2003 && e["cloud"]["region"] == "us-east-1")
+        );
+        assert_eq!(rows(&objects[0]).len(), 1);
     }
 
     #[test]

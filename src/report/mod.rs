@@ -11,6 +11,7 @@ pub mod history;
 pub mod html;
 pub mod inventory;
 pub mod ocsf;
+pub mod parquet;
 pub mod table;
 pub mod tally;
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! finding, as a JSON array: valid against the OCSF 1.1.0 schema (the tests check every event
 //! with tests/tools/ocsf-validate against the vendored schema source). A JSON array is not
 //! what Amazon Security Lake ingests: a custom source takes OCSF in Parquet, one class per
-//! source, under `ext/<source>/region=…/accountId=…/eventDay=…`.
+//! source, under `ext/<source>/region=…/accountId=…/eventDay=…` (see `parquet` and the S3
+//! export's `parquet` format).
 
 use serde_json::{Value, json};
 

@@ -294,3 +294,70 @@ bucket = "denied-lake"
             .is_none()
     );
 }
+
+/// `formats = ["parquet"]`: an Amazon Security Lake custom source's layout,
+/// `<prefix>/region=…/accountId=…/eventDay=YYYYMMDD/…ocsf.parquet`, one object per account and
+/// region (IAM's findings in the scan's region), each a Parquet file of OCSF Compliance
+/// Findings whose rows are exactly the partition's findings, sorted by time.
+#[tokio::test(flavor = "multi_thread")]
+async fn scan_writes_security_lake_parquet() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let (account, _) = small_account("000000000918").await;
+    bucket(&account, "security-lake").await;
+    let dir = temp_dir("s3-export-parquet");
+    let config = write_config(
+        &dir,
+        &format!(
+            "regions = [\"{REGION}\"]\nmax_attempts = 2\n[cloudtrail]\nenabled = false\n\
+             [export.s3]\nbucket = \"security-lake\"\nprefix = \"ext/sagemaker-auditor\"\n\
+             formats = [\"parquet\"]\n"
+        ),
+    );
+    let (code, out, err) = run_bin(
+        &["scan", "--config", &config, "--format", "json"],
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let finished: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(report["scan"]["finished_at"].clone()).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["region"] == "global"));
+    let ids: BTreeSet<&str> = findings.iter().map(|f| f["id"].as_str().unwrap()).collect();
+    let written = keys(&account, "security-lake", "ext/").await;
+    assert_eq!(
+        written,
+        [format!(
+            "ext/sagemaker-auditor/region={REGION}/accountId={}/eventDay={}/report-{}.ocsf.parquet",
+            account.id,
+            finished.format("%Y%m%d"),
+            finished.format("%Y%m%dT%H%M%S%.3fZ")
+        )]
+    );
+    let object = s3(&account)
+        .get_object()
+        .bucket("security-lake")
+        .key(&written[0])
+        .send()
+        .await
+        .unwrap();
+    let body = object.body.collect().await.unwrap().into_bytes();
+    let reader = SerializedFileReader::new(body).expect("a Parquet file");
+    let rows: Vec<Value> = reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|r| r.unwrap().to_json_value())
+        .collect();
+    let uids: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r["metadata"]["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uids, ids);
+    assert_eq!(rows.len(), findings.len());
+    assert!(rows.iter().all(|r| r["class_uid"] == 2003
+        && r["metadata"]["version"] == "1.1.0"
+        && r["cloud"]["region"] == REGION
+        && r["cloud"]["account"]["uid"] == json!(account.id)));
+    let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "sorted by time");
+}
