@@ -313,8 +313,17 @@ async fn scan_writes_security_lake_parquet() {
              formats = [\"parquet\"]\n"
         ),
     );
+    let snapshot = dir.join("snapshot.json");
     let (code, out, err) = run_bin(
-        &["scan", "--config", &config, "--format", "json"],
+        &[
+            "scan",
+            "--config",
+            &config,
+            "--format",
+            "json",
+            "--save-snapshot",
+            snapshot.to_str().unwrap(),
+        ],
         &account.env(),
     );
     assert_eq!(code, 0, "{err}");
@@ -342,6 +351,7 @@ async fn scan_writes_security_lake_parquet() {
         .await
         .unwrap();
     let body = object.body.collect().await.unwrap().into_bytes();
+    let body_bytes = body.to_vec();
     let reader = SerializedFileReader::new(body).expect("a Parquet file");
     let rows: Vec<Value> = reader
         .get_row_iter(None)
@@ -360,4 +370,91 @@ async fn scan_writes_security_lake_parquet() {
         && r["cloud"]["account"]["uid"] == json!(account.id)));
     let times: Vec<&str> = rows.iter().map(|r| r["time"].as_str().unwrap()).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "sorted by time");
+
+    // Read by another implementation (pyarrow, tests/tools/parquet-to-ocsf: one class, time
+    // order), the rows are valid OCSF 1.1.0 events, the same as `--format ocsf` writes.
+    let file = dir.join("object.parquet");
+    std::fs::write(&file, &body_bytes).unwrap();
+    let read = std::process::Command::new(util::python())
+        .arg(repo_root().join("tests/tools/parquet-to-ocsf"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let events_file = dir.join("events.json");
+    std::fs::write(&events_file, &read.stdout).unwrap();
+    let check = std::process::Command::new(util::python())
+        .arg(repo_root().join("tests/tools/ocsf-validate"))
+        .arg(repo_root().join("tests/ocsf-schema-1.1.0"))
+        .arg(&events_file)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let from_arrow: Vec<Value> = serde_json::from_slice(&read.stdout).unwrap();
+    let (code, ocsf, err) = run_bin(
+        &[
+            "scan",
+            "--from-snapshot",
+            snapshot.to_str().unwrap(),
+            "--format",
+            "ocsf",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut expected: Vec<Value> = serde_json::from_str(&ocsf).unwrap();
+    let by_uid = |events: &mut Vec<Value>| {
+        events.sort_by(|a, b| {
+            a["metadata"]["uid"]
+                .as_str()
+                .cmp(&b["metadata"]["uid"].as_str())
+        })
+    };
+    let mut from_arrow = from_arrow;
+    by_uid(&mut from_arrow);
+    by_uid(&mut expected);
+    assert_eq!(from_arrow.len(), expected.len());
+    // The same events but for the scan's own times and id (the second scan's differ).
+    let stable = |e: &Value| {
+        let mut e = without_nulls(e);
+        for (parent, key) in [
+            (None, "time"),
+            (Some("finding_info"), "first_seen_time"),
+            (Some("finding_info"), "last_seen_time"),
+            (Some("unmapped"), "scan_id"),
+        ] {
+            let map = match parent {
+                Some(p) => e[p].as_object_mut(),
+                None => e.as_object_mut(),
+            };
+            map.unwrap().remove(key);
+        }
+        e
+    };
+    for (got, want) in from_arrow.iter().zip(&expected) {
+        assert_eq!(stable(got), stable(want));
+    }
+}
+
+/// An event without its null attributes (a Parquet null reads back as absent).
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
 }
