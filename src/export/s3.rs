@@ -314,20 +314,17 @@ mod tests {
         }
     }
 
-    /// Security Lake's layout: one Parquet object per account and region, IAM's global
-    /// findings in the scan's first region (the region their events carry), each object's
-    /// rows the partition's findings sorted by time.
-    #[test]
-    fn parquet_objects_follow_the_security_lake_layout() {
-        use parquet::file::reader::{FileReader, SerializedFileReader};
+    /// A report finished at 2025-12-04T10:10:00.123Z with findings in us-east-1 (two
+    /// domains), eu-west-1 (an app) and IAM's `global` (a role).
+    fn partitioned() -> Report {
         let at: DateTime<Utc> = DateTime::UNIX_EPOCH + Duration::milliseconds(1_764_843_000_123);
-        let mut eu = finding(
+        let mut other = finding(
             "c",
             "app",
             "arn:aws:sagemaker:eu-west-1:123456789012:app/d-1/u/jupyterlab/default",
             Status::Pass,
         );
-        eu.region = "eu-west-1".into();
+        other.region = "eu-west-1".into();
         let mut iam = finding(
             "r",
             "iam_role",
@@ -335,13 +332,34 @@ mod tests {
             Status::Fail,
         );
         iam.region = "global".into();
-        let domain = finding(
-            "c",
-            "domain",
-            "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1",
-            Status::Fail,
-        );
-        let r = report(at, vec![domain, eu, iam]);
+        report(
+            at,
+            vec![
+                finding(
+                    "c",
+                    "domain",
+                    "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1",
+                    Status::Fail,
+                ),
+                finding(
+                    "d",
+                    "domain",
+                    "arn:aws:sagemaker:us-east-1:123456789012:domain/d-2",
+                    Status::Pass,
+                ),
+                other,
+                iam,
+            ],
+        )
+    }
+
+    /// Security Lake's layout: one Parquet object per account and region, IAM's global
+    /// findings in the scan's first region (the region their events carry), each object's
+    /// rows the partition's findings sorted by time.
+    #[test]
+    fn parquet_objects_follow_the_security_lake_layout() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let r = partitioned();
         let mut lake = export(vec![S3Format::Parquet, S3Format::Json]);
         lake.prefix = "ext/sagemaker-auditor".into();
         let objects = objects(&r, &lake);
@@ -378,7 +396,8 @@ mod tests {
             uids,
             [
                 "arn:aws:iam::123456789012:role/x",
-                "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1"
+                "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1",
+                "arn:aws:sagemaker:us-east-1:123456789012:domain/d-2"
             ]
         );
         assert!(
@@ -390,40 +409,7 @@ mod tests {
 
     #[test]
     fn one_object_per_account_region_and_format_under_hive_partitions() {
-        let at: DateTime<Utc> = DateTime::UNIX_EPOCH + Duration::milliseconds(1_764_843_000_123);
-        let mut other = finding(
-            "c",
-            "app",
-            "arn:aws:sagemaker:eu-west-1:123456789012:app/d-1/u/jupyterlab/default",
-            Status::Pass,
-        );
-        other.region = "eu-west-1".into();
-        let mut iam = finding(
-            "r",
-            "iam_role",
-            "arn:aws:iam::123456789012:role/x",
-            Status::Fail,
-        );
-        iam.region = "global".into();
-        let r = report(
-            at,
-            vec![
-                finding(
-                    "c",
-                    "domain",
-                    "arn:aws:sagemaker:us-east-1:123456789012:domain/d-1",
-                    Status::Fail,
-                ),
-                finding(
-                    "d",
-                    "domain",
-                    "arn:aws:sagemaker:us-east-1:123456789012:domain/d-2",
-                    Status::Pass,
-                ),
-                other,
-                iam,
-            ],
-        );
+        let r = partitioned();
         let objects = objects(&r, &export(vec![S3Format::Ocsf, S3Format::Json]));
         let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
         let base = "audits/sagemaker/account_id=123456789012";

@@ -172,18 +172,7 @@ fn ocsf_output_is_compliance_findings() {
     // tests/ocsf-schema-1.1.0), compiled and checked by tests/tools/ocsf-validate.
     let dir = temp_dir("report-ocsf-schema");
     let events_file = write(&dir, "events.json", &out);
-    let check = std::process::Command::new(crate::util::python())
-        .arg(repo_root().join("tests/tools/ocsf-validate"))
-        .arg(repo_root().join("tests/ocsf-schema-1.1.0"))
-        .arg(&events_file)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "OCSF events invalid for 1.1.0:\n{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    crate::util::assert_valid_ocsf(&events_file);
     let errors = events
         .iter()
         .filter(|e| e["compliance"]["status_detail"] == "ERROR")

@@ -162,18 +162,7 @@ async fn scan_writes_partitioned_objects_encrypted_with_the_key() {
     // The OCSF lines are valid 1.1.0 events (the vendored schema, tests/tools/ocsf-validate).
     let events_file = dir.join("events.json");
     std::fs::write(&events_file, serde_json::to_string(&events).unwrap()).unwrap();
-    let check = std::process::Command::new(util::python())
-        .arg(repo_root().join("tests/tools/ocsf-validate"))
-        .arg(repo_root().join("tests/ocsf-schema-1.1.0"))
-        .arg(&events_file)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    crate::util::assert_valid_ocsf(&events_file);
 
     // A key that does not exist: S3 refuses (KMS.NotFoundException), nothing is written, the
     // report is the same and so is the exit code.
@@ -387,18 +376,7 @@ async fn scan_writes_security_lake_parquet() {
     );
     let events_file = dir.join("events.json");
     std::fs::write(&events_file, &read.stdout).unwrap();
-    let check = std::process::Command::new(util::python())
-        .arg(repo_root().join("tests/tools/ocsf-validate"))
-        .arg(repo_root().join("tests/ocsf-schema-1.1.0"))
-        .arg(&events_file)
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
-    );
+    crate::util::assert_valid_ocsf(&events_file);
     let from_arrow: Vec<Value> = serde_json::from_slice(&read.stdout).unwrap();
     let (code, ocsf, err) = run_bin(
         &[

@@ -449,3 +449,20 @@ pub fn system_tool(name: &str) -> PathBuf {
             panic!("`{name}` is not installed: apt-get install prometheus (.ci/run does this)")
         })
 }
+
+/// Checks a file of OCSF events (a JSON array) against the vendored OCSF 1.1.0 schema source
+/// (tests/ocsf-schema-1.1.0) with tests/tools/ocsf-validate; panics with its findings.
+pub fn assert_valid_ocsf(events_file: &Path) {
+    let check = Command::new(python())
+        .arg(repo_root().join("tests/tools/ocsf-validate"))
+        .arg(repo_root().join("tests/ocsf-schema-1.1.0"))
+        .arg(events_file)
+        .output()
+        .expect("run tests/tools/ocsf-validate");
+    assert!(
+        check.status.success(),
+        "OCSF events invalid for 1.1.0:\n{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
