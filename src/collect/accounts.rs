@@ -102,6 +102,31 @@ impl AssumedRole {
         })
     }
 
+    /// A role by its ARN (the S3 export's `role_arn`), assumed at first use or [`Self::check`].
+    pub fn for_role(
+        sts: aws_sdk_sts::Client,
+        role_arn: &str,
+        external_id: Option<String>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            sts,
+            role_arn: role_arn.to_string(),
+            external_id,
+            current: Mutex::new(None),
+        })
+    }
+
+    /// Assumes the role now: whether it can be, with AWS's (code, message) when not.
+    pub async fn check(&self) -> Result<(), (String, String)> {
+        self.fetch().await.map(drop).map_err(|e| {
+            let c = error::classify(&e);
+            (
+                c.code.unwrap_or_else(|| c.kind.as_str().to_string()),
+                format!("AssumeRole {}: {}", self.role_arn, c.message),
+            )
+        })
+    }
+
     async fn fetch(
         &self,
     ) -> Result<

@@ -138,7 +138,7 @@ pub fn is_account_id(s: &str) -> bool {
 }
 
 /// An IAM role name, optionally with a path (`path/name`), as `AssumeRole` takes it in an ARN.
-fn is_role_name(s: &str) -> bool {
+pub(super) fn is_role_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 512
         && !s.starts_with('/')
@@ -226,7 +226,7 @@ impl Validator<'_> {
         }
     }
 
-    fn external_id(
+    pub(super) fn external_id(
         &self,
         key: &str,
         value: Option<&toml::Spanned<String>>,

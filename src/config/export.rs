@@ -48,6 +48,11 @@ pub struct S3Export {
     /// The bucket's region; `None`: the default chain's region, else the first scanned one.
     pub region: Option<String>,
     pub formats: Vec<S3Format>,
+    /// Write as this role (`AssumeRole`, with `external_id`): an Amazon Security Lake custom
+    /// source's provider role, or any role the bucket lets write. `None`: the scanner's own
+    /// credentials.
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -72,6 +77,8 @@ pub(super) struct RawS3 {
     pub(super) bucket: Option<Spanned<String>>,
     pub(super) prefix: Option<Spanned<String>>,
     pub(super) kms_key_id: Option<Spanned<String>>,
+    pub(super) role_arn: Option<Spanned<String>>,
+    pub(super) external_id: Option<Spanned<String>>,
     pub(super) region: Option<Spanned<String>>,
     pub(super) formats: Option<Spanned<Vec<Spanned<String>>>>,
 }
@@ -79,6 +86,20 @@ pub(super) struct RawS3 {
 /// S3's bucket naming rules (general purpose buckets): 3–63 characters of lowercase letters,
 /// digits, dots and hyphens, beginning and ending with a letter or digit, no `..`.
 /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html>
+/// `arn:<partition>:iam::<account id>:role/<path/name>`.
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "iam", "", account, resource]
+            if partition.starts_with("aws")
+                && super::accounts::is_account_id(account)
+                && resource
+                    .strip_prefix("role/")
+                    .is_some_and(super::accounts::is_role_name)
+    )
+}
+
 fn is_bucket_name(name: &str) -> bool {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
@@ -238,12 +259,36 @@ impl Validator<'_> {
                 }
             }
         }
+        let role_arn = match &raw.role_arn {
+            Some(arn) if !is_role_arn(arn.get_ref()) => {
+                return self.invalid(
+                    "export.s3.role_arn",
+                    arn.span(),
+                    format!(
+                        "{:?} is not an IAM role ARN (arn:<partition>:iam::<account id>:role/<name>)",
+                        arn.get_ref()
+                    ),
+                );
+            }
+            Some(arn) => Some(arn.get_ref().clone()),
+            None => None,
+        };
+        let external_id = self.external_id("export.s3.external_id", raw.external_id.as_ref())?;
+        if let (Some(id), None) = (&raw.external_id, &role_arn) {
+            return self.invalid(
+                "export.s3.external_id",
+                id.span(),
+                "is for AssumeRole: it needs role_arn".into(),
+            );
+        }
         Ok(Some(S3Export {
             bucket: bucket.get_ref().clone(),
             prefix,
             kms_key_id,
             region,
             formats,
+            role_arn,
+            external_id,
         }))
     }
 }

@@ -465,6 +465,8 @@ fn export_s3_is_read_and_checked() {
             kms_key_id: None,
             region: None,
             formats: vec![S3Format::Ocsf],
+            role_arn: None,
+            external_id: None,
         })
     );
     assert_eq!(
@@ -477,7 +479,25 @@ fn export_s3_is_read_and_checked() {
             kms_key_id: Some("alias/audit".into()),
             region: Some("eu-west-1".into()),
             formats: vec![S3Format::Json, S3Format::Ocsf],
+            role_arn: None,
+            external_id: None,
         })
+    );
+    let lake = parse(
+        "[export.s3]\nbucket = \"lake\"\nformats = [\"parquet\"]\nrole_arn = \"arn:aws:iam::111122223333:role/security-lake/provider\"\nexternal_id = \"lake-7f3a\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            lake.formats,
+            lake.role_arn.as_deref(),
+            lake.external_id.as_deref()
+        ),
+        (
+            vec![S3Format::Parquet],
+            Some("arn:aws:iam::111122223333:role/security-lake/provider"),
+            Some("lake-7f3a")
+        )
     );
     for (text, line, key, problem) in [
         (
@@ -527,6 +547,18 @@ fn export_s3_is_read_and_checked() {
             3,
             "export.s3.formats",
             "at least one",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nrole_arn = \"arn:aws:iam::12:role/x\"\n",
+            3,
+            "export.s3.role_arn",
+            "is not an IAM role ARN",
+        ),
+        (
+            "[export.s3]\nbucket = \"lake\"\nexternal_id = \"abc\"\n",
+            3,
+            "export.s3.external_id",
+            "needs role_arn",
         ),
         (
             "[export.s3]\nbucket = \"lake\"\nformats = [\"orc\"]\n",

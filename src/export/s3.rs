@@ -143,7 +143,19 @@ fn bucket_region(s3: &S3Export, clients: &AwsClients, report_regions: &[String])
         .unwrap_or_else(|| "us-east-1".into())
 }
 
-/// Writes `objects` with the scanner's own credentials, one PutObject each, a few at once.
+/// The media type of an object, by its key.
+fn content_type(key: &str) -> &'static str {
+    if key.ends_with(".parquet") {
+        // Registered with IANA in 2024.
+        "application/vnd.apache.parquet"
+    } else {
+        "application/x-ndjson"
+    }
+}
+
+/// Writes `objects` with the scanner's own credentials, or `role_arn`'s (assumed first: when
+/// it cannot be, every object fails with AssumeRole's error), one PutObject each, a few at
+/// once.
 pub async fn put_all(
     config: &Config,
     s3: &S3Export,
@@ -155,7 +167,26 @@ pub async fn put_all(
         max_attempts: config.max_attempts,
         call_timeout: config.call_timeout,
     };
-    let clients = AwsClients::from_env(&settings).await;
+    let mut clients = AwsClients::from_env(&settings).await;
+    if let Some(arn) = &s3.role_arn {
+        let role =
+            crate::collect::AssumedRole::for_role(clients.sts(), arn, s3.external_id.clone());
+        if let Err((code, message)) = role.check().await {
+            tracing::warn!(role = %arn, code, "cannot assume the S3 export's role: {message}");
+            return Outcome {
+                written: 0,
+                failed: objects
+                    .into_iter()
+                    .map(|object| Failed {
+                        object,
+                        code: code.clone(),
+                        message: message.clone(),
+                    })
+                    .collect(),
+            };
+        }
+        clients = clients.with_credentials(role);
+    }
     let client = clients.s3(&bucket_region(s3, &clients, report_regions));
     use futures::StreamExt;
     let puts = objects.into_iter().map(|object| {
@@ -165,7 +196,7 @@ pub async fn put_all(
                 .put_object()
                 .bucket(&s3.bucket)
                 .key(&object.key)
-                .content_type("application/x-ndjson")
+                .content_type(content_type(&object.key))
                 .body(ByteStream::from(object.body.clone()));
             if let Some(key) = &s3.kms_key_id {
                 request = request
@@ -311,6 +342,8 @@ mod tests {
             kms_key_id: None,
             region: None,
             formats,
+            role_arn: None,
+            external_id: None,
         }
     }
 

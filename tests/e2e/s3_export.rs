@@ -436,3 +436,69 @@ fn without_nulls(v: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// `role_arn` (a Security Lake custom source's provider role, in the lake's account, trusting
+/// the scanner's account with an external id): with the right external id the object is
+/// written; with a wrong one the emulator's STS refuses AssumeRole as AWS does (the trust
+/// policy's condition), so nothing is written — which also shows the writes go through the
+/// role, not the scanner's own credentials — AssumeRole's error is said, and neither the
+/// report nor the exit code changes. (The emulator's S3 lets any account read any bucket, so
+/// the writer's identity cannot be read off the object.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_export_writes_as_its_role() {
+    let (account, _) = small_account("000000000919").await;
+    let lake = util::account("000000000920").await;
+    bucket(&lake, "security-lake-920").await;
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{}:root", account.id)},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "lake-ext"}},
+        }],
+    });
+    lake.iam()
+        .create_role()
+        .role_name("provider")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create the provider role");
+    let dir = temp_dir("s3-export-role");
+    let config_with = |external_id: &str| {
+        write_config(
+            &dir,
+            &format!(
+                "regions = [\"{REGION}\"]\nmax_attempts = 2\n[cloudtrail]\nenabled = false\n\
+                 [export.s3]\nbucket = \"security-lake-920\"\nprefix = \"ext/sagemaker-auditor\"\n\
+                 formats = [\"parquet\"]\nrole_arn = \"arn:aws:iam::{}:role/provider\"\n\
+                 external_id = \"{external_id}\"\n",
+                lake.id
+            ),
+        )
+    };
+    let config = config_with("lake-ext");
+    let (code, out, err) = run_bin(
+        &["scan", "--config", &config, "--format", "json"],
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("cannot assume"), "{err}");
+    let written = keys(&lake, "security-lake-920", "ext/").await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(written[0].contains(&format!("/accountId={}/", account.id)));
+
+    let config = config_with("guessed");
+    let (code, out_refused, err) = run_bin(
+        &["scan", "--config", &config, "--format", "json"],
+        &account.env(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("cannot assume the S3 export's role"), "{err}");
+    assert!(err.contains("AccessDenied"), "{err}");
+    let first: Value = serde_json::from_str(&out).unwrap();
+    let second: Value = serde_json::from_str(&out_refused).unwrap();
+    assert_eq!(first["summary"], second["summary"]);
+    assert_eq!(keys(&lake, "security-lake-920", "ext/").await, written);
+}
