@@ -1006,6 +1006,8 @@ fn domains(out: &mut String, report: &Report, graph: Option<&Graph>) {
 fn graph_of_findings(report: &Report) -> Graph {
     use crate::report::graph::{DomainNode, Node};
     let mut domains: BTreeMap<(&str, &str, &str), DomainNode> = BTreeMap::new();
+    // Each resource once, whatever the number of its findings.
+    let mut seen: HashSet<&str> = HashSet::new();
     for f in &report.findings {
         let Some(id) = f.domain_id.as_deref() else {
             continue;
@@ -1030,7 +1032,7 @@ fn graph_of_findings(report: &Report) -> Graph {
             "app" => NodeKind::App,
             _ => continue,
         };
-        if !d.resources.iter().any(|n| n.arn == f.resource_arn) {
+        if seen.insert(&f.resource_arn) {
             d.resources.push(Node {
                 kind,
                 arn: f.resource_arn.clone(),
