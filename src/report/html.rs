@@ -190,13 +190,24 @@ const SCRIPT: &str = r#"
       });
     });
     // An opened row gets its check's remediation and controls (written once, further down).
-    body.addEventListener("toggle", function (e) {
-      var d = e.target;
-      if (!d.open || d.querySelector(".fix")) { return; }
+    function addFix(d) {
+      if (d.querySelector(".fix")) { return; }
       var check = document.getElementById("c-" + d.getAttribute("data-check"));
       var fix = check && check.querySelector(".fix");
       if (fix) { d.insertBefore(fix.cloneNode(true), d.querySelector(".fixlink")); }
+    }
+    body.addEventListener("toggle", function (e) {
+      if (e.target.open) { addFix(e.target); }
     }, true);
+    // A printout shows the rows on screen (the page of matching rows) opened, with their
+    // remediation: paper cannot be clicked.
+    window.addEventListener("beforeprint", function () {
+      rows.forEach(function (r) {
+        if (r.hidden) { return; }
+        var d = r.querySelector("details");
+        if (d) { addFix(d); d.open = true; }
+      });
+    });
     form.hidden = false;
     apply();
   }

@@ -451,6 +451,21 @@ fn the_reference_report_renders_filters_expands_and_escapes_in_chromium() {
         json!("ascending")
     );
 
+    // Printing opens the rows on screen, each with its remediation (Page.printToPDF fires
+    // beforeprint as the print dialog does).
+    set_filter(&mut chrome, &tab, "status", "FAIL");
+    let fails = findings.iter().filter(|f| f["status"] == "FAIL").count();
+    let pdf = chrome.call(Some(&tab), "Page.printToPDF", json!({}));
+    assert!(pdf["data"].as_str().is_some_and(|d| d.len() > 1000));
+    let printed = chrome.eval(
+        &tab,
+        "Array.from(document.querySelectorAll('#findings tbody tr')).filter(r => !r.hidden).map(r => { const d = r.querySelector('details'); return d.open && !!d.querySelector('.fix'); })",
+    );
+    let printed = printed.as_array().unwrap();
+    assert_eq!(printed.len(), fails);
+    assert!(printed.iter().all(|p| *p == json!(true)), "{printed:?}");
+    set_filter(&mut chrome, &tab, "status", "");
+
     // Every form control has a label.
     assert_eq!(
         chrome.eval(&tab, "Array.from(document.querySelectorAll('#filters select, #filters input')).filter(e => !e.closest('label')).length"),
