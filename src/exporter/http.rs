@@ -101,10 +101,14 @@ fn clean_prefix(path: &str) -> Option<String> {
 /// endpoint; a Content-Security-Policy that allows only the page's own inline style and
 /// script; no caching (it lists every weak spot of the accounts).
 async fn page(State(routes): State<Routes>, headers: axum::http::HeaderMap) -> Response {
-    let csp = format!(
-        "{}; frame-ancestors 'none'",
-        crate::report::html::content_security_policy()
-    );
+    // The page's own policy, and no framing (which a `<meta>` policy cannot say).
+    static CSP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let csp: &'static str = CSP.get_or_init(|| {
+        format!(
+            "{}; frame-ancestors 'none'",
+            crate::report::html::content_security_policy()
+        )
+    });
     let base = if !routes.prefix.is_empty() {
         Some(routes.prefix.to_string())
     } else {
@@ -115,12 +119,12 @@ async fn page(State(routes): State<Routes>, headers: axum::http::HeaderMap) -> R
     };
     let headers = || {
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
-            (header::CONTENT_SECURITY_POLICY, csp.clone()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-            (header::REFERRER_POLICY, "no-referrer".into()),
-            (header::CACHE_CONTROL, "no-store".into()),
-            (header::VARY, "x-forwarded-prefix".into()),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, csp),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::VARY, "x-forwarded-prefix"),
         ]
     };
     let Some(latest) = routes.exporter.latest() else {

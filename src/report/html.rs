@@ -923,18 +923,10 @@ fn domains(out: &mut String, report: &Report, graph: Option<&Graph>) {
         out.push_str("<p class=\"none\">No SageMaker domain in this scan.</p>\n");
     }
     for d in &graph.domains {
+        let key = esc(&format!("{}-{}-{}", d.account_id, d.region, d.domain_id)).into_owned();
         let _ = writeln!(
             out,
-            "<section class=\"domain\" id=\"d-{}-{}-{}\" aria-labelledby=\"dh-{}-{}-{}\"><h3 id=\"dh-{}-{}-{}\">{} <code>{}</code></h3>\n<dl class=\"facts\"><dt>Account, region</dt><dd>{} {}</dd><dt>Status</dt><dd>{}</dd><dt>Network</dt><dd>{}{}</dd><dt>Auth</dt><dd>{}</dd></dl>",
-            esc(&d.account_id),
-            esc(&d.region),
-            esc(&d.domain_id),
-            esc(&d.account_id),
-            esc(&d.region),
-            esc(&d.domain_id),
-            esc(&d.account_id),
-            esc(&d.region),
-            esc(&d.domain_id),
+            "<section class=\"domain\" id=\"d-{key}\" aria-labelledby=\"dh-{key}\"><h3 id=\"dh-{key}\">{} <code>{}</code></h3>\n<dl class=\"facts\"><dt>Account, region</dt><dd>{} {}</dd><dt>Status</dt><dd>{}</dd><dt>Network</dt><dd>{}{}</dd><dt>Auth</dt><dd>{}</dd></dl>",
             esc(&d.name),
             esc(&d.domain_id),
             esc(&d.account_id),

@@ -13,9 +13,9 @@
 use std::sync::Arc;
 
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical, ZstdLevel};
-use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
+use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int32Type, Int64Type};
 use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
+use parquet::file::writer::{SerializedColumnWriter, SerializedFileWriter};
 use parquet::schema::types::{ColumnDescriptor, Type, TypePtr};
 use serde_json::Value;
 
@@ -115,10 +115,10 @@ fn schema() -> Result<TypePtr, String> {
         .map_err(|e| format!("the OCSF Parquet schema: {e}"))
 }
 
-/// One leaf column: its non-null values and every entry's levels.
+/// One leaf column: its non-null values (borrowed from the events) and every entry's levels.
 #[derive(Default)]
-struct Shredded {
-    values: Vec<Value>,
+struct Shredded<'e> {
+    values: Vec<&'e Value>,
     def: Vec<i16>,
     rep: Vec<i16>,
 }
@@ -159,19 +159,19 @@ fn nodes_of<'a>(
 
 /// Appends one record's entries of a leaf column: Dremel's shredding of `value` (the value
 /// at the parent of `path[0]`) along `path`.
-fn shred(
+fn shred<'e>(
     path: &[(&Type, Option<&str>)],
-    value: Option<&Value>,
+    value: Option<&'e Value>,
     def: i16,
     rep: i16,
     rep_depth: i16,
-    out: &mut Shredded,
+    out: &mut Shredded<'e>,
     column: &str,
 ) -> Result<(), String> {
     let Some(((node, key), rest)) = path.split_first() else {
         // The leaf's value, present: the column's maximum definition level.
         let v = value.ok_or_else(|| format!("{column}: no value at a required leaf"))?;
-        out.values.push(v.clone());
+        out.values.push(v);
         out.def.push(def);
         out.rep.push(rep);
         return Ok(());
@@ -225,11 +225,38 @@ pub fn ocsf_events(report: &Report, findings: &[&Finding]) -> Result<Vec<u8>, St
         .iter()
         .map(|f| crate::report::ocsf::event(report, f))
         .collect();
+    in_time_order(&mut events);
+    write(&events)
+}
+
+/// Events by time, then finding id: the order Security Lake wants within an object.
+fn in_time_order(events: &mut [Value]) {
     events.sort_by(|a, b| {
         (a["time"].as_i64(), a["metadata"]["uid"].as_str())
             .cmp(&(b["time"].as_i64(), b["metadata"]["uid"].as_str()))
     });
-    write(&events)
+}
+
+/// Writes a leaf column's values, each converted to the column's physical type (`None`:
+/// the value is not of it, an error naming the column and `what` it should be).
+fn write_column<T: DataType>(
+    w: &mut SerializedColumnWriter<'_>,
+    shredded: &Shredded<'_>,
+    def: Option<&[i16]>,
+    rep: Option<&[i16]>,
+    name: &str,
+    what: &str,
+    convert: impl Fn(&Value) -> Option<T::T>,
+) -> Result<(), String> {
+    let values = shredded
+        .values
+        .iter()
+        .map(|v| convert(v).ok_or_else(|| format!("{name}: {v} is not {what}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    w.typed::<T>()
+        .write_batch(&values, def, rep)
+        .map_err(|e| e.to_string())
+        .map(drop)
 }
 
 /// Writes OCSF events (JSON values shaped as [`SCHEMA`] says) as one Parquet row group.
@@ -267,47 +294,37 @@ pub fn write(events: &[Value]) -> Result<Vec<u8>, String> {
             Some(LogicalType::Json)
         );
         match column.physical_type() {
-            Physical::BYTE_ARRAY => {
-                let values = shredded
-                    .values
-                    .iter()
-                    .map(|v| match v {
-                        Value::String(s) if !json => Ok(ByteArray::from(s.as_str())),
-                        _ if json => Ok(ByteArray::from(v.to_string().into_bytes())),
-                        other => Err(format!("{name}: {other} is not a string")),
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                w.typed::<ByteArrayType>()
-                    .write_batch(&values, def, rep)
-                    .map_err(err)?;
-            }
-            Physical::INT32 => {
-                let values = shredded
-                    .values
-                    .iter()
-                    .map(|v| {
-                        v.as_i64()
-                            .and_then(|n| i32::try_from(n).ok())
-                            .ok_or_else(|| format!("{name}: {v} is not a 32-bit integer"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                w.typed::<Int32Type>()
-                    .write_batch(&values, def, rep)
-                    .map_err(err)?;
-            }
-            Physical::INT64 => {
-                let values = shredded
-                    .values
-                    .iter()
-                    .map(|v| {
-                        v.as_i64()
-                            .ok_or_else(|| format!("{name}: {v} is not an integer"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                w.typed::<Int64Type>()
-                    .write_batch(&values, def, rep)
-                    .map_err(err)?;
-            }
+            Physical::BYTE_ARRAY => write_column::<ByteArrayType>(
+                &mut w,
+                &shredded,
+                def,
+                rep,
+                &name,
+                "a string",
+                |v| match v {
+                    _ if json => Some(ByteArray::from(v.to_string().into_bytes())),
+                    Value::String(s) => Some(ByteArray::from(s.as_str())),
+                    _ => None,
+                },
+            )?,
+            Physical::INT32 => write_column::<Int32Type>(
+                &mut w,
+                &shredded,
+                def,
+                rep,
+                &name,
+                "a 32-bit integer",
+                |v| v.as_i64().and_then(|n| i32::try_from(n).ok()),
+            )?,
+            Physical::INT64 => write_column::<Int64Type>(
+                &mut w,
+                &shredded,
+                def,
+                rep,
+                &name,
+                "an integer",
+                Value::as_i64,
+            )?,
             other => return Err(format!("{name}: no writer for {other}")),
         }
         w.close().map_err(err)?;
@@ -386,10 +403,7 @@ mod tests {
             .iter()
             .map(|f| crate::report::ocsf::event(&report, f))
             .collect();
-        events.sort_by(|a, b| {
-            (a["time"].as_i64(), a["metadata"]["uid"].as_str())
-                .cmp(&(b["time"].as_i64(), b["metadata"]["uid"].as_str()))
-        });
+        in_time_order(&mut events);
         for (got, event) in back.iter().zip(&events) {
             assert_eq!(got, &expected(event));
         }
