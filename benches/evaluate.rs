@@ -53,7 +53,9 @@ fn bench(c: &mut Criterion) {
         "{:?}",
         report.evaluation_errors
     );
-    let evaluation = judge.policies.evaluate(&snapshot, &judge.thresholds);
+    let evaluation = judge
+        .policies
+        .evaluate_snapshot(&snapshot, &judge.thresholds);
     let mut slowest = evaluation.check_durations.clone();
     slowest.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
     println!(

@@ -51,8 +51,7 @@ impl Judge {
 
     /// Evaluates a snapshot into a findings report; `today` decides which waivers apply.
     pub fn report(&self, snapshot: &Snapshot, config: &Config, today: NaiveDate) -> Report {
-        let input = snapshot.policy_input(self.policies.reads_events());
-        let evaluation = self.policies.evaluate(&input, &self.thresholds);
+        let evaluation = self.policies.evaluate_snapshot(snapshot, &self.thresholds);
         let duration_ms = evaluation.duration.as_millis() as u64;
         for (check_id, took) in &evaluation.check_durations {
             tracing::trace!(

@@ -8,6 +8,7 @@ metadata := {
 	"title": "SageMaker execution role has administrator privileges",
 	"severity": "critical",
 	"resource_type": "iam_role",
+	"scope": "account",
 	"description": "An effective execution role has AdministratorAccess or PowerUserAccess attached, or a statement granting * on * without a condition: every Studio user running as it administers the account. As IAM evaluates it, the grant does not count when the role's own policies deny * on * without a condition, or when its permissions boundary does not allow * too (the evidence shows the boundary).",
 	"remediation": "Detach AdministratorAccess/PowerUserAccess and remove the * on * statements listed in the evidence; grant the SageMaker, S3 and ECR actions the users need instead.",
 	"references": [

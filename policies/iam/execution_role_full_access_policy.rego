@@ -8,6 +8,7 @@ metadata := {
 	"title": "SageMaker execution role has AmazonSageMakerFullAccess attached",
 	"severity": "high",
 	"resource_type": "iam_role",
+	"scope": "account",
 	"description": "The console wizard's execution role carries AmazonSageMakerFullAccess: every Studio user running as it can create, change and delete any SageMaker resource of the account, other users' domains included.",
 	"remediation": "Detach AmazonSageMakerFullAccess from the role and attach a policy scoped to what its users need (e.g. the SageMaker Role Manager personas).",
 	"references": [

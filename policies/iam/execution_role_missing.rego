@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain, user profile or notebook instance names an execution role that does not exist",
 	"severity": "medium",
 	"resource_type": "domain",
+	"scope": "account",
 	"description": "A binding names a role of the scanned account that IAM does not have (deleted or mistyped): apps, Canvas features, EMR connections or notebook instances launched with it fail. Bindings are the execution roles, the roles named by JupyterLab EMR and Canvas app settings, and notebook instances' RoleArn.",
 	"remediation": "Recreate the role or point the setting named in the evidence at an existing role (UpdateDomain DefaultUserSettings/DefaultSpaceSettings, UpdateUserProfile UserSettings, UpdateNotebookInstance RoleArn).",
 	"references": [

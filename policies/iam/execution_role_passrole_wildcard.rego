@@ -8,6 +8,7 @@ metadata := {
 	"title": "SageMaker execution role can pass any role",
 	"severity": "high",
 	"resource_type": "iam_role",
+	"scope": "account",
 	"description": "An effective execution role grants iam:PassRole on resource * without a condition: a Studio user can hand any role of the account, admin ones included, to a job or endpoint they create (privilege escalation).",
 	"remediation": "Restrict iam:PassRole to the ARNs of the roles the users' jobs need, or add a Condition on iam:PassedToService.",
 	"references": [

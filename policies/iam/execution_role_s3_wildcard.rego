@@ -8,6 +8,7 @@ metadata := {
 	"title": "SageMaker execution role can read or write every S3 bucket",
 	"severity": "medium",
 	"resource_type": "iam_role",
+	"scope": "account",
 	"description": "An effective execution role grants s3:GetObject or s3:PutObject on every bucket (*, arn:aws:s3:::* or arn:aws:s3:::*/*) without a condition: every Studio user running as it reaches all the account's data.",
 	"remediation": "Scope the S3 statements to the buckets and prefixes the users need, or add conditions (aws:ResourceAccount, s3:prefix).",
 	"references": [

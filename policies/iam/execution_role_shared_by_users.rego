@@ -7,6 +7,7 @@ metadata := {
 	"title": "Several SageMaker user profiles run as the same execution role",
 	"severity": "info",
 	"resource_type": "iam_role",
+	"scope": "account",
 	"description": "More than max_user_profiles user profiles (counting those inheriting a domain default, across every domain and region of the account) run as the role: their users share every permission and every file the role reaches, with no per-user isolation or audit trail.",
 	"remediation": "Give each user profile its own execution role (UserSettings.ExecutionRole), e.g. generated per user with SageMaker Role Manager.",
 	"thresholds": {"max_user_profiles": {

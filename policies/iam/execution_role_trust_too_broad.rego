@@ -8,6 +8,7 @@ metadata := {
 	"title": "SageMaker execution role can be assumed by anyone or by another account",
 	"severity": "high",
 	"resource_type": "iam_role",
+	"scope": "account",
 	"description": "The role's trust policy lets a wildcard principal or a principal of another AWS account assume it without a condition: whoever that is gets what the Studio users get.",
 	"remediation": "Limit the trust policy's Principal to the sagemaker.amazonaws.com service (and named principals of this account), or add conditions such as aws:PrincipalOrgID or sts:ExternalId.",
 	"references": [

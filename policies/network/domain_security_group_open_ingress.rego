@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain uses a security group that admits ingress from any address",
 	"severity": "high",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "A security group of the domain (DefaultUserSettings, DefaultSpaceSettings, any user profile's UserSettings, SecurityGroupIdForDomainBoundary or DomainSettings.SecurityGroupIds) allows ingress from 0.0.0.0/0 or ::/0. For a PublicInternetOnly domain that is the internet; for a VpcOnly domain it is anything routed into the VPC (peered VPCs, VPN, Direct Connect, transit gateways), not the internet: the apps' interfaces have no public address.",
 	"remediation": "Remove the 0.0.0.0/0 and ::/0 ingress rules listed in the evidence (aws ec2 revoke-security-group-ingress), allowing only the VPC's own ranges or referenced groups.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "VpcOnly SageMaker domain's apps can reach the internet",
 	"severity": "low",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "A subnet of the VpcOnly domain routes 0.0.0.0/0 to a NAT gateway or ::/0 to an egress-only internet gateway: Studio apps can open connections to the internet (pip, git, and an exfiltration path). Often intended, hence low; a domain meant to be isolated should route only to VPC endpoints.",
 	"remediation": "If the domain must be isolated, remove the NAT / egress-only routes named in the evidence from the subnets' route tables and provide VPC endpoints (see domain_vpconly_missing_endpoints) and a private package mirror instead; if egress is intended, filter it (AWS Network Firewall, DNS Firewall) and waive this finding with the reason.",
 	"references": [

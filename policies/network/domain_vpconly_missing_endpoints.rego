@@ -7,6 +7,7 @@ metadata := {
 	"title": "VpcOnly SageMaker domain has subnets that reach neither a NAT gateway nor the endpoints Studio needs",
 	"severity": "medium",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "In VpcOnly mode Studio's apps reach AWS services through the VPC: a NAT gateway route (0.0.0.0/0 -> nat-...) or a usable VPC endpoint for each required service. An Interface endpoint is usable when available, with private DNS, and one of its security groups admits TCP 443 from one of the domain's groups or from a range containing the subnet; a Gateway endpoint (S3) when it is associated with the subnet's route table. Apps in a subnet with neither cannot start. servicecatalog (Projects), sts, logs and others are needed only by some features: add them to required_services.",
 	"remediation": "Per subnet in the evidence: add a NAT gateway route, or create the missing endpoints (aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --private-dns-enabled --security-group-ids <group admitting 443 from the domain's groups> --service-name com.amazonaws.<region>.<service>), associate the S3 gateway endpoint with the subnet's route table (aws ec2 modify-vpc-endpoint --add-route-table-ids), enable private DNS, or open 443 from the domain's groups in the endpoint's group.",
 	"thresholds": {"required_services": {

@@ -7,6 +7,7 @@ metadata := {
 	"title": "VpcOnly SageMaker domain uses a subnet that routes to an internet gateway",
 	"severity": "high",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "A VpcOnly domain is meant to keep traffic inside the VPC. A subnet whose route table (its explicit association, else the VPC's main table) sends 0.0.0.0/0 or ::/0 to an internet gateway makes it public again.",
 	"remediation": "Give the domain private subnets (UpdateDomain SubnetIds) or replace the igw route with a NAT gateway or no default route, in the route table named in the evidence.",
 	"references": [

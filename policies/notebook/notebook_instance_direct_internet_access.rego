@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker notebook instance has direct internet access",
 	"severity": "high",
 	"resource_type": "notebook_instance",
+	"scope": "account",
 	"description": "DirectInternetAccess is Enabled: SageMaker gives the instance a network interface with internet access of its own, outside your VPC's controls, so data can leave and code can come in without passing your egress filtering (Security Hub SageMaker.1).",
 	"remediation": "Recreate the instance with DirectInternetAccess=Disabled in a private subnet (the setting cannot be updated in place); give it internet through your VPC's NAT gateway if it needs any.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker notebook instance's storage is not encrypted with a customer managed key",
 	"severity": "low",
 	"resource_type": "notebook_instance",
+	"scope": "account",
 	"description": "The instance has no KmsKeyId: its ML storage volume is encrypted with an AWS managed key, whose policy you cannot restrict (AWS Config sagemaker-notebook-instance-kms-key-configured).",
 	"remediation": "Recreate the instance with KmsKeyId set to a customer managed KMS key (it cannot be added to an existing volume).",
 	"references": [

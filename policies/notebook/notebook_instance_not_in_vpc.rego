@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker notebook instance is not in your VPC",
 	"severity": "medium",
 	"resource_type": "notebook_instance",
+	"scope": "account",
 	"description": "The instance has no SubnetId: it runs in a VPC of SageMaker's, outside your security groups, flow logs and endpoints (Security Hub SageMaker.2).",
 	"remediation": "Recreate the instance with a SubnetId and SecurityGroupIds of your VPC (and DirectInternetAccess=Disabled); the network settings cannot be updated in place.",
 	"references": [

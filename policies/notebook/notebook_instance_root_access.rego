@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker notebook instance gives its users root access",
 	"severity": "medium",
 	"resource_type": "notebook_instance",
+	"scope": "account",
 	"description": "RootAccess is Enabled (absent means Enabled): every user of the instance can become root, change its software and undo its lifecycle configuration's controls (Security Hub SageMaker.3). Lifecycle configurations run as root either way.",
 	"remediation": "UpdateNotebookInstance --root-access Disabled (the instance must be stopped); install what users need through a lifecycle configuration instead.",
 	"references": [

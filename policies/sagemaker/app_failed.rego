@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker app is in the Failed state",
 	"severity": "low",
 	"resource_type": "app",
+	"scope": "domain",
 	"description": "A failed app is skipped, not deleted, by the documented teardown of a domain; it lingers in the app listings and its FailureReason is the reason a user's environment broke, which nobody may have read.",
 	"remediation": "Read FailureReason (evidence) and fix its cause (image, instance quota, lifecycle configuration, role); the user's next start of the app replaces it.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker app has run on a billed instance for longer than max_hours",
 	"severity": "low",
 	"resource_type": "app",
+	"scope": "domain",
 	"description": "An InService app on a billed instance type (ResourceSpec.InstanceType set and not system) costs money every hour until it is stopped. One created more than max_hours ago has been billed without a stop for that long. Replaces app_idle: DescribeApp's LastUserActivityTimestamp is refreshed by SageMaker's health checks and equals LastHealthCheckTimestamp, so it says nothing about users; the app's age is what the API can tell.",
 	"remediation": "Ask the owner (evidence) whether the app is still needed and delete it if not (DeleteApp; files on the home EFS stay). Turn on idle shutdown for JupyterLab and Code Editor (AppLifecycleManagement.IdleSettings, see domain_idle_shutdown_disabled) so idle apps stop on their own.",
 	"thresholds": {"max_hours": {

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain lets Studio users run Docker",
 	"severity": "low",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "DomainSettings.DockerSettings.EnableDockerAccess is ENABLED: Studio users can build and run containers, pull images from the registries the network allows and, in VpcOnly mode, from the accounts in VpcOnlyTrustedAccounts. Often intended; a security review should know.",
 	"remediation": "If the domain's users do not build images, UpdateDomain --domain-settings-for-update DockerSettings={EnableDockerAccess=DISABLED}; otherwise keep VpcOnlyTrustedAccounts to your own accounts.",
 	"references": [

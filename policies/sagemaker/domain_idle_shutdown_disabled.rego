@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain or user profile does not shut idle JupyterLab and Code Editor apps down",
 	"severity": "medium",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "Idle shutdown (AppLifecycleManagement.IdleSettings.LifecycleManagement) stops JupyterLab and Code Editor apps nobody uses, which is where most Studio spend leaks. The domain fails when it is not ENABLED for both app types in DefaultUserSettings, or for JupyterLab in DefaultSpaceSettings (the API has no Code Editor settings there); a user profile fails when its own UserSettings set it DISABLED.",
 	"remediation": "UpdateDomain with DefaultUserSettings.JupyterLabAppSettings and CodeEditorAppSettings, and DefaultSpaceSettings.JupyterLabAppSettings, set to AppLifecycleManagement={IdleSettings={LifecycleManagement=ENABLED,IdleTimeoutInMinutes=60}}; remove DISABLED from the profiles named (UpdateUserProfile).",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain encrypts its home EFS and volumes with an AWS managed key",
 	"severity": "low",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "Without KmsKeyId the domain's home EFS and app storage volumes are encrypted with an AWS managed key: its use is auditable in CloudTrail, but its key policy is not yours to restrict and you cannot revoke or rotate it on your schedule.",
 	"remediation": "KmsKeyId can only be set when a domain is created: create a replacement domain with --kms-key-id <customer managed key> and move users to it.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain or user profile shares notebook output to S3 without a customer managed key",
 	"severity": "low",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "SharingSettings.NotebookOutputOption is Allowed and S3KmsKeyId is empty: notebooks shared from Studio, with their cell output (which often holds data), land in S3OutputPath encrypted only with the bucket's default key, not with a key whose policy you control. The domain is judged on DefaultUserSettings, a profile on its own UserSettings.",
 	"remediation": "Set SharingSettings.S3KmsKeyId to a customer managed KMS key (UpdateDomain DefaultUserSettings / UpdateUserProfile UserSettings), or NotebookOutputOption=Disabled.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain gives its apps direct internet access",
 	"severity": "high",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "With AppNetworkAccessType PublicInternetOnly (the default), Studio apps reach the internet directly: data can leave without passing the customer's VPC controls.",
 	"remediation": "Set AppNetworkAccessType to VpcOnly (UpdateDomain with --app-network-access-type VpcOnly, apps stopped) after giving the VPC private subnets and the endpoints domain_vpconly_missing_endpoints lists.",
 	"aws_config_rule": "sagemaker-domain-in-vpc",

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain is in a failed state",
 	"severity": "medium",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "A domain in Failed, Update_Failed or Delete_Failed cannot be used or changed as intended, and a failed deletion leaves billed resources behind.",
 	"remediation": "Read FailureReason (evidence), fix its cause (often a missing permission, subnet or security group), then retry the update or deletion; `sagemaker-auditor teardown-plan` lists what blocks a deletion.",
 	"references": [

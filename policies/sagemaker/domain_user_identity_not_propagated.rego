@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker domain does not tell CloudTrail which user made a call",
 	"severity": "low",
 	"resource_type": "domain",
+	"scope": "domain",
 	"description": "DomainSettings.ExecutionRoleIdentityConfig is not USER_PROFILE_NAME (absent means DISABLED): calls from Studio apps run as the execution role with no source identity, so in CloudTrail every user of a shared role looks the same and attribution cannot name the person.",
 	"remediation": "UpdateDomain --domain-settings-for-update ExecutionRoleIdentityConfig=USER_PROFILE_NAME; the execution roles' trust policies must then allow sts:SetSourceIdentity for sagemaker.amazonaws.com.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker lifecycle configuration script contains a credential",
 	"severity": "high",
 	"resource_type": "studio_lifecycle_config",
+	"scope": "account",
 	"description": "A Studio lifecycle configuration (StudioLifecycleConfigContent) or a notebook instance lifecycle configuration (OnCreate/OnStart) contains an AWS access key id, an aws_secret_access_key assignment of a 40-character value, or a private key block. Anyone who can describe the configuration reads it, and every app or instance that runs it carries it. The scanner finds and redacts secrets when it reads the script: the evidence names the kind and line, never the secret, and no snapshot holds it.",
 	"remediation": "Rotate the credential now (it must be considered leaked), then remove it from the script: let the app use its execution role, or read the secret at run time from AWS Secrets Manager. Lifecycle configurations cannot be edited: create a new one, point the domain, profiles or notebook instances at it, and delete the old one.",
 	"references": [

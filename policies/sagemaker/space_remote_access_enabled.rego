@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker space lets a local IDE connect into it",
 	"severity": "medium",
 	"resource_type": "space",
+	"scope": "domain",
 	"description": "SpaceSettings.RemoteAccess is ENABLED: a user with sagemaker:StartSession on the space can connect a local Visual Studio Code into it and run as the space's execution role from their laptop, outside the controls of the Studio UI.",
 	"remediation": "Set SpaceSettings.RemoteAccess to DISABLED (UpdateSpace) unless the team relies on it; where it does, restrict sagemaker:StartSession to the users who need it.",
 	"references": [

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker space is in a failed state",
 	"severity": "low",
 	"resource_type": "space",
+	"scope": "domain",
 	"description": "A space in Failed, Update_Failed or Delete_Failed cannot run its apps as configured, and one that failed to delete stays in the domain.",
 	"remediation": "Read FailureReason (evidence), fix its cause (often the EFS mount, a security group or the space's storage), then retry UpdateSpace or DeleteSpace.",
 	"references": [

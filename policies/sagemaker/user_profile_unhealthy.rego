@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker user profile is in a failed state",
 	"severity": "low",
 	"resource_type": "user_profile",
+	"scope": "domain",
 	"description": "A profile in Failed, Update_Failed or Delete_Failed cannot launch apps as configured, and one that failed to delete blocks the domain's deletion.",
 	"remediation": "Read FailureReason (evidence), fix its cause (typically the execution role or a security group), then retry UpdateUserProfile or DeleteUserProfile.",
 	"references": [

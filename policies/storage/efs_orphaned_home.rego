@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker home EFS outlives its domain",
 	"severity": "medium",
 	"resource_type": "efs_file_system",
+	"scope": "account",
 	"description": "DeleteDomain retains the home EFS by default (RetentionPolicy HomeEfsFileSystem=Retain). A file system tagged ManagedByAmazonSageMakerResource whose domain no longer exists keeps costing money and keeps its mount targets and NFS security groups in the VPC.",
 	"remediation": "Back up what users still need, then delete its mount targets and the file system (aws efs delete-mount-target, aws efs delete-file-system); `sagemaker-auditor teardown-plan` lists the steps.",
 	"thresholds": {

@@ -7,6 +7,7 @@ metadata := {
 	"title": "SageMaker NFS security group outlives its domain",
 	"severity": "low",
 	"resource_type": "security_group",
+	"scope": "account",
 	"description": "SageMaker creates security-group-for-inbound-nfs-<domain-id> and security-group-for-outbound-nfs-<domain-id> for the home EFS. They reference each other and survive DeleteDomain, blocking the VPC's deletion.",
 	"remediation": "Delete the file system's mount targets first, revoke the two groups' rules that reference each other, then delete both groups (aws ec2 revoke-security-group-ingress/egress, aws ec2 delete-security-group); `sagemaker-auditor teardown-plan` lists the steps.",
 	"references": [

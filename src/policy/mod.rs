@@ -11,7 +11,10 @@
 //! compiled engine, so a scan never re-parses and scans never share evaluation state.
 
 mod iam_ext;
+mod partition;
 mod results;
+
+pub use partition::Scope;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,6 +61,9 @@ pub struct CheckMetadata {
     pub severity: Severity,
     pub resource_type: String,
     pub remediation: String,
+    /// What the check's results depend on, which decides the input it is evaluated on.
+    #[serde(default, skip_serializing_if = "Scope::is_snapshot")]
+    pub scope: Scope,
     /// The check's thresholds (`[checks.<id>]` in the config, `data.config.<id>` here).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub thresholds: BTreeMap<String, crate::config::checks::ThresholdSpec>,
@@ -252,44 +258,41 @@ impl PolicySet {
     }
 
     /// Evaluates every check against `input` (a snapshot, or anything serialising like one)
-    /// with `config` as `data.config`. Checks run in parallel, one engine clone per worker.
+    /// as one whole input, whatever the checks' scopes, with `config` as `data.config`.
+    /// Checks run in parallel, one engine clone per worker. Scans use
+    /// [`PolicySet::evaluate_snapshot`], which evaluates each check on its partitions.
     pub fn evaluate<T: Serialize>(&self, input: &T, config: &serde_json::Value) -> Evaluation {
         let started = Instant::now();
-        let mut engine = self.engine.clone();
         // Through JSON text and regorus's own parser: measured 30% faster than building a
         // serde_json::Value first and converting that. `from_json_str` (unlike serde_json's
         // `from_str`) shares each object key among all objects: the benchmark snapshot's input
         // took 116 MB of RSS before, 80 MB with it.
-        let prepared_input = serde_json::to_string(input)
-            .map_err(|e| e.to_string())
-            .and_then(|text| Value::from_json_str(&text).map_err(|e| e.to_string()));
-        let prepared = prepared_input.clone().and_then(|input| {
-            engine.set_input(input);
-            engine
-                .add_data(data_config(config))
-                .map_err(|e| e.to_string())
-        });
+        let prepared = self
+            .engine_with_config(config)
+            .and_then(|base| Ok((base, partition::to_value(input)?)));
         let input_duration = started.elapsed();
-        if let Err(message) = prepared {
-            return Evaluation {
-                results: Vec::new(),
-                errors: self
-                    .checks
-                    .iter()
-                    .map(|c| EvaluationError {
-                        check_id: c.metadata.id.clone(),
-                        message: message.clone(),
-                    })
-                    .collect(),
-                duration: started.elapsed(),
-                input_duration,
-                check_durations: Vec::new(),
-            };
-        }
-
-        let mut outcomes = self.run_checks(&engine, &prepared_input, config);
-        drop(engine);
-        drop(prepared_input);
+        let (base, input) = match prepared {
+            Ok(prepared) => prepared,
+            Err(message) => {
+                return Evaluation {
+                    results: Vec::new(),
+                    errors: self
+                        .checks
+                        .iter()
+                        .map(|c| EvaluationError {
+                            check_id: c.metadata.id.clone(),
+                            message: message.clone(),
+                        })
+                        .collect(),
+                    duration: started.elapsed(),
+                    input_duration,
+                    check_durations: Vec::new(),
+                };
+            }
+        };
+        let all: Vec<usize> = (0..self.checks.len()).collect();
+        let mut outcomes = self.run_checks(&base, &input, &all);
+        drop(input);
         outcomes.sort_by_key(|(i, _, _)| *i);
 
         let mut evaluation = Evaluation {
@@ -317,38 +320,34 @@ impl PolicySet {
         evaluation
     }
 
-    /// Every check on `workers` engine clones (prepared with the input), each outcome with
-    /// its check's index and wall time. A check whose worker died is an error, never a check
-    /// without results.
-    fn run_checks(
-        &self,
-        engine: &Engine,
-        prepared_input: &Result<Value, String>,
-        config: &serde_json::Value,
-    ) -> Vec<CheckOutcome> {
+    /// `checks` (indices) on `workers` clones of `base` (the engine with `data.config`) with
+    /// `input`, each outcome with its check's index and wall time. A check whose worker died
+    /// is an error, never a check without results.
+    fn run_checks(&self, base: &Engine, input: &Value, checks: &[usize]) -> Vec<CheckOutcome> {
         let next = AtomicUsize::new(0);
         let workers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
-            .min(self.checks.len())
+            .min(checks.len())
             .max(1);
         let mut outcomes: Vec<CheckOutcome> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
-                    let mut engine = engine.clone();
                     let next = &next;
                     scope.spawn(move || {
+                        let mut engine = base.clone();
+                        engine.set_input(input.clone());
                         let mut done = Vec::new();
                         loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(check) = self.checks.get(i) else {
+                            let n = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(&i) = checks.get(n) else {
                                 break;
                             };
                             let started = Instant::now();
-                            let outcome = eval_check_guarded(&mut engine, check);
+                            let outcome = eval_check_guarded(&mut engine, &self.checks[i]);
                             if outcome.is_err() {
                                 // A panic or timeout may leave the clone mid-evaluation.
-                                engine = self.engine.clone();
-                                reprepare(&mut engine, prepared_input, config);
+                                engine = base.clone();
+                                engine.set_input(input.clone());
                             }
                             done.push((i, outcome, started.elapsed()));
                         }
@@ -363,7 +362,7 @@ impl PolicySet {
         });
         let reported: std::collections::HashSet<usize> =
             outcomes.iter().map(|(i, _, _)| *i).collect();
-        for i in (0..self.checks.len()).filter(|i| !reported.contains(i)) {
+        for &i in checks.iter().filter(|i| !reported.contains(i)) {
             outcomes.push((
                 i,
                 Err("its evaluation worker ended abnormally".into()),
@@ -644,15 +643,6 @@ pub struct TestOutcome {
     pub line: u32,
     /// `None` when the test passed.
     pub error: Option<String>,
-}
-
-/// Sets the input and `data.config` of a fresh engine clone (the first preparation succeeded
-/// with the same values, so this one does too).
-fn reprepare(engine: &mut Engine, input: &Result<Value, String>, config: &serde_json::Value) {
-    if let Ok(input) = input {
-        engine.set_input(input.clone());
-        let _ = engine.add_data(data_config(config));
-    }
 }
 
 /// [`eval_check`], with a panic inside the engine or an extension turned into that check's

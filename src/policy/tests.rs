@@ -430,3 +430,306 @@ fn every_builtin_check_has_references() {
         }
     }
 }
+
+// --- partitioned evaluation (metadata.scope) ---------------------------------------------
+
+/// Results in a canonical order, for comparing two evaluations.
+fn sorted(mut results: Vec<CheckResult>) -> Vec<CheckResult> {
+    results.sort_by(|a, b| (&a.check_id, &a.resource_arn).cmp(&(&b.check_id, &b.resource_arn)));
+    results
+}
+
+/// The built-in checks evaluated on their partitions give exactly the results of the whole
+/// snapshot at once: every check's declared scope is right for this snapshot.
+fn assert_partitioned_equals_whole(snapshot: &crate::snapshot::Snapshot) {
+    let set = PolicySet::load(&[]).unwrap();
+    let config = default_config();
+    let whole = set.evaluate(&snapshot.policy_input(set.reads_events()), &config);
+    let partitioned = set.evaluate_snapshot(snapshot, &config);
+    assert!(whole.errors.is_empty(), "{:?}", whole.errors);
+    assert!(partitioned.errors.is_empty(), "{:?}", partitioned.errors);
+    assert!(!whole.results.is_empty());
+    let (whole, partitioned) = (sorted(whole.results), sorted(partitioned.results));
+    assert_eq!(whole.len(), partitioned.len());
+    for (w, p) in whole.iter().zip(&partitioned) {
+        assert_eq!(w, p);
+    }
+}
+
+#[test]
+fn partitioned_evaluation_equals_whole_on_the_example_snapshot() {
+    let snapshot = crate::snapshot::Snapshot::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/snapshot.json"
+    )))
+    .unwrap();
+    assert!(snapshot.resource_counts().domains > 1);
+    assert_partitioned_equals_whole(&snapshot);
+}
+
+#[test]
+fn partitioned_evaluation_equals_whole_on_a_synthetic_account() {
+    // The benchmark's generator, smaller: 6 domains (half VpcOnly), 40 profiles each, with
+    // their apps and roles, added to the example snapshot's first account and region.
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/synthetic-snapshot");
+    let base = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
+    let output = std::process::Command::new("python3")
+        .args([script, "--domains", "6", "--profiles", "40", "--base", base])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let snapshot = crate::snapshot::Snapshot::from_json("synthetic", &text).unwrap();
+    assert!(snapshot.resource_counts().apps >= 6 * 40 * 3);
+    assert_partitioned_equals_whole(&snapshot);
+}
+
+#[test]
+fn every_builtin_check_declares_its_scope() {
+    let set = PolicySet::load(&[]).unwrap();
+    for check in set.checks() {
+        assert_ne!(
+            check.metadata.scope,
+            Scope::Snapshot,
+            "{} evaluates on the whole snapshot",
+            check.metadata.id
+        );
+    }
+    assert_eq!(
+        set.check("app_long_running").unwrap().metadata.scope,
+        Scope::Domain
+    );
+    assert_eq!(
+        set.check("execution_role_admin_privileges")
+            .unwrap()
+            .metadata
+            .scope,
+        Scope::Account
+    );
+}
+
+#[test]
+fn an_unknown_scope_is_refused_with_file_and_line() {
+    let err = load_error(&[(
+        "team_tag.rego",
+        &GOOD.replace(
+            r#""remediation": "r""#,
+            r#""remediation": "r", "scope": "galaxy""#,
+        ),
+    )]);
+    assert!(
+        err.contains("team_tag.rego:2: metadata: unknown variant `galaxy`"),
+        "{err}"
+    );
+}
+
+/// A two-region snapshot: us-east-1 with domains d-1 and d-2 (d-1 with an app), eu-west-1
+/// without domains, and one role.
+fn two_region_snapshot() -> crate::snapshot::Snapshot {
+    let domain = |id: &str, apps: serde_json::Value| {
+        serde_json::json!({
+            "domain_id": id, "arn": format!("arn:aws:sagemaker:us-east-1:111122223333:domain/{id}"),
+            "name": id, "status": "InService", "described": true,
+            "subnet_ids": [], "domain_security_group_ids": [], "docker_vpc_only_trusted_accounts": [],
+            "user_profiles": [], "spaces": [], "apps": apps,
+        })
+    };
+    let app = serde_json::json!({
+        "name": "default", "app_type": "JupyterServer",
+        "arn": "arn:aws:sagemaker:us-east-1:111122223333:app/d-1/u/jupyterserver/default",
+        "domain_id": "d-1", "user_profile_name": "u", "status": "InService",
+        "described": false,
+    });
+    let region = |name: &str, domains: Vec<serde_json::Value>| {
+        serde_json::json!({
+            "region": name, "domains": domains,
+            "network": {"subnets": [], "route_tables": [], "vpc_endpoints": [], "security_groups": []},
+            "efs_file_systems": [], "notebook_instances": [], "lifecycle_configs": [],
+        })
+    };
+    let mut base = crate::snapshot::Snapshot::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/snapshot.json"
+    )))
+    .unwrap();
+    let mut account = base.accounts.remove(0);
+    let mut east: crate::snapshot::RegionSnapshot = serde_json::from_value(region(
+        "us-east-1",
+        vec![
+            domain("d-1", serde_json::json!([app])),
+            domain("d-2", serde_json::json!([])),
+        ],
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut west: crate::snapshot::RegionSnapshot =
+        serde_json::from_value(region("eu-west-1", vec![])).unwrap();
+    east.network = account.regions[0].network.clone();
+    west.network = account.regions[0].network.clone();
+    account.account_id = "111122223333".into();
+    account.regions = vec![east, west];
+    account.execution_roles.truncate(1);
+    base.accounts = vec![account];
+    base.collection_errors.clear();
+    base
+}
+
+fn scoped_check(id: &str, scope: &str, body: &str) -> String {
+    format!(
+        "package user.{id}\nmetadata := {{\"id\": \"{id}\", \"title\": \"t\", \"severity\": \"low\", \"resource_type\": \"domain\", \"remediation\": \"r\", \"scope\": \"{scope}\"}}\n{body}"
+    )
+}
+
+#[test]
+fn each_scope_sees_its_partition_of_the_input() {
+    // Each check reports what its input held: the domains, regions and apps it saw.
+    let seen = r#"
+results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:domain/%s", [region.region, account.account_id, concat(",", [d.domain_id | some d in region.domains])]), "status": "PASS", "message": sprintf("regions=%d domains=%d apps=%s roles=%d", [count(account.regions), count(region.domains), concat(",", [sprintf("%v", [object.get(d, "apps", "absent")]) | some d in region.domains]), count(account.execution_roles)])} if {
+	some account in input.accounts
+	some region in account.regions
+}
+"#;
+    let dir = temp_policies(&[
+        (
+            "seen_by_domain.rego",
+            &scoped_check("seen_by_domain", "domain", seen),
+        ),
+        (
+            "seen_by_account.rego",
+            &scoped_check("seen_by_account", "account", seen),
+        ),
+        (
+            "seen_by_snapshot.rego",
+            &scoped_check("seen_by_snapshot", "snapshot", seen),
+        ),
+    ]);
+    let set = PolicySet::load_dirs_only(std::slice::from_ref(&dir)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let evaluation = set.evaluate_snapshot(&two_region_snapshot(), &default_config());
+    assert!(evaluation.errors.is_empty(), "{:?}", evaluation.errors);
+    let of = |check: &str| -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = evaluation
+            .results
+            .iter()
+            .filter(|r| r.check_id == check)
+            .map(|r| {
+                let arn = r.resource_arn.rsplit('/').next().unwrap_or_default();
+                (format!("{}:{arn}", r.region), r.message.clone())
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    // One domain at a time, a region without domains once; the account's roles in each.
+    assert_eq!(
+        of("seen_by_domain"),
+        vec![
+            (
+                "eu-west-1:".to_string(),
+                "regions=1 domains=0 apps= roles=1".to_string()
+            ),
+            (
+                "us-east-1:d-1".into(),
+                format!(
+                    "regions=1 domains=1 apps={} roles=1",
+                    r#"[{"app_type": "JupyterServer", "arn": "arn:aws:sagemaker:us-east-1:111122223333:app/d-1/u/jupyterserver/default", "creation_time": null, "described": false, "domain_id": "d-1", "failure_reason": null, "instance_type": null, "name": "default", "sagemaker_image_arn": null, "space_name": null, "status": "InService", "user_profile_name": "u"}]"#
+                )
+            ),
+            (
+                "us-east-1:d-2".into(),
+                "regions=1 domains=1 apps=[] roles=1".into()
+            ),
+        ]
+    );
+    // The whole account, its domains without apps (absent, not empty).
+    assert_eq!(
+        of("seen_by_account"),
+        vec![
+            (
+                "eu-west-1:".to_string(),
+                "regions=2 domains=0 apps= roles=1".to_string()
+            ),
+            (
+                "us-east-1:d-1,d-2".into(),
+                "regions=2 domains=2 apps=absent,absent roles=1".into()
+            ),
+        ]
+    );
+    assert_eq!(of("seen_by_snapshot").len(), 2);
+    assert!(of("seen_by_snapshot")[1].1.contains("apps=[{"));
+}
+
+#[test]
+fn a_domain_check_whose_results_depend_on_other_domains_is_an_error() {
+    // Reports its region with the domains it sees: each domain's partition sees another.
+    let naming = r#"
+results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:region", [region.region, account.account_id]), "status": "PASS", "message": concat(",", [d.domain_id | some d in region.domains])} if {
+	some account in input.accounts
+	some region in account.regions
+}
+"#;
+    // The same region-level result in every partition: kept once.
+    let agreeing = r#"
+results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:region", [region.region, account.account_id]), "status": "PASS", "message": "a region"} if {
+	some account in input.accounts
+	some region in account.regions
+}
+"#;
+    let dir = temp_policies(&[
+        ("naming.rego", &scoped_check("naming", "domain", naming)),
+        (
+            "agreeing.rego",
+            &scoped_check("agreeing", "domain", agreeing),
+        ),
+    ]);
+    let set = PolicySet::load_dirs_only(std::slice::from_ref(&dir)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let evaluation = set.evaluate_snapshot(&two_region_snapshot(), &default_config());
+    assert_eq!(evaluation.errors.len(), 1, "{:?}", evaluation.errors);
+    assert_eq!(evaluation.errors[0].check_id, "naming");
+    assert!(
+        evaluation.errors[0].message.contains(
+            "partitions of the input gave different results for arn:aws:sagemaker:us-east-1:111122223333:region"
+        ),
+        "{}",
+        evaluation.errors[0].message
+    );
+    assert!(!evaluation.results.iter().any(|r| r.check_id == "naming"));
+    let agreeing: Vec<&str> = evaluation
+        .results
+        .iter()
+        .filter(|r| r.check_id == "agreeing")
+        .map(|r| r.region.as_str())
+        .collect();
+    assert_eq!(agreeing.len(), 2, "{agreeing:?}");
+}
+
+#[test]
+fn a_check_failing_in_one_partition_has_no_results_at_all() {
+    // d-2's result is malformed; d-1's is fine. Keeping d-1's alone would make the
+    // findings of d-2 look resolved.
+    let body = r#"
+results contains {"resource_arn": d.arn, "status": status, "message": "m"} if {
+	some account in input.accounts
+	some region in account.regions
+	some d in region.domains
+	status := {"d-1": "PASS", "d-2": "OK"}[d.domain_id]
+}
+"#;
+    let dir = temp_policies(&[("flaky.rego", &scoped_check("flaky", "domain", body))]);
+    let set = PolicySet::load_dirs_only(std::slice::from_ref(&dir)).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let evaluation = set.evaluate_snapshot(&two_region_snapshot(), &default_config());
+    assert!(evaluation.results.is_empty(), "{:?}", evaluation.results);
+    assert_eq!(evaluation.errors.len(), 1, "{:?}", evaluation.errors);
+    assert!(
+        evaluation.errors[0]
+            .message
+            .contains("(evaluating domain d-2 of account 111122223333 in us-east-1)"),
+        "{}",
+        evaluation.errors[0].message
+    );
+}

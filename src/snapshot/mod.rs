@@ -83,6 +83,14 @@ pub struct PolicyInput<'a> {
 }
 
 impl Snapshot {
+    /// [`Snapshot::policy_input`] with no accounts: the top of every partition's input.
+    pub fn policy_input_top(&self, with_events: bool) -> PolicyInput<'_> {
+        PolicyInput {
+            accounts: &[],
+            ..self.policy_input(with_events)
+        }
+    }
+
     pub fn policy_input(&self, with_events: bool) -> PolicyInput<'_> {
         // Destructured, so a new snapshot field cannot be forgotten here.
         let Snapshot {
@@ -108,6 +116,63 @@ impl Snapshot {
             collection_errors,
             api_calls,
             events: with_events.then_some(events.as_slice()),
+        }
+    }
+}
+
+/// An account without its regions: the part of the policies' input that every partition of
+/// the account shares (see `policy::partition`).
+#[derive(Serialize)]
+pub struct AccountContext<'a> {
+    account_id: &'a str,
+    partition: &'a str,
+    execution_roles: &'a [ExecutionRole],
+}
+
+impl AccountSnapshot {
+    pub fn context(&self) -> AccountContext<'_> {
+        // Destructured, so a new account field cannot be forgotten here.
+        let AccountSnapshot {
+            account_id,
+            partition,
+            regions: _,
+            execution_roles,
+        } = self;
+        AccountContext {
+            account_id,
+            partition,
+            execution_roles,
+        }
+    }
+}
+
+/// A region without its domains: network, file systems, notebook instances and lifecycle
+/// configurations, which every partition of the region shares.
+#[derive(Serialize)]
+pub struct RegionContext<'a> {
+    region: &'a str,
+    network: &'a Network,
+    efs_file_systems: &'a [EfsFileSystem],
+    notebook_instances: &'a [NotebookInstance],
+    lifecycle_configs: &'a [LifecycleConfig],
+}
+
+impl RegionSnapshot {
+    pub fn context(&self) -> RegionContext<'_> {
+        let RegionSnapshot {
+            region,
+            domains: _,
+            network,
+            efs_file_systems,
+            notebook_instances,
+            lifecycle_configs,
+        } = self;
+        RegionContext {
+            region,
+            network,
+            efs_file_systems,
+            notebook_instances,
+            lifecycle_configs,
         }
     }
 }
