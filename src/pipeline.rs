@@ -375,9 +375,9 @@ mod tests {
             check_id: check_id.into(),
             severity: Severity::High,
             resource_type: "domain".into(),
-            resource_arn: passed.resource_arn.clone(),
-            account_id: passed.account_id.clone(),
-            region: passed.region.clone(),
+            resource_arn: passed.resource_arn.to_string(),
+            account_id: passed.account_id.to_string(),
+            region: passed.region.to_string(),
             first_seen: chrono::DateTime::UNIX_EPOCH,
             last_seen: chrono::DateTime::UNIX_EPOCH,
         };

@@ -256,14 +256,14 @@ pub fn findings(old: &[Finding], new: &[Finding]) -> FindingsDiff {
     let new_ids: BTreeSet<&str> = new.iter().map(|f| f.id.as_str()).collect();
     let entry = |f: &Finding, old: Option<&Finding>, new: Option<&Finding>| Entry {
         id: f.id.clone(),
-        check_id: f.check_id.clone(),
+        check_id: f.check_id.to_string(),
         severity: f.severity,
-        resource_arn: f.resource_arn.clone(),
-        account_id: f.account_id.clone(),
-        region: f.region.clone(),
+        resource_arn: f.resource_arn.to_string(),
+        account_id: f.account_id.to_string(),
+        region: f.region.to_string(),
         old_status: old.map(|o| o.status),
         new_status: new.map(|n| n.status),
-        message: f.message.clone(),
+        message: f.message.to_string(),
         changes: Vec::new(),
     };
     let mut diff = FindingsDiff {

@@ -297,7 +297,9 @@ async fn findings(
             latest.filtered(|f| {
                 statuses.as_ref().is_none_or(|s| s.contains(&f.status))
                     && severities.as_ref().is_none_or(|s| s.contains(&f.severity))
-                    && check_ids.as_ref().is_none_or(|c| c.contains(&f.check_id))
+                    && check_ids
+                        .as_ref()
+                        .is_none_or(|c| c.contains(f.check_id.as_str()))
             })
         })
         .await;

@@ -550,11 +550,11 @@ impl Gauges {
         let mut findings = Series::new();
         for f in &report.findings {
             let key = vec![
-                f.check_id.clone(),
+                f.check_id.to_string(),
                 f.severity.as_str().to_string(),
                 f.status.as_str().to_ascii_lowercase(),
-                f.account_id.clone(),
-                f.region.clone(),
+                f.account_id.to_string(),
+                f.region.to_string(),
             ];
             *findings.entry(key).or_default() += 1;
         }

@@ -59,7 +59,8 @@ const DOMAIN_ONLY: [&str; 2] = ["spaces", "apps"];
 
 /// Per check: its results from every partition, the first failure, how long it ran.
 struct Merged {
-    results: Vec<Vec<CheckResult>>,
+    /// Each partition's results as they came (moved once, into the evaluation, by `finish`).
+    results: Vec<Vec<Vec<CheckResult>>>,
     /// Partitions each check was evaluated on.
     partitions: Vec<usize>,
     errors: Vec<Vec<String>>,
@@ -80,7 +81,8 @@ impl Merged {
         self.partitions[check] += 1;
         self.durations[check] += took;
         match outcome {
-            Ok(results) => self.results[check].extend(results),
+            Ok(results) if results.is_empty() => {}
+            Ok(results) => self.results[check].push(results),
             Err(message) if place.is_empty() => self.errors[check].push(message),
             Err(message) => self.errors[check].push(format!("{message} (evaluating {place})")),
         }
@@ -424,7 +426,18 @@ impl PolicySet {
             errors,
             durations,
         } = merged;
-        for (i, ((mut results, errors), (partitions, took))) in results
+        // One allocation of the final size: growing by doubling would leave up to half of
+        // the largest thing an evaluation holds unused.
+        evaluation.results.reserve_exact(
+            results
+                .iter()
+                .flat_map(|chunks| chunks.iter().map(Vec::len))
+                .sum(),
+        );
+        // One copy of each resource's ARN, however many checks judge it (an app: two, a
+        // role: seven).
+        let mut arns = crate::vocab::Interner::default();
+        for (i, ((chunks, errors), (partitions, took))) in results
             .into_iter()
             .zip(errors)
             .zip(partitions.into_iter().zip(durations))
@@ -432,6 +445,16 @@ impl PolicySet {
         {
             let check_id = &self.checks[i].metadata.id;
             evaluation.check_durations.push((check_id.clone(), took));
+            let mut results = match chunks.len() {
+                1 => chunks.into_iter().next().unwrap_or_default(),
+                _ => {
+                    let mut all = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+                    for chunk in chunks {
+                        all.extend(chunk);
+                    }
+                    all
+                }
+            };
             let error = match errors.as_slice() {
                 [] if partitions > 1 => disagreement(&mut results),
                 [] => None,
@@ -441,7 +464,10 @@ impl PolicySet {
                 }
             };
             match error {
-                None => evaluation.results.extend(results),
+                None => evaluation.results.extend(results.into_iter().map(|mut r| {
+                    r.resource_arn = arns.share(r.resource_arn);
+                    r
+                })),
                 Some(message) => {
                     tracing::error!(check_id, error = %message, "check could not be evaluated");
                     evaluation.errors.push(EvaluationError {
@@ -466,7 +492,7 @@ fn disagreement(results: &mut Vec<CheckResult>) -> Option<String> {
             return false;
         }
         if later != earlier && differing.is_none() {
-            differing = Some(later.resource_arn.clone());
+            differing = Some(later.resource_arn.to_string());
         }
         true
     });

@@ -617,7 +617,7 @@ results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:domain/%s", [
             .filter(|r| r.check_id == check)
             .map(|r| {
                 let arn = r.resource_arn.rsplit('/').next().unwrap_or_default();
-                (format!("{}:{arn}", r.region), r.message.clone())
+                (format!("{}:{arn}", r.region), r.message.to_string())
             })
             .collect();
         found.sort();

@@ -97,7 +97,7 @@ pub fn apply(
         } else {
             None
         };
-        finding.attribution = event.map(|e| attribution(e, sessions));
+        finding.attribution = event.map(|e| Box::new(attribution(e, sessions)));
     }
     let mut changes: Vec<ControlPlaneEvent> =
         new.iter().filter(|e| e.is_change()).cloned().collect();

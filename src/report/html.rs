@@ -1018,8 +1018,8 @@ fn graph_of_findings(report: &Report) -> Graph {
         let d = domains
             .entry((&f.account_id, &f.region, id))
             .or_insert_with(|| DomainNode {
-                account_id: f.account_id.clone(),
-                region: f.region.clone(),
+                account_id: f.account_id.to_string(),
+                region: f.region.to_string(),
                 domain_id: id.to_string(),
                 name: id.to_string(),
                 status: "unknown".into(),
@@ -1027,7 +1027,7 @@ fn graph_of_findings(report: &Report) -> Graph {
             });
         let kind = match f.resource_type.as_str() {
             "domain" => {
-                d.arn = f.resource_arn.clone();
+                d.arn = f.resource_arn.to_string();
                 continue;
             }
             "user_profile" => NodeKind::UserProfile,
@@ -1038,7 +1038,7 @@ fn graph_of_findings(report: &Report) -> Graph {
         if seen.insert(&f.resource_arn) {
             d.resources.push(Node {
                 kind,
-                arn: f.resource_arn.clone(),
+                arn: f.resource_arn.to_string(),
                 name: f
                     .resource_arn
                     .rsplit(['/'])
@@ -1160,11 +1160,11 @@ mod tests {
         let arn = format!("arn:aws:sagemaker:us-east-1:123456789012:user-profile/d-1/{HOSTILE}");
         let mut f = finding("user_profile_bad", "user_profile", &arn, Status::Fail);
         f.domain_id = Some("d-1".into());
-        f.message = format!("profile {HOSTILE} is bad");
+        f.message = format!("profile {HOSTILE} is bad").into();
         f.evidence = crate::vocab::Evidence::of(&serde_json::json!({"name": HOSTILE})).unwrap();
-        f.attribution = Some(
+        f.attribution = Some(Box::new(
             serde_json::json!({"event_name": "UpdateUserProfile", "user_agent": HOSTILE, "user": HOSTILE}),
-        );
+        ));
         let mut r = report("2026-11-28T12:00:00Z".parse().unwrap(), vec![f]);
         r.summary.fail = 1;
         r.evaluation_errors

@@ -388,12 +388,13 @@ mod tests {
         let judge = crate::pipeline::Judge::load(&config, &[]).unwrap();
         let mut report = judge.report(&snapshot, &config, chrono::Utc::now().date_naive());
         // A waiver and an attribution on one finding: the JSON columns hold objects.
-        report.findings[0].waiver = Some(crate::report::findings::AppliedWaiver {
+        report.findings[0].waiver = Some(Box::new(crate::report::findings::AppliedWaiver {
             reason: "ticket OPS-1".into(),
             expires: "2027-01-01".parse().unwrap(),
             resource: "*".into(),
-        });
-        report.findings[0].attribution = Some(serde_json::json!({"event_name": "UpdateDomain"}));
+        }));
+        report.findings[0].attribution =
+            Some(Box::new(serde_json::json!({"event_name": "UpdateDomain"})));
         let findings: Vec<&Finding> = report.findings.iter().collect();
         let bytes = ocsf_events(&report, &findings).unwrap();
         assert_eq!(&bytes[..4], b"PAR1");

@@ -22,7 +22,7 @@ pub fn finding(check_id: &str, resource_type: &str, arn: &str, status: Status) -
         account_id: ACCOUNT.into(),
         region: "us-east-1".into(),
         domain_id: None,
-        message: String::new(),
+        message: "".into(),
         evidence: crate::vocab::Evidence::empty(),
         remediation: "".into(),
         compliance: Vec::new().into(),

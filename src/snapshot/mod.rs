@@ -83,6 +83,28 @@ pub struct PolicyInput<'a> {
 }
 
 impl Snapshot {
+    /// Gives back the spare capacity the parser's vectors grew (by doubling: a third of the
+    /// 40 MB the benchmark snapshot's 50,000 apps took when parsed). A shrink in place, no
+    /// copy.
+    fn shrink_to_fit(&mut self) {
+        self.accounts.shrink_to_fit();
+        self.events.shrink_to_fit();
+        for account in &mut self.accounts {
+            account.regions.shrink_to_fit();
+            account.execution_roles.shrink_to_fit();
+            for region in &mut account.regions {
+                region.domains.shrink_to_fit();
+                region.efs_file_systems.shrink_to_fit();
+                region.notebook_instances.shrink_to_fit();
+                for domain in &mut region.domains {
+                    domain.user_profiles.shrink_to_fit();
+                    domain.spaces.shrink_to_fit();
+                    domain.apps.shrink_to_fit();
+                }
+            }
+        }
+    }
+
     /// [`Snapshot::policy_input`] with no accounts: the top of every partition's input.
     pub fn policy_input_top(&self, with_events: bool) -> PolicyInput<'_> {
         PolicyInput {
@@ -883,6 +905,7 @@ impl Snapshot {
         for region in snapshot.accounts.iter_mut().flat_map(|a| &mut a.regions) {
             ownership::assign(region);
         }
+        snapshot.shrink_to_fit();
         Ok(snapshot)
     }
 

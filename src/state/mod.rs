@@ -819,12 +819,12 @@ fn save_findings(
     {
         upsert.execute(params![
             f.id,
-            f.check_id,
+            f.check_id.as_str(),
             f.severity.as_str(),
-            f.resource_type,
-            f.resource_arn,
-            f.account_id,
-            f.region,
+            f.resource_type.as_str(),
+            f.resource_arn.as_str(),
+            f.account_id.as_str(),
+            f.region.as_str(),
             f.status.as_str(),
             now_text,
         ])?;

@@ -10,13 +10,23 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::{Interner, Shared};
+
+/// Shared text: most results of a large account carry one of a few evidences (80,000 of
+/// 104,000 carry `{}`), which [`Evidence::shared`] keeps once.
 #[derive(Clone)]
-pub struct Evidence(Box<str>);
+pub struct Evidence(Shared);
 
 impl Evidence {
-    /// `{}`: what a result without evidence carries.
+    /// `{}`: what a result without evidence carries (one allocation for all of them).
     pub fn empty() -> Self {
-        Self("{}".into())
+        static EMPTY: std::sync::OnceLock<Shared> = std::sync::OnceLock::new();
+        Self(EMPTY.get_or_init(|| Shared::from("{}")).clone())
+    }
+
+    /// The same evidence, its text shared with every other equal text `words` handed out.
+    pub fn shared(self, words: &mut Interner) -> Self {
+        Self(words.get(&self.0))
     }
 
     /// The JSON of any serialisable value (an engine value, a `serde_json::Value`); `null`
@@ -26,7 +36,7 @@ impl Evidence {
         Ok(if text == "null" {
             Self::empty()
         } else {
-            Self(text.into_boxed_str())
+            Self(Shared::from(text))
         })
     }
 

@@ -6,10 +6,12 @@
 mod arn;
 mod evidence;
 mod glob;
+mod shared;
 
 pub use arn::{Arn, global_region_of, partition_of_region};
 pub use evidence::Evidence;
 pub use glob::glob_match;
+pub use shared::{Interner, Shared};
 
 use serde::{Deserialize, Serialize};
 

@@ -543,7 +543,7 @@ fn ten_thousand_findings_load_and_filter_in_chromium() {
     const N: usize = 10_000;
     for i in 0..N {
         let mut f = base[i % base.len()].clone();
-        f.resource_arn = format!("{}-copy{i}", f.resource_arn);
+        f.resource_arn = format!("{}-copy{i}", f.resource_arn).into();
         f.id = sagemaker_auditor::report::findings::finding_id(&f.check_id, &f.resource_arn);
         report.findings.push(f);
     }

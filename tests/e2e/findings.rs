@@ -60,7 +60,9 @@ fn lines(report: &Report, names: &BTreeMap<String, String>) -> Vec<String> {
         .map(|f| {
             let resource = names
                 .iter()
-                .fold(f.resource_arn.clone(), |s, (id, name)| s.replace(id, name));
+                .fold(f.resource_arn.to_string(), |s, (id, name)| {
+                    s.replace(id, name)
+                });
             format!("{:<5} {:<34} {resource}", f.status.as_str(), f.check_id)
         })
         .collect();
