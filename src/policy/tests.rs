@@ -587,7 +587,10 @@ fn scoped_check(id: &str, scope: &str, body: &str) -> String {
 fn each_scope_sees_its_partition_of_the_input() {
     // Each check reports what its input held: the domains, regions and apps it saw.
     let seen = r#"
-results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:domain/%s", [region.region, account.account_id, concat(",", [d.domain_id | some d in region.domains])]), "status": "PASS", "message": sprintf("regions=%d domains=%d apps=%s roles=%d", [count(account.regions), count(region.domains), concat(",", [sprintf("%v", [object.get(d, "apps", "absent")]) | some d in region.domains]), count(account.execution_roles)])} if {
+roles_seen(account) := count(account.execution_roles) if account.execution_roles
+else := "absent"
+
+results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:domain/%s", [region.region, account.account_id, concat(",", [d.domain_id | some d in region.domains])]), "status": "PASS", "message": sprintf("regions=%d domains=%d apps=%s roles=%v", [count(account.regions), count(region.domains), concat(",", [sprintf("%v", [object.get(d, "apps", "absent")]) | some d in region.domains]), roles_seen(account)])} if {
 	some account in input.accounts
 	some region in account.regions
 }
@@ -629,18 +632,18 @@ results contains {"resource_arn": sprintf("arn:aws:sagemaker:%s:%s:domain/%s", [
         vec![
             (
                 "eu-west-1:".to_string(),
-                "regions=1 domains=0 apps= roles=1".to_string()
+                "regions=1 domains=0 apps= roles=absent".to_string()
             ),
             (
                 "us-east-1:d-1".into(),
                 format!(
-                    "regions=1 domains=1 apps={} roles=1",
+                    "regions=1 domains=1 apps={} roles=absent",
                     r#"[{"app_type": "JupyterServer", "arn": "arn:aws:sagemaker:us-east-1:111122223333:app/d-1/u/jupyterserver/default", "creation_time": null, "described": false, "domain_id": "d-1", "failure_reason": null, "instance_type": null, "name": "default", "sagemaker_image_arn": null, "space_name": null, "status": "InService", "user_profile_name": "u"}]"#
                 )
             ),
             (
                 "us-east-1:d-2".into(),
-                "regions=1 domains=1 apps=[] roles=1".into()
+                "regions=1 domains=1 apps=[] roles=absent".into()
             ),
         ]
     );
