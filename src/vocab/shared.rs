@@ -104,8 +104,9 @@ impl PartialEq<Shared> for String {
 }
 
 impl fmt::Display for Shared {
+    /// As `str` displays: width, fill and alignment apply (`{:<34}` in tables).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        fmt::Display::fmt(&*self.0, f)
     }
 }
 
@@ -173,5 +174,10 @@ mod tests {
         let back: Shared = serde_json::from_str("\"us-east-1\"").unwrap();
         assert_eq!(back, a);
         assert_eq!(format!("{a} {a:?}"), "us-east-1 \"us-east-1\"");
+        // Padded like a str: the table renderers and the golden listing rely on it.
+        assert_eq!(
+            format!("[{a:<11}][{a:>11}][{a:.2}]"),
+            "[us-east-1  ][  us-east-1][us]"
+        );
     }
 }
