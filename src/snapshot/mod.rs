@@ -875,31 +875,43 @@ impl Snapshot {
     }
 
     pub fn from_json(origin: &str, text: &str) -> Result<Self, SnapshotError> {
-        // Check the version first so an old file gets the version error, not a field error.
+        // An old file gets the version error, not a field error: its version is read when
+        // the snapshot does not parse or parses with another version (a second pass over
+        // the text only then: 26 MB took 60 ms more on every load).
         #[derive(Deserialize)]
         struct VersionProbe {
             schema_version: Option<String>,
         }
-        if let Ok(VersionProbe {
-            schema_version: Some(found),
-        }) = serde_json::from_str::<VersionProbe>(text)
-            && found != SCHEMA_VERSION
-        {
+        let version_error = |found: String| {
             let at = text.find("\"schema_version\"").unwrap_or(0);
-            return Err(SnapshotError::Version {
+            SnapshotError::Version {
                 path: origin.to_string(),
                 line: text[..at].matches('\n').count() + 1,
                 found,
                 expected: SCHEMA_VERSION,
-            });
-        }
-        let mut snapshot: Snapshot =
-            serde_json::from_str(text).map_err(|e| SnapshotError::Parse {
-                path: origin.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+            }
+        };
+        let mut snapshot: Snapshot = match serde_json::from_str::<Snapshot>(text) {
+            Ok(snapshot) if snapshot.schema_version != SCHEMA_VERSION => {
+                return Err(version_error(snapshot.schema_version));
+            }
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                if let Ok(VersionProbe {
+                    schema_version: Some(found),
+                }) = serde_json::from_str::<VersionProbe>(text)
+                    && found != SCHEMA_VERSION
+                {
+                    return Err(version_error(found));
+                }
+                return Err(SnapshotError::Parse {
+                    path: origin.to_string(),
+                    line: e.line(),
+                    column: e.column(),
+                    message: e.to_string(),
+                });
+            }
+        };
         // Decided here as at collection, so a snapshot saved or written without owners reads
         // the same.
         for region in snapshot.accounts.iter_mut().flat_map(|a| &mut a.regions) {

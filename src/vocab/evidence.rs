@@ -83,6 +83,11 @@ impl fmt::Debug for Evidence {
 impl Serialize for Evidence {
     /// As the JSON value it holds, so a pretty-printed report indents it like the rest.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Most results carry no evidence: an empty object needs no parse.
+        if &*self.0 == "{}" {
+            use serde::ser::SerializeMap;
+            return serializer.serialize_map(Some(0))?.end();
+        }
         let value: serde_json::Value =
             serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
         value.serialize(serializer)
@@ -99,6 +104,28 @@ impl<'de> Deserialize<'de> for Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_evidence_serialises_as_an_empty_object() {
+        let empty = serde_json::json!({ "evidence": Evidence::empty(), "n": 1 });
+        let expected = serde_json::json!({ "evidence": {}, "n": 1 });
+        assert_eq!(empty, expected);
+        assert_eq!(
+            serde_json::to_string_pretty(&serde_json::json!([Evidence::empty()])).unwrap(),
+            serde_json::to_string_pretty(&serde_json::json!([{}])).unwrap()
+        );
+        #[derive(serde::Serialize)]
+        struct Row {
+            evidence: Evidence,
+        }
+        assert_eq!(
+            serde_json::to_string_pretty(&Row {
+                evidence: Evidence::empty()
+            })
+            .unwrap(),
+            "{\n  \"evidence\": {}\n}"
+        );
+    }
 
     #[test]
     fn it_round_trips_in_its_order_and_compares_as_json() {
