@@ -509,8 +509,6 @@ fn unreachable_account_findings(
     out
 }
 
-/// The order of a report's findings: most severe first, then FAIL, ERROR, MUTED, PASS, then
-/// by check and resource.
 /// [`report_order`], stable, without the scratch copy of half the findings a merge sort
 /// makes (17 MB for 100,000 findings): the positions are sorted, then the findings moved
 /// along the permutation's cycles.
@@ -531,6 +529,8 @@ fn sort_in_place(findings: &mut [Finding]) {
     }
 }
 
+/// The order of a report's findings: most severe first, then FAIL, ERROR, MUTED, PASS, then
+/// by check and resource.
 fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
     (b.severity, a.status, &a.check_id, &a.resource_arn).cmp(&(
         a.severity,
