@@ -257,69 +257,6 @@ impl PolicySet {
         &self.tests
     }
 
-    /// Evaluates every check against `input` (a snapshot, or anything serialising like one)
-    /// as one whole input, whatever the checks' scopes, with `config` as `data.config`.
-    /// Checks run in parallel, one engine clone per worker. Scans use
-    /// [`PolicySet::evaluate_snapshot`], which evaluates each check on its partitions.
-    pub fn evaluate<T: Serialize>(&self, input: &T, config: &serde_json::Value) -> Evaluation {
-        let started = Instant::now();
-        // Through JSON text and regorus's own parser: measured 30% faster than building a
-        // serde_json::Value first and converting that. `from_json_str` (unlike serde_json's
-        // `from_str`) shares each object key among all objects: the benchmark snapshot's input
-        // took 116 MB of RSS before, 80 MB with it.
-        let prepared = self
-            .engine_with_config(config)
-            .and_then(|base| Ok((base, partition::to_value(input)?)));
-        let input_duration = started.elapsed();
-        let (base, input) = match prepared {
-            Ok(prepared) => prepared,
-            Err(message) => {
-                return Evaluation {
-                    results: Vec::new(),
-                    errors: self
-                        .checks
-                        .iter()
-                        .map(|c| EvaluationError {
-                            check_id: c.metadata.id.clone(),
-                            message: message.clone(),
-                        })
-                        .collect(),
-                    duration: started.elapsed(),
-                    input_duration,
-                    check_durations: Vec::new(),
-                };
-            }
-        };
-        let all: Vec<usize> = (0..self.checks.len()).collect();
-        let mut outcomes = self.run_checks(&base, &input, &all);
-        drop(input);
-        outcomes.sort_by_key(|(i, _, _)| *i);
-
-        let mut evaluation = Evaluation {
-            results: Vec::new(),
-            errors: Vec::new(),
-            duration: Duration::ZERO,
-            input_duration,
-            check_durations: Vec::new(),
-        };
-        for (i, outcome, took) in outcomes {
-            let check_id = &self.checks[i].metadata.id;
-            evaluation.check_durations.push((check_id.clone(), took));
-            match outcome {
-                Ok(results) => evaluation.results.extend(results),
-                Err(message) => {
-                    tracing::error!(check_id, error = %message, "check could not be evaluated");
-                    evaluation.errors.push(EvaluationError {
-                        check_id: check_id.clone(),
-                        message,
-                    });
-                }
-            }
-        }
-        evaluation.duration = started.elapsed();
-        evaluation
-    }
-
     /// `checks` (indices) on `workers` clones of `base` (the engine with `data.config`) with
     /// `input`, each outcome with its check's index and wall time. A check whose worker died
     /// is an error, never a check without results.
