@@ -29,20 +29,18 @@ actions := ["s3:GetObject", "s3:PutObject"]
 
 # The actions a statement grants on every bucket without a condition (empty for most).
 offends(statement) := [action |
-	# iam.grants, ordered so that a statement about other actions is dismissed cheaply.
+	# iam.grants, reordered: the resource test (one call for both actions) dismisses most
+	# statements (390 -> 306 ms on 2,019 roles).
 	statement.Effect == "Allow"
 	iam.unconditional(statement)
+	covers_every_bucket(statement)
 	some action in actions
 	iam.action_matched(statement, action)
-	covers_every_bucket(statement)
 ]
 
-# iam.resource_matched for the every-bucket resources, inlined for the common Resource form.
-covers_every_bucket(statement) if {
-	some pattern in lib.as_array(object.get(statement, "Resource", []))
-	some target in every_bucket
-	iam.resource_matches(pattern, target)
-}
+# iam.resource_matched for the every-bucket resources: one call for all of them, not one per
+# pattern and bucket form (306 -> 250 ms).
+covers_every_bucket(statement) if iam.resource_matches_any(object.get(statement, "Resource", []), every_bucket)
 
 covers_every_bucket(statement) if {
 	object.get(statement, "NotResource", null) != null

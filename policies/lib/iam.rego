@@ -1,7 +1,8 @@
 # IAM policy semantics (the IAM policy evaluation logic): a statement grants an action on a
 # resource when its Effect is Allow, its Action matches the action (or its NotAction does
 # not), and likewise for Resource/NotResource. Matching uses IAM's globs through
-# iam.action_matches (case-insensitive) and iam.resource_matches, implemented in Rust.
+# iam.action_matches_any (case-insensitive) and iam.resource_matches_any, implemented in Rust:
+# one call per policy element, whether it holds one pattern or a list.
 package sma.lib.iam
 
 import data.sma.lib
@@ -17,36 +18,20 @@ grants(statement, action, resource) if {
 	resource_matched(statement, resource)
 }
 
-action_matched(statement, action) if {
-	some pattern in lib.as_array(object.get(statement, "Action", []))
-	iam.action_matches(pattern, action)
-}
+action_matched(statement, action) if iam.action_matches_any(object.get(statement, "Action", []), action)
 
 action_matched(statement, action) if {
 	not_actions := object.get(statement, "NotAction", null)
 	not_actions != null
-	not any_action(lib.as_array(not_actions), action)
+	not iam.action_matches_any(not_actions, action)
 }
 
-any_action(patterns, action) if {
-	some pattern in patterns
-	iam.action_matches(pattern, action)
-}
-
-resource_matched(statement, resource) if {
-	some pattern in lib.as_array(object.get(statement, "Resource", []))
-	iam.resource_matches(pattern, resource)
-}
+resource_matched(statement, resource) if iam.resource_matches_any(object.get(statement, "Resource", []), resource)
 
 resource_matched(statement, resource) if {
 	not_resources := object.get(statement, "NotResource", null)
 	not_resources != null
-	not any_resource(lib.as_array(not_resources), resource)
-}
-
-any_resource(patterns, resource) if {
-	some pattern in patterns
-	iam.resource_matches(pattern, resource)
+	not iam.resource_matches_any(not_resources, resource)
 }
 
 # Evidence for one statement: which policy, which statement.
