@@ -17,18 +17,20 @@ metadata := {
 }
 
 # Thousands of apps pass: their results are kept minimal (account, region and domain come
-# from the ARN), the work goes into the failing ones. One pass over the apps, results as a
-# set (each app is judged once, so no two results share an ARN).
-results contains app_result(app) if {
-	some account in input.accounts
-	some region in account.regions
-	some domain in region.domains
-	some app in domain.apps
-	# Deleted apps are history, not resources.
-	not app.status == "Deleted"
-}
-
-results contains r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
+# from the ARN), the work goes into the failing ones. One pass over the apps, results as an
+# array: a set compares every new result with the others to keep them sorted (167 -> 115 ms
+# on 30,000 apps); each app is judged once, so no two results share an ARN.
+results := array.concat(
+	[app_result(app) |
+		some account in input.accounts
+		some region in account.regions
+		some domain in region.domains
+		some app in domain.apps
+		# Deleted apps are history, not resources.
+		not app.status == "Deleted"
+	],
+	[r | some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])],
+)
 
 app_result(app) := {"resource_arn": app.arn, "status": "PASS", "message": "not failed"} if {
 	not app.status == "Failed"

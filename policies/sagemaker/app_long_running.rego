@@ -26,37 +26,53 @@ metadata := {
 max_hours := data.config.app_long_running.max_hours
 
 # Apps that are not running on a billed instance pass cheaply (no function calls: this runs
-# for every app); the work goes into the rest. One pass over the apps, results as a set:
-# measured 1.42 s -> 0.83 s on 50,000 apps against three rules keyed by ARN (each app is
-# judged once, so no two results share an ARN).
+# for every app); the work goes into the rest. Measured on 50,000 apps (30,000 not deleted):
+# - one pass over the apps: 1.42 s -> 0.83 s against three rules keyed by ARN;
+# - `results` an array, not a set: 687 -> 508 ms (a set compares every new result with the
+#   others, evidence first, to keep it sorted); each app is judged once, so no two results
+#   share an ARN;
+# - each app's result built in one function, not through a verdict helper: 508 -> 446 ms
+#   (every call of a Rego function costs more than the little each one computes).
 free_instance_types := {null, "", "system"}
 
-results contains app_result(app) if {
-	some account in input.accounts
-	some region in account.regions
-	some domain in region.domains
-	some app in domain.apps
-	not app.status == "Deleted"
-}
-
-results contains r if some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])
+results := array.concat(
+	[app_result(app) |
+		some account in input.accounts
+		some region in account.regions
+		some domain in region.domains
+		some app in domain.apps
+		not app.status == "Deleted"
+	],
+	[r | some r in lib.scope_error_results("app", "sagemaker", "app/", ["ListApps"])],
+)
 
 app_result(app) := {"resource_arn": app.arn, "status": "PASS", "message": "not running"} if {
 	not app.status == "InService"
 } else := {"resource_arn": app.arn, "status": "PASS", "message": "runs on a free instance"} if {
 	object.get(app, "instance_type", null) in free_instance_types
-} else := {"resource_arn": app.arn, "status": verdict[0], "message": verdict[1], "evidence": verdict[2]} if {
-	verdict := judge(app, object.get(app, "creation_time", null))
+} else := {
+	"resource_arn": app.arn,
+	"status": "ERROR",
+	"message": sprintf("%s app %s on %s: its creation time is unknown", [app.app_type, app.name, app.instance_type]),
+	"evidence": {"instance_type": app.instance_type},
+} if {
+	object.get(app, "creation_time", null) == null
+} else := {
+	"resource_arn": app.arn,
+	"status": "FAIL",
+	"message": sprintf("%s app %s of %s has run on %s for %.0f hours (threshold %v)", [app.app_type, app.name, by, app.instance_type, hours, max_hours]),
+	"evidence": {"instance_type": app.instance_type, "owner": by, "hours_running": round(hours), "creation_time": app.creation_time, "max_hours": max_hours},
+} if {
+	hours := (lib.now_ns - time.parse_rfc3339_ns(app.creation_time)) / 3600000000000
+	hours > max_hours
+	by := owner(app)
+} else := {
+	"resource_arn": app.arn,
+	"status": "PASS",
+	"message": sprintf("%s app %s created within max_hours", [app.app_type, app.name]),
+	"evidence": {"instance_type": app.instance_type, "creation_time": app.creation_time},
 }
 
 owner(app) := sprintf("space %s", [app.space_name]) if is_string(object.get(app, "space_name", null))
 
 else := sprintf("user profile %s", [app.user_profile_name])
-
-judge(app, created) := ["ERROR", sprintf("%s app %s on %s: its creation time is unknown", [app.app_type, app.name, app.instance_type]), {"instance_type": app.instance_type}] if {
-	created == null
-} else := ["FAIL", sprintf("%s app %s of %s has run on %s for %.0f hours (threshold %v)", [app.app_type, app.name, by, app.instance_type, hours, max_hours]), {"instance_type": app.instance_type, "owner": by, "hours_running": round(hours), "creation_time": created, "max_hours": max_hours}] if {
-	hours := (lib.now_ns - time.parse_rfc3339_ns(created)) / 3600000000000
-	hours > max_hours
-	by := owner(app)
-} else := ["PASS", sprintf("%s app %s created within max_hours", [app.app_type, app.name]), {"instance_type": app.instance_type, "creation_time": created}]

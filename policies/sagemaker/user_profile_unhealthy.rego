@@ -15,27 +15,21 @@ metadata := {
 	],
 }
 
-results contains {"resource_arn": profile.arn, "status": "PASS", "message": profile.status} if {
-	some account in input.accounts
-	some region in account.regions
-	some domain in region.domains
-	some profile in domain.user_profiles
+results := array.concat(
+	[result(domain, profile) |
+		some account in input.accounts
+		some region in account.regions
+		some domain in region.domains
+		some profile in domain.user_profiles
+	],
+	[r | some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])],
+)
+
+result(domain, profile) := {"resource_arn": profile.arn, "status": "PASS", "message": profile.status} if {
 	not profile.status in lib.failed_statuses
+} else := {
+	"resource_arn": profile.arn,
+	"status": "FAIL",
+	"message": sprintf("user profile %s of domain %s is %s: %s", [profile.name, domain.domain_id, profile.status, object.get(profile, "failure_reason", null)]),
+	"evidence": {"status": profile.status, "failure_reason": object.get(profile, "failure_reason", null)},
 }
-
-results contains r if {
-	some account in input.accounts
-	some region in account.regions
-	some domain in region.domains
-	some profile in domain.user_profiles
-	profile.status in lib.failed_statuses
-	r := {
-		"resource_arn": profile.arn,
-		"status": "FAIL",
-		"message": sprintf("user profile %s of domain %s is %s: %s", [profile.name, domain.domain_id, profile.status, object.get(profile, "failure_reason", null)]),
-		"evidence": {"status": profile.status, "failure_reason": object.get(profile, "failure_reason", null)},
-	}
-}
-
-results contains r if some r in lib.scope_error_results("user_profile", "sagemaker", "user-profile/", ["ListUserProfiles"])
-

@@ -600,6 +600,37 @@ fn eval_check_guarded(engine: &mut Engine, check: &Check) -> Result<Vec<CheckRes
         })
 }
 
+/// The results with an identical repeat dropped; an error when a resource has two different
+/// results.
+fn one_per_resource(raw: Vec<results::RawResult>) -> Result<Vec<results::RawResult>, String> {
+    let mut first = std::collections::HashMap::with_capacity(raw.len());
+    let mut repeats = Vec::new();
+    for (i, r) in raw.iter().enumerate() {
+        if let Some(&j) = first.get(r.resource_arn.as_str()) {
+            if raw[j] != *r {
+                return Err(format!(
+                    "`results` holds two different results for {}: a check gives one result per resource",
+                    r.resource_arn
+                ));
+            }
+            repeats.push(i);
+        } else {
+            first.insert(r.resource_arn.as_str(), i);
+        }
+    }
+    drop(first);
+    if repeats.is_empty() {
+        return Ok(raw);
+    }
+    let mut repeats = repeats.into_iter().peekable();
+    Ok(raw
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| repeats.next_if_eq(i).is_none())
+        .map(|(_, r)| r)
+        .collect())
+}
+
 fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, String> {
     let value = engine
         .eval_rule(format!("{}.results", check.package))
@@ -609,8 +640,9 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
     if value == Value::Undefined {
         return Err("`results` is undefined: the check computed no result set".into());
     }
-    // A set of results (the built-in checks' form: measured twice as fast as an object in
-    // regorus 0.14 on 50,000 apps), or an object of results keyed by resource ARN.
+    // A set or an array of results (the built-in checks' forms: a set measured twice as fast
+    // as an object in regorus 0.14 on 50,000 apps, an array faster still for checks with
+    // thousands of results), or an object of results keyed by resource ARN.
     let raw = results::read(&value).map_err(|e| {
         format!(
             "`results` must be a set of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}} (or an object of them by resource ARN): {e}"
@@ -619,15 +651,9 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
     drop(value);
     // A finding is one per check and resource (its id is a function of both): two results
     // for one resource would be two findings with one id. The object form cannot produce
-    // them (regorus refuses conflicting values for one key); the set form can.
-    let mut arns = std::collections::HashSet::with_capacity(raw.len());
-    if let Some(twice) = raw.iter().find(|r| !arns.insert(r.resource_arn.as_str())) {
-        return Err(format!(
-            "`results` holds two different results for {}: a check gives one result per resource",
-            twice.resource_arn
-        ));
-    }
-    drop(arns);
+    // them (regorus refuses conflicting values for one key); the set and array forms can.
+    // An array may repeat an identical result (a set would hold it once): kept once.
+    let raw = one_per_resource(raw)?;
     let mut words = Interner::default();
     let check_id = words.get(&check.metadata.id);
     let default_type = words.get(&check.metadata.resource_type);

@@ -400,6 +400,46 @@ fn two_results_for_one_resource_are_an_error() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The array form (the built-in checks with thousands of results): an identical result
+/// repeated is one result, as in a set; two different results for one resource are an error.
+#[test]
+fn array_results_repeat_only_identical_results() {
+    let arn = "arn:aws:sagemaker:us-east-1:111122223333:domain/d-1";
+    let other = "arn:aws:sagemaker:us-east-1:111122223333:domain/d-2";
+    let check = |id: &str, statuses: &str| {
+        format!(
+            "package user.{id}\nmetadata := {{\"id\": \"{id}\", \"title\": \"t\", \"severity\": \"low\", \"resource_type\": \"domain\", \"remediation\": \"r\"}}\nresults := array.concat([{{\"resource_arn\": \"{arn}\", \"status\": s, \"message\": s}} | some s in {statuses}], [{{\"resource_arn\": \"{other}\", \"status\": \"FAIL\", \"message\": \"m\"}}])\n"
+        )
+    };
+    let same = check("same", r#"["PASS", "PASS"]"#);
+    let differ = check("differ", r#"["PASS", "FAIL"]"#);
+    let dir = temp_policies(&[("same.rego", &same), ("differ.rego", &differ)]);
+    let set = PolicySet::load_dirs_only(std::slice::from_ref(&dir)).unwrap();
+    let evaluation = set.evaluate(&serde_json::json!({}), &default_config());
+    let mut kept: Vec<(&str, &str, ResultStatus)> = evaluation
+        .results
+        .iter()
+        .map(|r| (&*r.check_id, &*r.resource_arn, r.status))
+        .collect();
+    kept.sort_by_key(|k| k.1);
+    assert_eq!(
+        kept,
+        [
+            ("same", arn, ResultStatus::Pass),
+            ("same", other, ResultStatus::Fail)
+        ]
+    );
+    assert_eq!(evaluation.errors.len(), 1, "{:?}", evaluation.errors);
+    assert_eq!(evaluation.errors[0].check_id, "differ");
+    assert!(
+        evaluation.errors[0]
+            .message
+            .contains(&format!("two different results for {arn}")),
+        "{}",
+        evaluation.errors[0].message
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
 /// Every built-in check names the AWS documentation its rule rests on.
 #[test]
 fn every_builtin_check_has_references() {
