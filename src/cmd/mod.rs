@@ -89,7 +89,7 @@ pub fn policy_list(config: Option<&std::path::Path>, policy_dirs: &[PathBuf]) ->
 /// built-in `lib/`). Exit 1 when one fails or none exists.
 pub fn policy_test(dirs: &[PathBuf]) -> Result<ExitCode> {
     let policies = if dirs.is_empty() {
-        PolicySet::load(&[])?
+        PolicySet::load_with_tests(&[])?
     } else {
         PolicySet::load_dirs_only(dirs)?
     };

@@ -59,7 +59,7 @@ const CHECKS_MD_IDS: &[&str] = &[
 
 #[test]
 fn every_policy_test_passes() {
-    let set = PolicySet::load(&[]).unwrap();
+    let set = PolicySet::load_with_tests(&[]).unwrap();
     let outcomes = set.run_tests(&default_config());
     let failed: Vec<String> = outcomes
         .iter()
@@ -119,7 +119,7 @@ fn the_catalogue_of_checks_md_is_built_in_with_its_severities() {
 
 #[test]
 fn every_check_has_a_test_file_with_tests() {
-    let set = PolicySet::load(&[]).unwrap();
+    let set = PolicySet::load_with_tests(&[]).unwrap();
     for check in set.checks() {
         let test_file = check.source.replace(".rego", "_test.rego");
         let count = set.tests().iter().filter(|t| t.source == test_file).count();
@@ -775,4 +775,28 @@ results contains {"resource_arn": d.arn, "status": status, "message": "m"} if {
         "{}",
         evaluation.errors[0].message
     );
+}
+
+/// Scans judge without the `_test.rego` files (half the Rego: slower to clone, more memory);
+/// `policy test` loads them, with the same checks.
+#[test]
+fn scans_load_no_test_file() {
+    let scan = PolicySet::load(&[]).unwrap();
+    let test = PolicySet::load_with_tests(&[]).unwrap();
+    assert!(scan.tests().is_empty(), "{} test rules", scan.tests().len());
+    assert!(test.tests().len() >= 90);
+    let ids = |set: &PolicySet| -> Vec<String> {
+        set.checks().iter().map(|c| c.metadata.id.clone()).collect()
+    };
+    assert_eq!(ids(&scan), ids(&test));
+    // A test file that does not even parse does not stop a scan; `policy test` names it.
+    let broken = "package user.broken_test\ntest_x if {\n";
+    let dir = temp_policies(&[("broken_test.rego", broken)]);
+    let scan = PolicySet::load(std::slice::from_ref(&dir)).unwrap();
+    assert_eq!(ids(&scan), ids(&test));
+    let Err(e) = PolicySet::load_with_tests(std::slice::from_ref(&dir)) else {
+        panic!("a broken test file loaded");
+    };
+    assert!(e.to_string().contains("broken_test.rego"), "{e}");
+    std::fs::remove_dir_all(dir).unwrap();
 }
