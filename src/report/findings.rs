@@ -596,8 +596,14 @@ impl Report {
 
     /// The same text as [`Report::to_json`], serialised straight into `w`.
     pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        w.write_all(b"\n")
+        // The pretty printer writes a few bytes at a time: into a buffer of a concrete type,
+        // not through `dyn Write` per piece. The benchmark snapshot (a 110 MB report): whole
+        // scan 2.02-2.08 -> 1.89-1.93 s wall, three interleaved runs.
+        use std::io::Write as _;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        serde_json::to_writer_pretty(&mut w, self)?;
+        w.write_all(b"\n")?;
+        w.flush()
     }
 }
 
