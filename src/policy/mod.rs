@@ -624,31 +624,42 @@ fn eval_check_guarded(engine: &mut Engine, check: &Check) -> Result<Vec<CheckRes
 /// The results with an identical repeat dropped; an error when a resource has two different
 /// results.
 fn one_per_resource(raw: Vec<results::RawResult>) -> Result<Vec<results::RawResult>, String> {
-    let mut first = std::collections::HashMap::with_capacity(raw.len());
+    first_of_each(raw, |r| &r.resource_arn).map_err(|arn| {
+        format!(
+            "`results` holds two different results for {arn}: a check gives one result per resource"
+        )
+    })
+}
+
+/// `items` without the repeats of an equal item with the same key, in order; `Err(key)`
+/// names the first key with two different items. A hash of the keys (no sort): most
+/// inputs have no repeat at all.
+fn first_of_each<T: PartialEq>(items: Vec<T>, key: impl Fn(&T) -> &str) -> Result<Vec<T>, String> {
+    let mut first = std::collections::HashMap::with_capacity(items.len());
     let mut repeats = Vec::new();
-    for (i, r) in raw.iter().enumerate() {
-        if let Some(&j) = first.get(r.resource_arn.as_str()) {
-            if raw[j] != *r {
-                return Err(format!(
-                    "`results` holds two different results for {}: a check gives one result per resource",
-                    r.resource_arn
-                ));
+    for (i, item) in items.iter().enumerate() {
+        match first.entry(key(item)) {
+            std::collections::hash_map::Entry::Occupied(seen) => {
+                if items[*seen.get()] != *item {
+                    return Err(key(item).to_string());
+                }
+                repeats.push(i);
             }
-            repeats.push(i);
-        } else {
-            first.insert(r.resource_arn.as_str(), i);
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
         }
     }
     drop(first);
     if repeats.is_empty() {
-        return Ok(raw);
+        return Ok(items);
     }
     let mut repeats = repeats.into_iter().peekable();
-    Ok(raw
+    Ok(items
         .into_iter()
         .enumerate()
         .filter(|(i, _)| repeats.next_if_eq(i).is_none())
-        .map(|(_, r)| r)
+        .map(|(_, item)| item)
         .collect())
 }
 

@@ -517,22 +517,15 @@ impl PolicySet {
 /// Keeps one of each result that several partitions repeated; a resource with different
 /// results in two partitions is the error returned.
 fn disagreement(results: &mut Vec<CheckResult>) -> Option<String> {
-    results.sort_by(|a, b| a.resource_arn.cmp(&b.resource_arn));
-    let mut differing: Option<String> = None;
-    results.dedup_by(|later, earlier| {
-        if later.resource_arn != earlier.resource_arn {
-            return false;
+    match super::first_of_each(std::mem::take(results), |r| &r.resource_arn) {
+        Ok(kept) => {
+            *results = kept;
+            None
         }
-        if later != earlier && differing.is_none() {
-            differing = Some(later.resource_arn.to_string());
-        }
-        true
-    });
-    differing.map(|arn| {
-        format!(
+        Err(arn) => Some(format!(
             "partitions of the input gave different results for {arn}: the check's results depend on more than its `metadata.scope` says"
-        )
-    })
+        )),
+    }
 }
 
 /// A value through JSON text and regorus's parser (which shares object keys).
