@@ -19,26 +19,23 @@ use crate::vocab::glob_match;
 
 /// Registers the `iam.*` matchers on an engine.
 pub fn register(engine: &mut Engine) -> anyhow::Result<()> {
-    engine.add_extension(
-        "iam.action_matches".into(),
-        2,
-        Box::new(|args: Vec<Value>| matcher(&args, true)),
-    )?;
-    engine.add_extension(
-        "iam.resource_matches".into(),
-        2,
-        Box::new(|args: Vec<Value>| matcher(&args, false)),
-    )?;
-    engine.add_extension(
-        "iam.action_matches_any".into(),
-        2,
-        Box::new(|args: Vec<Value>| any_matcher(&args, true)),
-    )?;
-    engine.add_extension(
-        "iam.resource_matches_any".into(),
-        2,
-        Box::new(|args: Vec<Value>| any_matcher(&args, false)),
-    )?;
+    // (name, one pattern against one text or any against any, case-insensitive)
+    let matchers = [
+        ("iam.action_matches", false, true),
+        ("iam.resource_matches", false, false),
+        ("iam.action_matches_any", true, true),
+        ("iam.resource_matches_any", true, false),
+    ];
+    for (name, any, case_insensitive) in matchers {
+        engine.add_extension(
+            name.into(),
+            2,
+            Box::new(move |args: Vec<Value>| match any {
+                true => any_matcher(&args, case_insensitive),
+                false => matcher(&args, case_insensitive),
+            }),
+        )?;
+    }
     Ok(())
 }
 
