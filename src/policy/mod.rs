@@ -464,12 +464,12 @@ fn load_check(
 /// One check's evaluation: its index, its results or why it has none, its wall time.
 type CheckOutcome = (usize, Result<Vec<CheckResult>, String>, Duration);
 
-/// The built-in files whose path (under `policies/`) passes `keep`.
 /// A file of `test_*` rules and their fixtures, which only `policy test` loads.
 fn is_test_file(rel: &str) -> bool {
     rel.ends_with("_test.rego")
 }
 
+/// The built-in files whose path (under `policies/`) passes `keep`.
 fn builtin_files(keep: impl Fn(&str) -> bool) -> Vec<PolicyFile> {
     BUILTIN
         .iter()
@@ -677,7 +677,7 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
     // thousands of results), or an object of results keyed by resource ARN.
     let raw = results::read(&value).map_err(|e| {
         format!(
-            "`results` must be a set of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}} (or an object of them by resource ARN): {e}"
+            "`results` must be a set or an array of {{resource_arn, status: PASS|FAIL|ERROR, message, evidence}} (or an object of them by resource ARN): {e}"
         )
     })?;
     drop(value);
