@@ -12,6 +12,11 @@ use sagemaker_auditor::config::Config;
 use sagemaker_auditor::pipeline::Judge;
 use sagemaker_auditor::snapshot::Snapshot;
 
+// The binary's allocator (src/main.rs), so the figures are the scan's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The snapshot `scripts/synthetic-snapshot` writes at its default size (the one generator,
 /// which `scripts/bench-offline` also scans).
 fn synthetic() -> Snapshot {
