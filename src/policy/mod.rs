@@ -15,6 +15,7 @@
 mod iam_ext;
 mod partition;
 mod results;
+mod value;
 
 pub use partition::Scope;
 

@@ -32,8 +32,9 @@ use std::time::{Duration, Instant};
 use regorus::{Engine, Value};
 use serde::{Deserialize, Serialize};
 
+use super::value::{to_value, to_value_without};
 use super::{CheckResult, Evaluation, EvaluationError, PolicySet, eval_check_guarded};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{AccountSnapshot, Domain, Snapshot};
 
 /// What a check's results depend on (`metadata.scope`), which decides its input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +61,9 @@ const DOMAIN_ONLY: [&str; 2] = ["spaces", "apps"];
 /// The fields of an account a `domain` partition leaves out.
 const ACCOUNT_ONLY: [&str; 1] = ["execution_roles"];
 
+/// Execution roles converted by one task.
+pub(super) const ROLES_PER_TASK: usize = 128;
+
 /// Per check: its results from every partition, the first failure, how long it ran.
 struct Merged {
     /// Each partition's results as they came (moved once, into the evaluation, by `finish`).
@@ -68,6 +72,8 @@ struct Merged {
     partitions: Vec<usize>,
     errors: Vec<Vec<String>>,
     durations: Vec<Duration>,
+    /// Checks whose results share their ARNs already (see `run_account`).
+    arns_shared: Vec<bool>,
 }
 
 impl Merged {
@@ -77,6 +83,7 @@ impl Merged {
             partitions: vec![0; checks],
             errors: vec![Vec::new(); checks],
             durations: vec![Duration::ZERO; checks],
+            arns_shared: vec![false; checks],
         }
     }
 
@@ -101,19 +108,8 @@ impl Merged {
 
 type Outcome = Result<Vec<CheckResult>, String>;
 
-/// One check on one partition (unit index, check index), and what a domain worker did: its
-/// outcomes, the domains' overviews it built, its time building inputs.
-type Done = (usize, usize, Outcome, Duration);
-type WorkerDone = (Vec<Done>, Vec<(usize, Value)>, Duration);
-
-/// One partition of a `domain` evaluation: a domain of a region, or a region without
-/// domains.
-struct Unit {
-    region: usize,
-    domain: Option<usize>,
-    /// Resources in it, for evaluating the largest first.
-    weight: usize,
-}
+/// One check's outcome on one partition (check index, outcome, time taken).
+type Done = (usize, Outcome, Duration);
 
 impl PolicySet {
     /// Evaluates every check against `input` (a snapshot, or anything serialising like one)
@@ -123,10 +119,9 @@ impl PolicySet {
     pub fn evaluate<T: Serialize>(&self, input: &T, config: &serde_json::Value) -> Evaluation {
         let started = Instant::now();
         let mut merged = Merged::new(self.checks.len());
-        // Through JSON text and regorus's own parser: measured 30% faster than building a
-        // serde_json::Value first and converting that. `from_json_str` (unlike serde_json's
-        // `from_str`) shares each object key among all objects: the benchmark snapshot's input
-        // took 116 MB of RSS before, 80 MB with it.
+        // Straight to regorus values (policy::value), object keys shared as regorus's JSON
+        // parser shares them: the benchmark snapshot's input took 116 MB of RSS with a copy
+        // of each key per object, 80 MB with them shared.
         let prepared = self
             .engine_with_config(config)
             .and_then(|base| Ok((base, to_value(input)?)));
@@ -203,7 +198,7 @@ impl PolicySet {
         }
     }
 
-    /// The `domain` checks on every domain of every account, then the `account` checks on
+    /// The `domain` checks on every domain of every account and the `account` checks on
     /// every account, one account at a time. Returns the time spent building inputs.
     fn run_accounts(
         &self,
@@ -225,221 +220,243 @@ impl PolicySet {
             }
         };
         for account in &snapshot.accounts {
-            let place = format!("account {}", account.account_id);
-            let converting = Instant::now();
-            let contexts = to_value(&account.context()).and_then(|a| {
-                let regions = account
+            input_duration +=
+                self.run_account(account, &top, base, domain_checks, account_checks, merged);
+        }
+        input_duration
+    }
+
+    /// One account's checks, in two stages on every core:
+    /// 1. its inputs' parts: the account's context (with its roles), each region's, and
+    ///    each domain's overview (the domain without its spaces and apps);
+    /// 2. the `account` checks, one task each, on the account with its domains' overviews,
+    ///    and the `domain` checks on each domain (its overview with its spaces and apps,
+    ///    converted by the task), largest first; a region without domains is evaluated
+    ///    once with none.
+    ///
+    /// One queue for both kinds (instead of the domains, then the account's checks) keeps
+    /// both cores busy to the end: the account checks are a few long tasks, the domains many
+    /// short ones. Returns the time spent building inputs.
+    fn run_account(
+        &self,
+        account: &AccountSnapshot,
+        top: &Value,
+        base: &Engine,
+        domain_checks: &[usize],
+        account_checks: &[usize],
+        merged: &mut Merged,
+    ) -> Duration {
+        let place = format!("account {}", account.account_id);
+        let domains: Vec<(usize, &Domain)> = account
+            .regions
+            .iter()
+            .enumerate()
+            .flat_map(|(r, region)| region.domains.iter().map(move |d| (r, d)))
+            .collect();
+        let regions = account.regions.len();
+        // Stage 1: the account's context without its roles, its roles in chunks (the
+        // largest part: an account's 2,000 roles took 28 ms, one core's work while the
+        // other converted every domain's overview), the regions' contexts, then the
+        // domains' overviews in snapshot order.
+        let roles: Vec<_> = account.execution_roles.chunks(ROLES_PER_TASK).collect();
+        let role_chunks = roles.len();
+        let started = Instant::now();
+        let parts = on_workers(
+            1 + role_chunks + regions + domains.len(),
+            || (),
+            |_, task| match task {
+                0 => to_value_without(&account.context(), &ACCOUNT_ONLY),
+                t if t <= role_chunks => to_value(roles[t - 1]),
+                t if t <= role_chunks + regions => {
+                    to_value(&account.regions[t - 1 - role_chunks].context())
+                }
+                t => to_value_without(domains[t - 1 - role_chunks - regions].1, &DOMAIN_ONLY),
+            },
+        );
+        let mut input_duration = started.elapsed();
+        let mut parts = parts.into_iter().map(|part| {
+            part.unwrap_or_else(|| Err("its conversion worker ended abnormally".into()))
+        });
+        let contexts: Result<Vec<Value>, String> =
+            parts.by_ref().take(1 + role_chunks + regions).collect();
+        let overviews: Vec<Result<Value, String>> = parts.collect();
+        // A domain's input: the top, its account without roles, its region, itself.
+        // (With the roles, every domain check slowed with the size of the account: 1.7 s
+        // instead of 3 ms for `domain_unhealthy` on 100 domains and 10,000 roles, the
+        // profile dominated by value comparisons and map inserts, as if a rule over every
+        // role were computed for each partition; a slim account passed to the IAM checks'
+        // functions changed nothing, so it is not the arguments.)
+        let (domain_account, account_value, region_values) = match contexts {
+            Ok(mut contexts) => {
+                let region_values = contexts.split_off(1 + role_chunks);
+                let chunks = contexts.split_off(1);
+                let domain_account = contexts.remove(0);
+                let roles: Vec<Value> = chunks
+                    .iter()
+                    .filter_map(|chunk| chunk.as_array().ok())
+                    .flat_map(|chunk| chunk.iter().cloned())
+                    .collect();
+                let account_value = with(&domain_account, "execution_roles", Value::from(roles));
+                (domain_account, account_value, region_values)
+            }
+            Err(message) => {
+                merged.fail_all(domain_checks, &place, &message);
+                merged.fail_all(account_checks, &place, &message);
+                return input_duration;
+            }
+        };
+        let input_of = |region: usize, domains: Vec<Value>| {
+            let region = with(&region_values[region], "domains", Value::from(domains));
+            let account = with(&domain_account, "regions", Value::from(vec![region]));
+            with(top, "accounts", Value::from(vec![account]))
+        };
+        // The account's input: every region with its domains' overviews, in order.
+        let account_input = match overviews.iter().cloned().collect::<Result<Vec<_>, _>>() {
+            _ if account_checks.is_empty() => None,
+            Ok(all) => {
+                let mut all = all.into_iter();
+                let regions: Vec<Value> = account
                     .regions
                     .iter()
-                    .map(|r| to_value(&r.context()))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((a, regions))
-            });
-            input_duration += converting.elapsed();
-            let (account_value, regions) = match contexts {
-                Ok(contexts) => contexts,
-                Err(message) => {
-                    merged.fail_all(domain_checks, &place, &message);
-                    merged.fail_all(account_checks, &place, &message);
-                    continue;
-                }
-            };
-            // A domain's input: the top, its account without roles, its region, itself.
-            // (With the roles, every domain check slowed with the size of the account: 1.7 s
-            // instead of 3 ms for `domain_unhealthy` on 100 domains and 10,000 roles, the
-            // profile dominated by value comparisons and map inserts, as if a rule over every
-            // role were computed for each partition; a slim account passed to the IAM checks'
-            // functions changed nothing, so it is not the arguments.)
-            let domain_account = without(&account_value, &ACCOUNT_ONLY);
-            let input_of = |region: usize, domains: Vec<Value>| {
-                let region = with(&regions[region], "domains", Value::from(domains));
-                let account = with(&domain_account, "regions", Value::from(vec![region]));
-                with(&top, "accounts", Value::from(vec![account]))
-            };
-            let (overviews, took) = self.run_domains(
-                account,
-                base,
-                domain_checks,
-                !account_checks.is_empty(),
-                &input_of,
-                merged,
-            );
-            input_duration += took;
-            if account_checks.is_empty() {
-                continue;
+                    .zip(&region_values)
+                    .map(|(region, context)| {
+                        let domains: Vec<Value> = all.by_ref().take(region.domains.len()).collect();
+                        with(context, "domains", Value::from(domains))
+                    })
+                    .collect();
+                Some(with(
+                    top,
+                    "accounts",
+                    Value::from(vec![with(&account_value, "regions", Value::from(regions))]),
+                ))
             }
-            // The account's input: every region with its domains' overviews, in order.
-            let Some(overviews) = overviews else {
+            Err(_) => {
                 merged.fail_all(
                     account_checks,
                     &place,
                     "the input of one of its domains could not be built",
                 );
-                continue;
-            };
-            let mut overviews = overviews.into_iter();
-            let regions: Vec<Value> = account
-                .regions
-                .iter()
-                .zip(&regions)
-                .map(|(region, context)| {
-                    let domains: Vec<Value> =
-                        overviews.by_ref().take(region.domains.len()).collect();
-                    with(context, "domains", Value::from(domains))
-                })
-                .collect();
-            let input = with(
-                &top,
-                "accounts",
-                Value::from(vec![with(&account_value, "regions", Value::from(regions))]),
-            );
-            self.run_partition(base, &input, account_checks, &place, merged);
-        }
-        input_duration
-    }
-
-    /// The `domain` checks on each domain of `account` (and each region without domains),
-    /// in parallel over the domains, largest first. With `keep_overviews`, also returns
-    /// every domain's value without its spaces and apps, in snapshot order (`None` when one
-    /// could not be built). Returns the time spent building inputs too.
-    #[allow(clippy::too_many_arguments)]
-    fn run_domains(
-        &self,
-        account: &crate::snapshot::AccountSnapshot,
-        base: &Engine,
-        checks: &[usize],
-        keep_overviews: bool,
-        input_of: &(dyn Fn(usize, Vec<Value>) -> Value + Sync),
-        merged: &mut Merged,
-    ) -> (Option<Vec<Value>>, Duration) {
-        let mut units: Vec<Unit> = Vec::new();
-        for (r, region) in account.regions.iter().enumerate() {
-            if region.domains.is_empty() {
-                units.push(Unit {
-                    region: r,
-                    domain: None,
-                    weight: 0,
-                });
-            }
-            for (d, domain) in region.domains.iter().enumerate() {
-                units.push(Unit {
-                    region: r,
-                    domain: Some(d),
-                    weight: 1
-                        + domain.user_profiles.len()
-                        + domain.spaces.len()
-                        + domain.apps.len(),
-                });
-            }
-        }
-        if checks.is_empty() && !keep_overviews {
-            return (Some(Vec::new()), Duration::ZERO);
-        }
-        units.sort_by_key(|u| std::cmp::Reverse(u.weight));
-        let place = |unit: &Unit| {
-            let region = &account.regions[unit.region];
-            match unit.domain {
-                Some(d) => format!(
-                    "domain {} of account {} in {}",
-                    region.domains[d].domain_id, account.account_id, region.region
-                ),
-                None => format!("account {} in {}", account.account_id, region.region),
+                None
             }
         };
-        let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(units.len())
-            .max(1);
-        let finished: Vec<WorkerDone> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let (next, units) = (&next, &units);
-                    scope.spawn(move || {
-                        let mut engine = base.clone();
-                        let (mut done, mut overviews) = (Vec::new(), Vec::new());
-                        let mut converting = Duration::ZERO;
-                        loop {
-                            let u = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(unit) = units.get(u) else { break };
-                            let started = Instant::now();
-                            let region = &account.regions[unit.region];
-                            let domain = match unit.domain {
-                                Some(d) => to_value(&region.domains[d]).map(Some),
-                                None => Ok(None),
-                            };
-                            let domain = match domain {
-                                Ok(domain) => domain,
-                                Err(message) => {
-                                    converting += started.elapsed();
-                                    for &i in checks {
-                                        done.push((u, i, Err(message.clone()), Duration::ZERO));
-                                    }
-                                    continue;
-                                }
-                            };
-                            if keep_overviews && let Some(domain) = &domain {
-                                overviews.push((u, without(domain, &DOMAIN_ONLY)));
-                            }
-                            if checks.is_empty() {
-                                converting += started.elapsed();
-                                continue;
-                            }
-                            let input = input_of(unit.region, domain.into_iter().collect());
-                            engine.set_input(input.clone());
-                            converting += started.elapsed();
-                            for &i in checks {
-                                let started = Instant::now();
-                                let outcome = eval_check_guarded(&mut engine, &self.checks[i]);
-                                if outcome.is_err() {
-                                    // A panic or timeout may leave the clone mid-evaluation.
-                                    engine = base.clone();
-                                    engine.set_input(input.clone());
-                                }
-                                done.push((u, i, outcome, started.elapsed()));
-                            }
-                        }
-                        (done, overviews, converting)
-                    })
+        // Stage 2: the account checks first (few and long), then the domains, largest
+        // first, and the regions without domains.
+        let mut tasks: Vec<Task> = match account_input {
+            Some(_) => account_checks.iter().map(|&i| Task::Check(i)).collect(),
+            None => Vec::new(),
+        };
+        if !domain_checks.is_empty() {
+            let mut units: Vec<(usize, Task)> = (0..domains.len())
+                .map(|d| {
+                    let domain = domains[d].1;
+                    let weight =
+                        domain.user_profiles.len() + domain.spaces.len() + domain.apps.len();
+                    (weight, Task::Domain(d))
                 })
                 .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
-        let mut converting = Duration::ZERO;
-        let mut reported = vec![0usize; self.checks.len()];
-        let mut by_unit: Vec<Option<Value>> = vec![None; units.len()];
-        for (done, overviews, took) in finished {
-            converting += took;
-            for (u, i, outcome, took) in done {
-                reported[i] += 1;
-                merged.add(i, &place(&units[u]), outcome, took);
+            units.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
+            tasks.extend(units.into_iter().map(|(_, task)| task));
+            tasks.extend(
+                (0..regions)
+                    .filter(|&r| account.regions[r].domains.is_empty())
+                    .map(Task::EmptyRegion),
+            );
+        }
+        let unit_place = |task: &Task| match *task {
+            Task::Check(_) => place.clone(),
+            Task::Domain(d) => format!(
+                "domain {} of account {} in {}",
+                domains[d].1.domain_id, account.account_id, account.regions[domains[d].0].region
+            ),
+            Task::EmptyRegion(r) => {
+                format!(
+                    "account {} in {}",
+                    account.account_id, account.regions[r].region
+                )
             }
-            for (u, overview) in overviews {
-                by_unit[u] = Some(overview);
+        };
+        let finished = on_workers(
+            tasks.len(),
+            || base.clone(),
+            |engine, t| -> (Vec<Done>, Duration) {
+                let started = Instant::now();
+                let (input, checks): (Result<Value, String>, &[usize]) = match &tasks[t] {
+                    Task::Check(i) => match &account_input {
+                        Some(input) => (Ok(input.clone()), std::slice::from_ref(i)),
+                        None => (Err("no account input".into()), std::slice::from_ref(i)),
+                    },
+                    Task::Domain(d) => {
+                        let (region, domain) = domains[*d];
+                        let value = overviews[*d].clone().and_then(|overview| {
+                            let spaces = to_value(&domain.spaces)?;
+                            let apps = to_value(&domain.apps)?;
+                            Ok(with(&with(&overview, "spaces", spaces), "apps", apps))
+                        });
+                        (value.map(|v| input_of(region, vec![v])), domain_checks)
+                    }
+                    Task::EmptyRegion(r) => (Ok(input_of(*r, Vec::new())), domain_checks),
+                };
+                let mut converting = started.elapsed();
+                let input = match input {
+                    Ok(input) => input,
+                    Err(message) => {
+                        let failed = checks
+                            .iter()
+                            .map(|&i| (i, Err(message.clone()), Duration::ZERO));
+                        return (failed.collect(), converting);
+                    }
+                };
+                let setting = Instant::now();
+                engine.set_input(input.clone());
+                converting += setting.elapsed();
+                let mut done = Vec::with_capacity(checks.len());
+                for &i in checks {
+                    let started = Instant::now();
+                    let outcome = eval_check_guarded(engine, &self.checks[i]);
+                    if outcome.is_err() {
+                        // A panic or timeout may leave the clone mid-evaluation.
+                        *engine = base.clone();
+                        engine.set_input(input.clone());
+                    }
+                    done.push((i, outcome, started.elapsed()));
+                }
+                if !matches!(tasks[t], Task::Check(_)) {
+                    // One copy of each ARN among the domain's checks (an app's two, a
+                    // profile's), here on every core rather than in `finish` on one.
+                    let mut arns = crate::vocab::Interner::default();
+                    for (_, outcome, _) in &mut done {
+                        for result in outcome.iter_mut().flatten() {
+                            result.resource_arn = arns.share(result.resource_arn.clone());
+                        }
+                    }
+                }
+                (done, converting)
+            },
+        );
+        for &i in domain_checks {
+            merged.arns_shared[i] = true;
+        }
+        for (task, outcome) in tasks.iter().zip(finished) {
+            let unit = unit_place(task);
+            match outcome {
+                Some((done, converting)) => {
+                    input_duration += converting;
+                    for (i, outcome, took) in done {
+                        merged.add(i, &unit, outcome, took);
+                    }
+                }
+                // A worker that died took this task's outcomes with it: its checks have no
+                // complete result set.
+                None => {
+                    let checks = match task {
+                        Task::Check(i) => std::slice::from_ref(i),
+                        _ => domain_checks,
+                    };
+                    merged.fail_all(checks, &unit, "its evaluation worker ended abnormally");
+                }
             }
         }
-        // A worker that died took its partitions' outcomes with it: those checks have no
-        // complete result set.
-        for &i in checks {
-            if reported[i] < units.len() {
-                merged.add(
-                    i,
-                    &format!("account {}", account.account_id),
-                    Err("its evaluation worker ended abnormally".into()),
-                    Duration::ZERO,
-                );
-            }
-        }
-        if !keep_overviews {
-            return (Some(Vec::new()), converting);
-        }
-        // Back in snapshot order: by region, then domain.
-        let mut order: Vec<usize> = (0..units.len())
-            .filter(|&u| units[u].domain.is_some())
-            .collect();
-        order.sort_by_key(|&u| (units[u].region, units[u].domain));
-        let overviews: Option<Vec<Value>> = order.into_iter().map(|u| by_unit[u].take()).collect();
-        (overviews, converting)
+        input_duration
     }
 
     /// The evaluation of the merged outcomes: a check with a failure in any partition has an
@@ -457,6 +474,7 @@ impl PolicySet {
             partitions,
             errors,
             durations,
+            arns_shared,
         } = merged;
         // One allocation of the final size: growing by doubling would leave up to half of
         // the largest thing an evaluation holds unused.
@@ -466,13 +484,14 @@ impl PolicySet {
                 .flat_map(|chunks| chunks.iter().map(Vec::len))
                 .sum(),
         );
-        // One copy of each resource's ARN, however many checks judge it (an app: two, a
-        // role: seven).
+        // One copy of each resource's ARN, however many checks judge it (a role: seven).
+        // The domain checks' results share theirs already, domain by domain (an app: two).
         let mut arns = crate::vocab::Interner::default();
-        for (i, ((chunks, errors), (partitions, took))) in results
+        for (i, (((chunks, errors), (partitions, took)), arns_shared)) in results
             .into_iter()
             .zip(errors)
             .zip(partitions.into_iter().zip(durations))
+            .zip(arns_shared)
             .enumerate()
         {
             let check_id = &self.checks[i].metadata.id;
@@ -496,6 +515,7 @@ impl PolicySet {
                 }
             };
             match error {
+                None if arns_shared => evaluation.results.extend(results),
                 None => evaluation.results.extend(results.into_iter().map(|mut r| {
                     r.resource_arn = arns.share(r.resource_arn);
                     r
@@ -514,6 +534,56 @@ impl PolicySet {
     }
 }
 
+/// One task of an account's second stage.
+enum Task {
+    /// An `account` check on the account's input.
+    Check(usize),
+    /// The `domain` checks on a domain (its index in the account's domains).
+    Domain(usize),
+    /// The `domain` checks on a region without domains.
+    EmptyRegion(usize),
+}
+
+/// `run(state, task)` for every task in `0..count`, on as many threads as the machine has
+/// cores (each worker with its own `state`), tasks taken in order. Returns each task's
+/// output by index; `None` where the worker running it died.
+fn on_workers<S, R: Send>(
+    count: usize,
+    state: impl Fn() -> S + Sync,
+    run: impl Fn(&mut S, usize) -> R + Sync,
+) -> Vec<Option<R>> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(count)
+        .max(1);
+    let finished: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (next, state, run) = (&next, &state, &run);
+                scope.spawn(move || {
+                    let mut state = state();
+                    let mut done = Vec::new();
+                    loop {
+                        let task = next.fetch_add(1, Ordering::Relaxed);
+                        if task >= count {
+                            break;
+                        }
+                        done.push((task, run(&mut state, task)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut outputs: Vec<Option<R>> = (0..count).map(|_| None).collect();
+    for (task, output) in finished.into_iter().flatten() {
+        outputs[task] = Some(output);
+    }
+    outputs
+}
+
 /// Keeps one of each result that several partitions repeated; a resource with different
 /// results in two partitions is the error returned.
 fn disagreement(results: &mut Vec<CheckResult>) -> Option<String> {
@@ -528,12 +598,6 @@ fn disagreement(results: &mut Vec<CheckResult>) -> Option<String> {
     }
 }
 
-/// A value through JSON text and regorus's parser (which shares object keys).
-pub(super) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, String> {
-    let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
-    Value::from_json_str(&text).map_err(|e| e.to_string())
-}
-
 /// `object` with `key` set to `value` (the other fields shared, not copied).
 fn with(object: &Value, key: &str, value: Value) -> Value {
     let mut fields: BTreeMap<Value, Value> = match object {
@@ -542,18 +606,4 @@ fn with(object: &Value, key: &str, value: Value) -> Value {
     };
     fields.insert(Value::from(key), value);
     Value::from(fields)
-}
-
-/// `object` without `keys`.
-fn without(object: &Value, keys: &[&str]) -> Value {
-    match object {
-        Value::Object(fields) => Value::from(
-            fields
-                .iter()
-                .filter(|(k, _)| !matches!(k, Value::String(k) if keys.contains(&k.as_ref())))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<BTreeMap<_, _>>(),
-        ),
-        other => other.clone(),
-    }
 }

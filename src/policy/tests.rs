@@ -510,11 +510,21 @@ fn partitioned_evaluation_equals_whole_on_the_example_snapshot() {
 #[test]
 fn partitioned_evaluation_equals_whole_on_a_synthetic_account() {
     // The benchmark's generator, smaller: 6 domains (half VpcOnly), 40 profiles each, with
-    // their apps and roles, added to the example snapshot's first account and region.
+    // their apps and roles, added to the example snapshot's first account and region. Every
+    // profile with its own role: more roles than one conversion task takes.
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/synthetic-snapshot");
     let base = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/snapshot.json");
     let output = std::process::Command::new("python3")
-        .args([script, "--domains", "6", "--profiles", "40", "--base", base])
+        .args([
+            script,
+            "--domains",
+            "6",
+            "--profiles",
+            "40",
+            "--own-role-every",
+            "1",
+        ])
+        .args(["--base", base])
         .output()
         .unwrap();
     assert!(
@@ -525,6 +535,7 @@ fn partitioned_evaluation_equals_whole_on_a_synthetic_account() {
     let text = String::from_utf8(output.stdout).unwrap();
     let snapshot = crate::snapshot::Snapshot::from_json("synthetic", &text).unwrap();
     assert!(snapshot.resource_counts().apps >= 6 * 40 * 3);
+    assert!(snapshot.accounts[0].execution_roles.len() > 2 * super::partition::ROLES_PER_TASK);
     assert_partitioned_equals_whole(&snapshot);
 }
 
