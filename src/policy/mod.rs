@@ -584,9 +584,45 @@ pub struct EvaluationError {
     pub message: String,
 }
 
+/// An evaluation's results in the chunks the partitions produced (one per check and
+/// partition, in check order): joined into one vector they would be one more copy of the
+/// largest thing an evaluation holds, made just before the findings take their own.
+#[derive(Debug, Clone, Default)]
+pub struct Results(Vec<Vec<CheckResult>>);
+
+impl Results {
+    pub fn iter(&self) -> impl Iterator<Item = &CheckResult> {
+        self.0.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Vec::is_empty)
+    }
+
+    /// The chunks, to consume one at a time.
+    pub fn into_chunks(self) -> Vec<Vec<CheckResult>> {
+        self.0
+    }
+
+    /// Every result in one vector.
+    pub fn into_vec(self) -> Vec<CheckResult> {
+        self.0.into_iter().flatten().collect()
+    }
+
+    pub(crate) fn push(&mut self, chunk: Vec<CheckResult>) {
+        if !chunk.is_empty() {
+            self.0.push(chunk);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    pub results: Vec<CheckResult>,
+    pub results: Results,
     /// Checks that could not be evaluated (time limit, a malformed result): they produce no
     /// results, and reports say so.
     pub errors: Vec<EvaluationError>,
@@ -625,43 +661,57 @@ fn eval_check_guarded(engine: &mut Engine, check: &Check) -> Result<Vec<CheckRes
 /// The results with an identical repeat dropped; an error when a resource has two different
 /// results.
 fn one_per_resource(raw: Vec<results::RawResult>) -> Result<Vec<results::RawResult>, String> {
-    first_of_each(raw, |r| &r.resource_arn).map_err(|arn| {
+    let mut chunks = [raw];
+    first_of_each(&mut chunks, |r| &r.resource_arn).map_err(|arn| {
         format!(
             "`results` holds two different results for {arn}: a check gives one result per resource"
         )
-    })
+    })?;
+    let [raw] = chunks;
+    Ok(raw)
 }
 
-/// `items` without the repeats of an equal item with the same key, in order; `Err(key)`
-/// names the first key with two different items. A hash of the keys (no sort): most
-/// inputs have no repeat at all.
-fn first_of_each<T: PartialEq>(items: Vec<T>, key: impl Fn(&T) -> &str) -> Result<Vec<T>, String> {
-    let mut first = std::collections::HashMap::with_capacity(items.len());
-    let mut repeats = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match first.entry(key(item)) {
-            std::collections::hash_map::Entry::Occupied(seen) => {
-                if items[*seen.get()] != *item {
-                    return Err(key(item).to_string());
+/// Drops from `chunks` the repeats of an equal item with the same key (the first stays,
+/// chunks and items in order); `Err(key)` names the first key with two different items,
+/// and leaves `chunks` as they were. A hash of the keys (no sort, no copy of the items):
+/// most inputs have no repeat at all.
+fn first_of_each<T: PartialEq>(
+    chunks: &mut [Vec<T>],
+    key: impl Fn(&T) -> &str,
+) -> Result<(), String> {
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
+    {
+        let mut first: std::collections::HashMap<&str, &T> =
+            std::collections::HashMap::with_capacity(chunks.iter().map(Vec::len).sum());
+        for (c, chunk) in chunks.iter().enumerate() {
+            for (i, item) in chunk.iter().enumerate() {
+                match first.entry(key(item)) {
+                    std::collections::hash_map::Entry::Occupied(seen) => {
+                        if *seen.get() != item {
+                            return Err(key(item).to_string());
+                        }
+                        repeats.push((c, i));
+                    }
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(item);
+                    }
                 }
-                repeats.push(i);
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(i);
             }
         }
     }
-    drop(first);
-    if repeats.is_empty() {
-        return Ok(items);
-    }
     let mut repeats = repeats.into_iter().peekable();
-    Ok(items
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| repeats.next_if_eq(i).is_none())
-        .map(|(_, item)| item)
-        .collect())
+    for (c, chunk) in chunks.iter_mut().enumerate() {
+        if repeats.peek().is_none_or(|&(rc, _)| rc != c) {
+            continue;
+        }
+        let mut i = 0;
+        chunk.retain(|_| {
+            let repeat = repeats.next_if_eq(&(c, i)).is_some();
+            i += 1;
+            !repeat
+        });
+    }
+    Ok(())
 }
 
 fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, String> {
@@ -691,42 +741,43 @@ fn eval_check(engine: &mut Engine, check: &Check) -> Result<Vec<CheckResult>, St
     let check_id = words.get(&check.metadata.id);
     let default_type = words.get(&check.metadata.resource_type);
     let global = words.get(GLOBAL);
-    Ok(raw
-        .into_iter()
-        .map(|r| {
-            let arn = Arn::parse(&r.resource_arn);
-            CheckResult {
-                check_id: check_id.clone(),
-                status: r.status,
-                resource_type: r
-                    .resource_type
-                    .map_or_else(|| default_type.clone(), |t| words.get(&t)),
-                account_id: match (r.account_id, arn) {
-                    (Some(account), _) => words.get(&account),
-                    (None, Some(a)) => words.get(a.account),
-                    (None, None) => words.get(""),
-                },
-                // IAM ARNs have no region; every consumer (history scopes, metric labels)
-                // relies on such results saying `global`, as the collectors do.
-                region: match r.region.filter(|r| !r.is_empty()) {
-                    Some(region) => words.get(&region),
-                    None => arn
-                        .map(|a| a.region)
-                        .filter(|r| !r.is_empty())
-                        .map_or_else(|| global.clone(), |r| words.get(r)),
-                },
-                domain_id: match r.domain_id {
-                    Some(d) => Some(words.get(&d)),
-                    None => arn
-                        .and_then(|a| a.sagemaker_domain_id())
-                        .map(|d| words.get(d)),
-                },
-                message: words.get(&r.message),
-                evidence: r.evidence.shared(&mut words),
-                resource_arn: r.resource_arn.into(),
-            }
-        })
-        .collect())
+    // Into a vector of its own size: collected in place, the results would keep the raw
+    // results' larger allocation (20.7 MB instead of 14.2 for the benchmark's 104,000).
+    let mut results = Vec::with_capacity(raw.len());
+    results.extend(raw.into_iter().map(|r| {
+        let arn = Arn::parse(&r.resource_arn);
+        CheckResult {
+            check_id: check_id.clone(),
+            status: r.status,
+            resource_type: r
+                .resource_type
+                .map_or_else(|| default_type.clone(), |t| words.get(&t)),
+            account_id: match (r.account_id, arn) {
+                (Some(account), _) => words.get(&account),
+                (None, Some(a)) => words.get(a.account),
+                (None, None) => words.get(""),
+            },
+            // IAM ARNs have no region; every consumer (history scopes, metric labels)
+            // relies on such results saying `global`, as the collectors do.
+            region: match r.region.filter(|r| !r.is_empty()) {
+                Some(region) => words.get(&region),
+                None => arn
+                    .map(|a| a.region)
+                    .filter(|r| !r.is_empty())
+                    .map_or_else(|| global.clone(), |r| words.get(r)),
+            },
+            domain_id: match r.domain_id {
+                Some(d) => Some(words.get(&d)),
+                None => arn
+                    .and_then(|a| a.sagemaker_domain_id())
+                    .map(|d| words.get(d)),
+            },
+            message: words.get(&r.message),
+            evidence: r.evidence.shared(&mut words),
+            resource_arn: r.resource_arn.into(),
+        }
+    }));
+    Ok(results)
 }
 
 #[cfg(test)]

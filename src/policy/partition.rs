@@ -463,7 +463,7 @@ impl PolicySet {
     /// error and no results; results repeated by several partitions are kept once if equal.
     fn finish(&self, merged: Merged, started: Instant, input_duration: Duration) -> Evaluation {
         let mut evaluation = Evaluation {
-            results: Vec::new(),
+            results: super::Results::default(),
             errors: Vec::new(),
             duration: Duration::ZERO,
             input_duration,
@@ -476,14 +476,6 @@ impl PolicySet {
             durations,
             arns_shared,
         } = merged;
-        // One allocation of the final size: growing by doubling would leave up to half of
-        // the largest thing an evaluation holds unused.
-        evaluation.results.reserve_exact(
-            results
-                .iter()
-                .flat_map(|chunks| chunks.iter().map(Vec::len))
-                .sum(),
-        );
         // One copy of each resource's ARN, however many checks judge it (a role: seven).
         // The domain checks' results share theirs already, domain by domain (an app: two).
         let mut arns = crate::vocab::Interner::default();
@@ -496,18 +488,10 @@ impl PolicySet {
         {
             let check_id = &self.checks[i].metadata.id;
             evaluation.check_durations.push((check_id.clone(), took));
-            let mut results = match chunks.len() {
-                1 => chunks.into_iter().next().unwrap_or_default(),
-                _ => {
-                    let mut all = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-                    for chunk in chunks {
-                        all.extend(chunk);
-                    }
-                    all
-                }
-            };
+            let mut chunks = chunks;
+            // (Left as they were on an error: they are dropped then.)
             let error = match errors.as_slice() {
-                [] if partitions > 1 => disagreement(&mut results),
+                [] if partitions > 1 => disagreement(&mut chunks),
                 [] => None,
                 [only] => Some(only.clone()),
                 [first, rest @ ..] => {
@@ -515,11 +499,16 @@ impl PolicySet {
                 }
             };
             match error {
-                None if arns_shared => evaluation.results.extend(results),
-                None => evaluation.results.extend(results.into_iter().map(|mut r| {
-                    r.resource_arn = arns.share(r.resource_arn);
-                    r
-                })),
+                None => {
+                    for mut chunk in chunks {
+                        if !arns_shared {
+                            for r in &mut chunk {
+                                r.resource_arn = arns.share(r.resource_arn.clone());
+                            }
+                        }
+                        evaluation.results.push(chunk);
+                    }
+                }
                 Some(message) => {
                     tracing::error!(check_id, error = %message, "check could not be evaluated");
                     evaluation.errors.push(EvaluationError {
@@ -586,16 +575,14 @@ fn on_workers<S, R: Send>(
 
 /// Keeps one of each result that several partitions repeated; a resource with different
 /// results in two partitions is the error returned.
-fn disagreement(results: &mut Vec<CheckResult>) -> Option<String> {
-    match super::first_of_each(std::mem::take(results), |r| &r.resource_arn) {
-        Ok(kept) => {
-            *results = kept;
-            None
-        }
-        Err(arn) => Some(format!(
-            "partitions of the input gave different results for {arn}: the check's results depend on more than its `metadata.scope` says"
-        )),
-    }
+fn disagreement(chunks: &mut [Vec<CheckResult>]) -> Option<String> {
+    super::first_of_each(chunks, |r| &r.resource_arn)
+        .err()
+        .map(|arn| {
+            format!(
+                "partitions of the input gave different results for {arn}: the check's results depend on more than its `metadata.scope` says"
+            )
+        })
 }
 
 /// `object` with `key` set to `value` (the other fields shared, not copied).

@@ -345,7 +345,10 @@ fn a_panicking_check_is_an_evaluation_error_and_the_others_still_run() {
     assert_eq!(evaluation.errors[0].check_id, "boom");
     assert!(evaluation.errors[0].message.contains("panicked"));
     assert_eq!(evaluation.results.len(), 1);
-    assert_eq!(evaluation.results[0].check_id, "fine");
+    assert_eq!(
+        evaluation.results.iter().next().map(|r| &*r.check_id),
+        Some("fine")
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -489,7 +492,10 @@ fn assert_partitioned_equals_whole(snapshot: &crate::snapshot::Snapshot) {
     assert!(whole.errors.is_empty(), "{:?}", whole.errors);
     assert!(partitioned.errors.is_empty(), "{:?}", partitioned.errors);
     assert!(!whole.results.is_empty());
-    let (whole, partitioned) = (sorted(whole.results), sorted(partitioned.results));
+    let (whole, partitioned) = (
+        sorted(whole.results.into_vec()),
+        sorted(partitioned.results.into_vec()),
+    );
     assert_eq!(whole.len(), partitioned.len());
     for (w, p) in whole.iter().zip(&partitioned) {
         assert_eq!(w, p);
@@ -810,4 +816,25 @@ fn scans_load_no_test_file() {
     };
     assert!(e.to_string().contains("broken_test.rego"), "{e}");
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn first_of_each_keeps_the_first_of_identical_repeats_across_chunks_in_order() {
+    let mut chunks = vec![
+        vec![("a", 1), ("b", 2), ("a", 1)],
+        vec![],
+        vec![("c", 3), ("b", 2), ("d", 4)],
+    ];
+    super::first_of_each(&mut chunks, |(k, _)| k).unwrap();
+    assert_eq!(
+        chunks,
+        vec![vec![("a", 1), ("b", 2)], vec![], vec![("c", 3), ("d", 4)]]
+    );
+    let before = vec![vec![("a", 1)], vec![("b", 2), ("a", 9)]];
+    let mut after = before.clone();
+    assert_eq!(
+        super::first_of_each(&mut after, |(k, _)| k),
+        Err("a".to_string())
+    );
+    assert_eq!(after, before, "an error changes nothing");
 }

@@ -236,19 +236,15 @@ pub fn build(input: ReportInput<'_>) -> Report {
     // Sized once: the findings are the largest thing a report holds.
     let mut findings: Vec<Finding> =
         Vec::with_capacity(evaluation.results.len() + unreachable.len());
-    // Converted from the end an eighth at a time, the results giving back their memory as
+    // Converted a chunk (a check on a partition) at a time, each giving back its memory as
     // the findings take theirs: both whole at once were the scan's peak. (Their order does
     // not matter: the findings are sorted below, and no two results share a check and ARN.)
-    let mut results = evaluation.results;
-    let step = (results.len() / 8).max(1024);
-    while !results.is_empty() {
-        let from = results.len().saturating_sub(step);
-        findings.extend(results.drain(from..).filter_map(|result| {
+    for chunk in evaluation.results.into_chunks() {
+        findings.extend(chunk.into_iter().filter_map(|result| {
             let text = shared.get(result.check_id.as_str())?;
             let (status, waiver) = waive(&result, waivers, today, &mut muted_by);
             Some(finding(result, text, status, waiver, snapshot))
         }));
-        results.shrink_to_fit();
     }
     findings.extend(unreachable);
     sort_in_place(&mut findings);
