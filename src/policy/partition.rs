@@ -479,7 +479,7 @@ impl PolicySet {
         // One copy of each resource's ARN, however many checks judge it (a role: seven).
         // The domain checks' results share theirs already, domain by domain (an app: two).
         let mut arns = crate::vocab::Interner::default();
-        for (i, (((chunks, errors), (partitions, took)), arns_shared)) in results
+        for (i, (((mut chunks, errors), (partitions, took)), arns_shared)) in results
             .into_iter()
             .zip(errors)
             .zip(partitions.into_iter().zip(durations))
@@ -488,8 +488,7 @@ impl PolicySet {
         {
             let check_id = &self.checks[i].metadata.id;
             evaluation.check_durations.push((check_id.clone(), took));
-            let mut chunks = chunks;
-            // (Left as they were on an error: they are dropped then.)
+            // A disagreement leaves the chunks as they were; they go with the check's error.
             let error = match errors.as_slice() {
                 [] if partitions > 1 => disagreement(&mut chunks),
                 [] => None,
