@@ -21,7 +21,6 @@ pub use partition::Scope;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use regorus::unstable::{Rule, RuleHead};
@@ -274,56 +273,50 @@ impl PolicySet {
         &self.tests
     }
 
-    /// `checks` (indices) on `workers` clones of `base` (the engine with `data.config`) with
+    /// `checks` (indices) on a clone of `base` (the engine with `data.config`) per core, with
     /// `input`, each outcome with its check's index and wall time. A check whose worker died
     /// is an error, never a check without results.
     fn run_checks(&self, base: &Engine, input: &Value, checks: &[usize]) -> Vec<CheckOutcome> {
-        let next = AtomicUsize::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(checks.len())
-            .max(1);
-        let mut outcomes: Vec<CheckOutcome> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    let next = &next;
-                    scope.spawn(move || {
-                        let mut engine = base.clone();
-                        engine.set_input(input.clone());
-                        let mut done = Vec::new();
-                        loop {
-                            let n = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(&i) = checks.get(n) else {
-                                break;
-                            };
-                            let started = Instant::now();
-                            let outcome = eval_check_guarded(&mut engine, &self.checks[i]);
-                            if outcome.is_err() {
-                                // A panic or timeout may leave the clone mid-evaluation.
-                                engine = base.clone();
-                                engine.set_input(input.clone());
-                            }
-                            done.push((i, outcome, started.elapsed()));
-                        }
-                        done
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
-        let reported: std::collections::HashSet<usize> =
-            outcomes.iter().map(|(i, _, _)| *i).collect();
-        for &i in checks.iter().filter(|i| !reported.contains(i)) {
-            outcomes.push((
-                i,
-                Err("its evaluation worker ended abnormally".into()),
-                Duration::ZERO,
-            ));
+        let outputs = partition::on_workers(
+            checks.len(),
+            || {
+                let mut engine = base.clone();
+                engine.set_input(input.clone());
+                engine
+            },
+            |engine, n| self.eval_on(engine, base, input, checks[n]),
+        );
+        checks
+            .iter()
+            .zip(outputs)
+            .map(|(&i, output)| match output {
+                Some((outcome, took)) => (i, outcome, took),
+                None => (
+                    i,
+                    Err("its evaluation worker ended abnormally".into()),
+                    Duration::ZERO,
+                ),
+            })
+            .collect()
+    }
+
+    /// Check `i` on `engine` (a clone of `base` with `input` set), and its wall time. A
+    /// failed evaluation leaves a fresh clone behind: a panic or timeout may leave the
+    /// engine mid-evaluation.
+    fn eval_on(
+        &self,
+        engine: &mut Engine,
+        base: &Engine,
+        input: &Value,
+        i: usize,
+    ) -> (Result<Vec<CheckResult>, String>, Duration) {
+        let started = Instant::now();
+        let outcome = eval_check_guarded(engine, &self.checks[i]);
+        if outcome.is_err() {
+            *engine = base.clone();
+            engine.set_input(input.clone());
         }
-        outcomes
+        (outcome, started.elapsed())
     }
 
     /// Runs every `test_*` rule with the default thresholds as `data.config`.

@@ -33,7 +33,7 @@ use regorus::{Engine, Value};
 use serde::{Deserialize, Serialize};
 
 use super::value::{to_value, to_value_without};
-use super::{CheckResult, Evaluation, EvaluationError, PolicySet, eval_check_guarded};
+use super::{CheckResult, Evaluation, EvaluationError, PolicySet};
 use crate::snapshot::{AccountSnapshot, Domain, Snapshot};
 
 /// What a check's results depend on (`metadata.scope`), which decides its input.
@@ -409,17 +409,13 @@ impl PolicySet {
                 let setting = Instant::now();
                 engine.set_input(input.clone());
                 converting += setting.elapsed();
-                let mut done = Vec::with_capacity(checks.len());
-                for &i in checks {
-                    let started = Instant::now();
-                    let outcome = eval_check_guarded(engine, &self.checks[i]);
-                    if outcome.is_err() {
-                        // A panic or timeout may leave the clone mid-evaluation.
-                        *engine = base.clone();
-                        engine.set_input(input.clone());
-                    }
-                    done.push((i, outcome, started.elapsed()));
-                }
+                let mut done: Vec<Done> = checks
+                    .iter()
+                    .map(|&i| {
+                        let (outcome, took) = self.eval_on(engine, base, &input, i);
+                        (i, outcome, took)
+                    })
+                    .collect();
                 if !matches!(tasks[t], Task::Check(_)) {
                     // One copy of each ARN among the domain's checks (an app's two, a
                     // profile's), here on every core rather than in `finish` on one.
@@ -535,7 +531,7 @@ enum Task {
 /// `run(state, task)` for every task in `0..count`, on as many threads as the machine has
 /// cores (each worker with its own `state`), tasks taken in order. Returns each task's
 /// output by index; `None` where the worker running it died.
-fn on_workers<S, R: Send>(
+pub(super) fn on_workers<S, R: Send>(
     count: usize,
     state: impl Fn() -> S + Sync,
     run: impl Fn(&mut S, usize) -> R + Sync,
